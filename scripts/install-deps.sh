@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs, from Debian 12's packages, whatever Tollgate needs and the machine lacks.
+#   scripts/install-deps.sh build   what building the server needs
+#   scripts/install-deps.sh test    that, plus the test suite's tools and real clients
+set -euo pipefail
+what=${1:-build}
+pkgs=(g++ cmake ninja-build ccache pkg-config
+      libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+      libssl-dev libsqlite3-dev libpq-dev libfmt-dev
+      libgtest-dev libgmock-dev libbenchmark-dev curl)
+if [ "$what" = test ]; then
+  pkgs+=(python3 python3-pytest python3-requests python3-jwt python3-authlib sqlite3)
+fi
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}" >&2
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what is missing, builds with warnings as errors, runs every
+# test (unit, storage contract, integration through the real binary, black-box with real
+# third-party clients), then the same suite again under AddressSanitizer + UBSan.
+#   SKIP_SANITIZERS=1 scripts/test.sh   skips the sanitizer pass (local iteration only)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh test
+jobs=$(nproc)
+
+run_suite() { # build-dir extra-cmake-args...
+  local dir=$1; shift
+  cmake -S . -B "$dir" -G Ninja -DTOLLGATE_WERROR=ON "$@" >/dev/null
+  cmake --build "$dir" -j "$jobs"
+  (cd "$dir" && ctest --output-on-failure -j "$jobs")
+}
+
+echo "== Release build, warnings as errors"
+run_suite build-test -DCMAKE_BUILD_TYPE=Release
+if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then
+  echo "== ASan + UBSan build"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    run_suite build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTOLLGATE_SANITIZE=ON
+fi

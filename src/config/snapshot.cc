@@ -1,0 +1,145 @@
+#include "config/snapshot.h"
+
+#include <algorithm>
+#include <unordered_set>
+
+#include "common/base64.h"
+
+namespace tollgate::config {
+
+bool CustomGrant::HasScope(std::string_view name) const {
+  return std::find(scope_names.begin(), scope_names.end(), name) != scope_names.end();
+}
+
+const AppEntry* EnvironmentSnapshot::FindApp(std::string_view client_id) const {
+  auto it = apps.find(std::string(client_id));
+  return it == apps.end() ? nullptr : &it->second;
+}
+
+const EnvironmentSnapshot* Snapshot::FindEnvironment(std::string_view env_id) const {
+  auto it = environments.find(std::string(env_id));
+  return it == environments.end() ? nullptr : it->second.get();
+}
+
+std::shared_ptr<const EnvironmentSnapshot> Snapshot::GetEnvironment(std::string_view env_id) const {
+  auto it = environments.find(std::string(env_id));
+  return it == environments.end() ? nullptr : it->second;
+}
+
+storage::StoreResult<std::shared_ptr<const EnvironmentSnapshot>> BuildEnvironmentSnapshot(
+    const storage::EnvironmentData& data, const Urls& urls) {
+  auto env = std::make_shared<EnvironmentSnapshot>();
+  env->environment = data.environment;
+  env->organization_id = data.environment.organization_id;
+  env->issuer = urls.auth_url + "/" + data.environment.id.str() + "/as";
+  env->token_endpoint = env->issuer + "/token";
+  env->resources = data.resources;  // never resized after this point: pointers stay valid
+
+  std::unordered_map<std::string, const model::Resource*> resource_by_id;
+  for (const auto& r : env->resources) resource_by_id[r.id.str()] = &r;
+  std::unordered_map<std::string, const model::Scope*> scope_by_id;
+  for (const auto& s : data.scopes) scope_by_id[s.id.str()] = &s;
+
+  for (const auto& app : data.applications) {
+    AppEntry entry;
+    entry.app = app;
+    env->apps.emplace(app.id.str(), std::move(entry));
+  }
+  for (const auto& s : data.secrets) {
+    auto it = env->apps.find(s.application_id.str());
+    if (it == env->apps.end()) continue;
+    it->second.secret = s.secret;
+    if (s.previous && s.previous_expires_at) {
+      it->second.previous_secret = s.previous;
+      it->second.previous_expires_at = *s.previous_expires_at;
+    }
+  }
+  for (const auto& ra : data.role_assignments) {
+    auto it = env->apps.find(ra.application_id.str());
+    if (it != env->apps.end()) it->second.has_role_assignments = true;
+  }
+
+  // Custom grants per app: group by resource, keep scope creation order, drop duplicates.
+  for (auto& [id, entry] : env->apps) {
+    std::unordered_set<std::string> granted;  // scope ids
+    std::vector<const model::Resource*> resources;
+    for (const auto& g : data.grants) {
+      if (g.application_id.str() != id) continue;
+      auto rit = resource_by_id.find(g.resource_id.str());
+      if (rit == resource_by_id.end() || rit->second->type != model::ResourceType::kCustom)
+        continue;
+      for (const auto& sid : g.scopes) granted.insert(sid.str());
+      if (std::find(resources.begin(), resources.end(), rit->second) == resources.end()) {
+        resources.push_back(rit->second);
+      }
+    }
+    // Resources in creation order, as stored.
+    for (const auto& r : env->resources) {
+      if (std::find(resources.begin(), resources.end(), &r) == resources.end()) continue;
+      CustomGrant cg;
+      cg.resource = &r;
+      for (const auto& s : data.scopes) {
+        if (s.resource_id == r.id && granted.count(s.id.str()) > 0)
+          cg.scope_names.push_back(s.name);
+      }
+      if (!cg.scope_names.empty()) entry.custom_grants.push_back(std::move(cg));
+    }
+  }
+
+  for (const auto& k : data.signing_keys) {
+    auto parsed = crypto::PrivateKey::FromPem(k.private_key_pem);
+    if (!parsed) {
+      return Fail(storage::StoreError{
+          storage::StoreErrorCode::kInternal,
+          "signing key " + k.id.str() + " does not parse: " + parsed.error().message, ""});
+    }
+    KeyEntry ke;
+    ke.key = k;
+    ke.key.private_key_pem.clear();
+    ke.signer = std::move(parsed).value();
+    if (!k.certificate_der.empty()) ke.x5t = Base64UrlEncode(crypto::Sha1(k.certificate_der));
+    env->keys.push_back(std::move(ke));
+  }
+  for (const auto& ke : env->keys) {
+    if (ke.key.is_default && !ke.key.revoked) env->default_key = &ke;
+  }
+  return std::shared_ptr<const EnvironmentSnapshot>(std::move(env));
+}
+
+ConfigHolder::ConfigHolder(storage::Store& store, Urls urls)
+    : store_(store), urls_(std::move(urls)), current_(std::make_shared<const Snapshot>()) {}
+
+storage::StoreResult<void> ConfigHolder::LoadAll() {
+  std::lock_guard lock(write_mu_);
+  auto all = store_.LoadAll();
+  if (!all) return Fail(std::move(all).error());
+  auto snap = std::make_shared<Snapshot>();
+  snap->organization = all->organization;
+  for (const auto& env : all->environments) {
+    auto built = BuildEnvironmentSnapshot(env, urls_);
+    if (!built) return Fail(std::move(built).error());
+    snap->environments.emplace(env.environment.id.str(), std::move(built).value());
+  }
+  current_.store(std::move(snap));
+  return {};
+}
+
+storage::StoreResult<void> ConfigHolder::RefreshEnvironment(const EnvId& id) {
+  std::lock_guard lock(write_mu_);
+  auto data = store_.LoadEnvironment(id);
+  // Copying the map copies shared_ptrs only: the other environments are shared, not rebuilt.
+  auto snap = std::make_shared<Snapshot>(*current_.load());
+  if (!data) {
+    if (data.error().code != storage::StoreErrorCode::kNotFound)
+      return Fail(std::move(data).error());
+    snap->environments.erase(id.str());
+  } else {
+    auto built = BuildEnvironmentSnapshot(*data, urls_);
+    if (!built) return Fail(std::move(built).error());
+    snap->environments[id.str()] = std::move(built).value();
+  }
+  current_.store(std::move(snap));
+  return {};
+}
+
+}  // namespace tollgate::config

@@ -1,0 +1,100 @@
+#pragma once
+// Immutable, in-memory configuration snapshots: everything the auth surface needs, indexed for
+// the token path, which performs no database I/O. Writers build a new environment snapshot and
+// swap it in atomically; readers hold a shared_ptr for the duration of one request.
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/clock.h"
+#include "crypto/keys.h"
+#include "model/model.h"
+#include "storage/store.h"
+
+namespace tollgate::config {
+
+// Public base URLs (SPEC §1), without a trailing slash.
+struct Urls {
+  std::string auth_url;
+  std::string api_url;
+};
+
+// One custom resource granted to an application, with the granted scope names in the order the
+// scopes were created (deduplicated across grants).
+struct CustomGrant {
+  const model::Resource* resource = nullptr;  // points into EnvironmentSnapshot::resources
+  std::vector<std::string> scope_names;
+  bool HasScope(std::string_view name) const;
+};
+
+struct AppEntry {
+  model::Application app;
+  std::string secret;
+  std::optional<std::string> previous_secret;
+  TimePoint previous_expires_at{};
+  std::vector<CustomGrant> custom_grants;  // ordered by resource creation
+  bool has_role_assignments = false;
+};
+
+struct KeyEntry {
+  model::SigningKey key;                             // private_key_pem cleared
+  std::shared_ptr<const crypto::PrivateKey> signer;  // parsed once
+  std::string x5t;                                   // base64url SHA-1 of the certificate, or ""
+};
+
+struct EnvironmentSnapshot {
+  model::Environment environment;
+  OrgId organization_id;
+  std::string issuer;                              // {auth-url}/{envID}/as
+  std::string token_endpoint;                      // {issuer}/token
+  std::vector<model::Resource> resources;          // stable storage for CustomGrant::resource
+  std::unordered_map<std::string, AppEntry> apps;  // by client_id (= application id)
+  std::vector<KeyEntry> keys;
+  const KeyEntry* default_key = nullptr;  // points into keys; null if the env has no usable key
+
+  const AppEntry* FindApp(std::string_view client_id) const;
+};
+
+struct Snapshot {
+  std::optional<model::Organization> organization;
+  std::unordered_map<std::string, std::shared_ptr<const EnvironmentSnapshot>> environments;
+
+  // nullptr when the environment does not exist.
+  const EnvironmentSnapshot* FindEnvironment(std::string_view env_id) const;
+  std::shared_ptr<const EnvironmentSnapshot> GetEnvironment(std::string_view env_id) const;
+};
+
+// Builds an environment snapshot from stored data. Fails (kInternal) when a signing key does
+// not parse.
+storage::StoreResult<std::shared_ptr<const EnvironmentSnapshot>> BuildEnvironmentSnapshot(
+    const storage::EnvironmentData& data, const Urls& urls);
+
+// Holds the current snapshot. Current() is lock-free for readers and safe from any thread.
+// LoadAll/Refresh* block on the store: call them off the I/O threads or at start-up. Writers
+// are serialized among themselves.
+class ConfigHolder {
+ public:
+  ConfigHolder(storage::Store& store, Urls urls);
+
+  std::shared_ptr<const Snapshot> Current() const { return current_.load(); }
+  const Urls& urls() const { return urls_; }
+
+  // Replaces the whole snapshot from the store.
+  storage::StoreResult<void> LoadAll();
+  // Reloads one environment (removing it from the snapshot if it no longer exists); costs in
+  // proportion to that environment only.
+  storage::StoreResult<void> RefreshEnvironment(const EnvId& id);
+
+ private:
+  storage::Store& store_;
+  Urls urls_;
+  std::mutex write_mu_;
+  std::atomic<std::shared_ptr<const Snapshot>> current_;
+};
+
+}  // namespace tollgate::config

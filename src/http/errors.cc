@@ -1,0 +1,54 @@
+#include "http/errors.h"
+
+#include "common/form.h"
+#include "common/log.h"
+#include "common/uuid.h"
+
+namespace tollgate::http {
+
+void AddNoStore(Response& response) {
+  response.headers.emplace_back("Cache-Control", "no-store");
+  response.headers.emplace_back("Pragma", "no-cache");
+}
+
+Response WriteOAuthError(const oauth::OAuthError& error, std::string_view correlation_id,
+                         std::string_view issuer) {
+  if (!error.debug.empty()) {
+    log::Info("oauth error {} correlation={} debug={}", error.WireCode(), correlation_id,
+              error.debug);
+  }
+  Response r;
+  r.status = error.HttpStatus();
+  r.body = "{\"error\":";
+  AppendJsonString(r.body, error.WireCode());
+  r.body += ",\"error_description\":";
+  AppendJsonString(r.body, error.WireDescription(correlation_id));
+  r.body += "}";
+  AddNoStore(r);
+  if (error.basic_challenge && r.status == 401) {
+    std::string challenge = "Basic realm=";
+    AppendJsonString(challenge, issuer);  // a quoted-string; the issuer holds no '"' or '\'
+    r.headers.emplace_back("WWW-Authenticate", std::move(challenge));
+  }
+  if (error.retry_after_seconds > 0) {
+    r.headers.emplace_back("Retry-After", std::to_string(error.retry_after_seconds));
+  }
+  return r;
+}
+
+Response WriteApiError(int status, std::string_view code, std::string_view message,
+                       std::string_view correlation_id) {
+  (void)correlation_id;
+  Response r;
+  r.status = status;
+  r.body = "{\"id\":";
+  AppendJsonString(r.body, NewUuid());
+  r.body += ",\"code\":";
+  AppendJsonString(r.body, code);
+  r.body += ",\"message\":";
+  AppendJsonString(r.body, message);
+  r.body += "}";
+  return r;
+}
+
+}  // namespace tollgate::http

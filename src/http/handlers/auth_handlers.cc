@@ -1,0 +1,121 @@
+#include "http/handlers/auth_handlers.h"
+
+#include <fmt/format.h>
+
+#include <cctype>
+
+#include "common/form.h"
+#include "http/errors.h"
+#include "oauth/discovery.h"
+
+namespace tollgate::http::handlers {
+namespace {
+
+constexpr size_t kMaxScopeLength = 4096;
+
+// True for `application/x-www-form-urlencoded`, any case, with optional parameters.
+bool IsFormContentType(std::string_view value) {
+  constexpr std::string_view kForm = "application/x-www-form-urlencoded";
+  size_t end = value.find(';');
+  std::string_view media = value.substr(0, end);
+  while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.remove_suffix(1);
+  while (!media.empty() && (media.front() == ' ' || media.front() == '\t')) media.remove_prefix(1);
+  if (media.size() != kForm.size()) return false;
+  for (size_t i = 0; i < media.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(media[i])) != kForm[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<oauth::TokenRequest, oauth::OAuthError> ParseTokenRequest(const Request& request) {
+  if (!request.content_type || !IsFormContentType(*request.content_type)) {
+    return Fail(oauth::InvalidRequest("Content-Type must be application/x-www-form-urlencoded"));
+  }
+  auto form = ParseForm(request.body);
+  if (!form) {
+    return Fail(oauth::InvalidRequest(
+        "The request body is not valid application/x-www-form-urlencoded UTF-8"));
+  }
+  oauth::TokenRequest out;
+  if (request.authorization) out.authorization = std::string(*request.authorization);
+
+  struct Slot {
+    std::string_view name;
+    std::optional<std::string> oauth::TokenRequest::*member;
+  };
+  static constexpr Slot kSlots[] = {
+      {"grant_type", &oauth::TokenRequest::grant_type},
+      {"scope", &oauth::TokenRequest::scope},
+      {"client_id", &oauth::TokenRequest::client_id},
+      {"client_secret", &oauth::TokenRequest::client_secret},
+      {"client_assertion_type", &oauth::TokenRequest::client_assertion_type},
+      {"client_assertion", &oauth::TokenRequest::client_assertion},
+  };
+
+  // RFC 6749 §3.2: no parameter twice, except RFC 8707's `resource`.
+  for (size_t i = 0; i < form->size(); ++i) {
+    const auto& name = (*form)[i].first;
+    if (name == "resource") continue;
+    for (size_t j = i + 1; j < form->size(); ++j) {
+      if ((*form)[j].first == name) {
+        return Fail(oauth::InvalidRequest("A parameter was sent more than once"));
+      }
+    }
+  }
+  for (auto& [name, value] : *form) {
+    if (name == "resource") {
+      if (!value.empty()) out.resources.push_back(std::move(value));
+      continue;
+    }
+    for (const Slot& slot : kSlots) {
+      if (name != slot.name) continue;
+      // SPEC §2.1: empty values count as absent, except client_secret.
+      if (!value.empty() || name == "client_secret") out.*slot.member = std::move(value);
+      break;
+    }
+  }
+  if (out.scope && out.scope->size() > kMaxScopeLength) {
+    return Fail(oauth::InvalidRequest("The scope parameter is too long"));
+  }
+  return out;
+}
+
+Response Token(const Request& request, const config::EnvironmentSnapshot& env,
+               const oauth::TokenEndpoint& endpoint) {
+  auto parsed = ParseTokenRequest(request);
+  if (!parsed) return WriteOAuthError(parsed.error(), request.correlation_id, env.issuer);
+  auto result = endpoint.Handle(*parsed, env);
+  if (!result) return WriteOAuthError(result.error(), request.correlation_id, env.issuer);
+
+  Response r;
+  r.body.reserve(result->access_token.size() + 96);
+  r.body += "{\"access_token\":\"";
+  r.body += result->access_token;  // base64url and dots only
+  fmt::format_to(std::back_inserter(r.body), "\",\"token_type\":\"Bearer\",\"expires_in\":{}",
+                 result->expires_in);
+  if (!result->scope.empty()) {
+    r.body += ",\"scope\":";
+    AppendJsonString(r.body, result->scope);
+  }
+  r.body += "}";
+  AddNoStore(r);
+  return r;
+}
+
+Response Jwks(const config::EnvironmentSnapshot& env, TimePoint now) {
+  Response r;
+  r.body = oauth::JwksJson(env, now);
+  r.headers.emplace_back("Cache-Control", "public, max-age=300");
+  return r;
+}
+
+Response Discovery(const config::EnvironmentSnapshot& env) {
+  Response r;
+  r.body = oauth::DiscoveryJson(env);
+  r.headers.emplace_back("Cache-Control", "public, max-age=300");
+  return r;
+}
+
+}  // namespace tollgate::http::handlers

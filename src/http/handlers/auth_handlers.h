@@ -1,0 +1,23 @@
+#pragma once
+// Handlers of the auth surface (SPEC §2, §3): HTTP-level checks, then the oauth core.
+
+#include "common/clock.h"
+#include "config/snapshot.h"
+#include "http/message.h"
+#include "oauth/token_endpoint.h"
+
+namespace tollgate::http::handlers {
+
+// POST /{envID}/as/token.
+Response Token(const Request& request, const config::EnvironmentSnapshot& env,
+               const oauth::TokenEndpoint& endpoint);
+// GET /{envID}/as/jwks.
+Response Jwks(const config::EnvironmentSnapshot& env, TimePoint now);
+// GET /{envID}/as/.well-known/{openid-configuration,oauth-authorization-server}.
+Response Discovery(const config::EnvironmentSnapshot& env);
+
+// The form of a token request, as oauth::TokenRequest, or the invalid_request to answer
+// (SPEC §2.1: content type, encoding, duplicates, sizes). Exposed for tests.
+Result<oauth::TokenRequest, oauth::OAuthError> ParseTokenRequest(const Request& request);
+
+}  // namespace tollgate::http::handlers

@@ -1,0 +1,34 @@
+#pragma once
+// Plain request/response types shared by the router and handlers. The Beast session fills a
+// Request and writes a Response; nothing outside server.cc sees Beast.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace tollgate::http {
+
+// Views into the session's buffers; valid for the duration of one handler call.
+struct Request {
+  std::string_view method;
+  std::string_view path;   // without the query
+  std::string_view query;  // without the '?'
+  std::string_view body;
+  std::optional<std::string_view> content_type;
+  std::optional<std::string_view> authorization;
+  std::string_view host;  // the Host header, for absolute URLs in /v1 answers
+  std::string correlation_id;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  // Close the connection after this response (used after framing errors).
+  bool close = false;
+};
+
+}  // namespace tollgate::http

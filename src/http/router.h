@@ -1,0 +1,54 @@
+#pragma once
+// Maps (method, path) to a handler (SPEC §1). Thread-safe: Handle() may run on every I/O thread
+// at once; it reads the current configuration snapshot and holds no locks.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "common/clock.h"
+#include "config/snapshot.h"
+#include "http/message.h"
+#include "oauth/token_endpoint.h"
+
+namespace tollgate::http {
+
+struct Metrics {
+  std::atomic<uint64_t> requests{0};
+  std::atomic<uint64_t> tokens_issued{0};
+  std::atomic<uint64_t> token_errors{0};
+};
+
+struct Services {
+  const config::ConfigHolder* config = nullptr;
+  const oauth::TokenEndpoint* token_endpoint = nullptr;
+  const Clock* clock = nullptr;
+  // /readyz: true when the store and the snapshot can serve.
+  std::function<bool()> ready;
+};
+
+class Router {
+ public:
+  explicit Router(Services services) : services_(std::move(services)) {}
+
+  Response Handle(const Request& request) const;
+
+  // The largest body a request to `path` may carry (SPEC §2.1: 16 KiB on the auth surface;
+  // SPEC §6: 1 MiB for /v1).
+  static size_t BodyLimit(std::string_view path);
+  // The answer when the session cannot read a request (400 malformed, 413 body, 431 headers).
+  Response FramingError(int status, std::string_view path, std::string_view correlation_id) const;
+
+  const Metrics& metrics() const { return metrics_; }
+
+ private:
+  Response HandleAuth(const Request& request, std::string_view env_id, std::string_view rest) const;
+  Response Token(const Request& request, const config::EnvironmentSnapshot& env) const;
+  Response Operations(const Request& request, std::string_view name) const;
+
+  Services services_;
+  mutable Metrics metrics_;
+};
+
+}  // namespace tollgate::http

@@ -1,0 +1,157 @@
+// Routing (SPEC §1, §2.1): 404 for unknown paths and environments, 405 with Allow.
+#include "http/router.h"
+
+#include <gtest/gtest.h>
+
+#include "common/base64.h"
+#include "testutil/fixtures.h"
+
+namespace tollgate::http {
+namespace {
+
+class RouterTest : public ::testing::Test {
+ protected:
+  RouterTest() : clock_(FromUnixMillis(1'800'000'000'000)), endpoint_(clock_, testutil::kApiUrl) {
+    testutil::EnvBuilder b;
+    b.Resource("one", "https://api.one", 600, {"read"}).App("svc").Grant("svc", "one", {"read"});
+    data_ = b.data();
+  }
+
+  // Routes through a snapshot built from `data_` via a throwaway store-less holder.
+  Response Send(std::string method, std::string path, std::string body = "",
+                std::optional<std::string> auth = std::nullopt) {
+    Request r;
+    method_ = std::move(method);
+    path_ = std::move(path);
+    body_ = std::move(body);
+    auth_ = std::move(auth);
+    r.method = method_;
+    r.path = path_;
+    r.body = body_;
+    r.content_type = "application/x-www-form-urlencoded";
+    if (auth_) r.authorization = *auth_;
+    r.correlation_id = "corr";
+    return router_->Handle(r);
+  }
+
+  void SetUp() override {
+    struct NullStore final : storage::Store {
+      storage::StoreResult<void> Write(
+          const std::function<storage::StoreResult<void>(storage::Transaction&)>&) override {
+        return Fail(storage::StoreError{});
+      }
+      storage::StoreResult<storage::Deployment> LoadAll() override { return deployment; }
+      storage::StoreResult<storage::EnvironmentData> LoadEnvironment(const EnvId&) override {
+        return Fail(storage::StoreError{});
+      }
+      storage::Deployment deployment;
+    };
+    store_ = std::make_unique<NullStore>();
+    static_cast<NullStore*>(store_.get())->deployment.organization =
+        model::Organization{data_.environment.organization_id, "org", {}};
+    static_cast<NullStore*>(store_.get())->deployment.environments.push_back(data_);
+    holder_ = std::make_unique<config::ConfigHolder>(
+        *store_, config::Urls{testutil::kAuthUrl, testutil::kApiUrl});
+    ASSERT_TRUE(holder_->LoadAll().ok());
+    Services s;
+    s.config = holder_.get();
+    s.token_endpoint = &endpoint_;
+    s.clock = &clock_;
+    router_ = std::make_unique<Router>(std::move(s));
+  }
+
+  std::string EnvPath(const std::string& rest) {
+    return "/" + data_.environment.id.str() + "/as/" + rest;
+  }
+
+  static std::string HeaderValue(const Response& r, const std::string& name) {
+    for (const auto& [n, v] : r.headers) {
+      if (n == name) return v;
+    }
+    return "";
+  }
+
+  FakeClock clock_;
+  oauth::TokenEndpoint endpoint_;
+  storage::EnvironmentData data_;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<config::ConfigHolder> holder_;
+  std::unique_ptr<Router> router_;
+  std::string method_, path_, body_;
+  std::optional<std::string> auth_;
+};
+
+TEST_F(RouterTest, TokenSuccess) {
+  Response r = Send("POST", EnvPath("token"), "grant_type=client_credentials",
+                    "Basic " + Base64Encode("svc:s3cret"));
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body.find("{\"access_token\":\"ey"), 0u);
+  EXPECT_NE(r.body.find("\"token_type\":\"Bearer\",\"expires_in\":600,\"scope\":\"read\"}"),
+            std::string::npos);
+  EXPECT_EQ(HeaderValue(r, "Cache-Control"), "no-store");
+  EXPECT_EQ(HeaderValue(r, "Pragma"), "no-cache");
+}
+
+TEST_F(RouterTest, UpperCaseEnvironmentIdIsAccepted) {
+  std::string upper = data_.environment.id.str();
+  for (auto& c : upper) c = static_cast<char>(std::toupper(c));
+  Response r = Send("GET", "/" + upper + "/as/jwks");
+  EXPECT_EQ(r.status, 200);
+}
+
+TEST_F(RouterTest, UnknownPathsAndEnvironmentsAre404) {
+  EXPECT_EQ(Send("POST", "/00000000-0000-4000-8000-000000000000/as/token").status, 404);
+  EXPECT_EQ(Send("POST", "/not-a-uuid/as/token").status, 404);
+  EXPECT_EQ(Send("GET", EnvPath("nothing")).status, 404);
+  EXPECT_EQ(Send("GET", EnvPath("token/")).status, 404);
+  EXPECT_EQ(Send("GET", "/").status, 404);
+  EXPECT_EQ(Send("GET", "/v1/environments").status, 404);
+  Response r = Send("GET", "/nothing");
+  EXPECT_NE(r.body.find("\"code\":\"NOT_FOUND\""), std::string::npos);
+}
+
+TEST_F(RouterTest, WrongMethodIs405WithAllow) {
+  Response r = Send("GET", EnvPath("token"));
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(HeaderValue(r, "Allow"), "POST");
+  r = Send("POST", EnvPath("jwks"));
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(HeaderValue(r, "Allow"), "GET");
+  r = Send("DELETE", EnvPath(".well-known/openid-configuration"));
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(HeaderValue(r, "Allow"), "GET");
+}
+
+TEST_F(RouterTest, JwksAndDiscovery) {
+  Response jwks = Send("GET", EnvPath("jwks"));
+  EXPECT_EQ(jwks.status, 200);
+  EXPECT_NE(jwks.body.find("\"kid\":\"" + data_.signing_keys.front().id.str() + "\""),
+            std::string::npos);
+  EXPECT_EQ(jwks.body.find("\"d\""), std::string::npos) << "no private material";
+  EXPECT_EQ(HeaderValue(jwks, "Cache-Control"), "public, max-age=300");
+  for (auto doc : {"openid-configuration", "oauth-authorization-server"}) {
+    Response d = Send("GET", EnvPath(std::string(".well-known/") + doc));
+    EXPECT_EQ(d.status, 200);
+    std::string issuer = std::string(testutil::kAuthUrl) + "/" + data_.environment.id.str() + "/as";
+    EXPECT_NE(d.body.find("\"issuer\":\"" + issuer + "\""), std::string::npos);
+    EXPECT_NE(d.body.find("\"token_endpoint\":\"" + issuer + "/token\""), std::string::npos);
+    EXPECT_NE(d.body.find("\"jwks_uri\":\"" + issuer + "/jwks\""), std::string::npos);
+  }
+}
+
+TEST_F(RouterTest, Operations) {
+  EXPECT_EQ(Send("GET", "/healthz").status, 200);
+  EXPECT_EQ(Send("GET", "/readyz").status, 200);
+  Response m = Send("GET", "/metrics");
+  EXPECT_EQ(m.status, 200);
+  EXPECT_NE(m.body.find("tollgate_http_requests_total"), std::string::npos);
+  EXPECT_EQ(Send("POST", "/healthz").status, 405);
+}
+
+TEST_F(RouterTest, BodyLimits) {
+  EXPECT_EQ(Router::BodyLimit("/x/as/token"), 16u * 1024);
+  EXPECT_EQ(Router::BodyLimit("/v1/environments"), 1024u * 1024);
+}
+
+}  // namespace
+}  // namespace tollgate::http

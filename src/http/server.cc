@@ -1,0 +1,311 @@
+// The only translation unit that includes Beast and Asio.
+#include "http/server.h"
+
+#include <boost/asio.hpp>
+#include <boost/asio/experimental/as_tuple.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <csignal>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "common/log.h"
+#include "common/uuid.h"
+
+namespace tollgate::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+using asio::experimental::as_tuple;
+
+constexpr uint32_t kHeaderLimit = 8 * 1024;  // SPEC §2.1: request line + headers
+constexpr auto kIdleTimeout = std::chrono::seconds(60);
+constexpr auto kIoTimeout = std::chrono::seconds(30);
+
+// SPEC §1: the caller's X-Request-Id / Correlation-Id when it is a well-formed token of at most
+// 64 characters, else a fresh UUID.
+std::string CorrelationId(const bhttp::request<bhttp::string_body>& req) {
+  for (auto field : {std::string_view("Correlation-Id"), std::string_view("X-Request-Id")}) {
+    auto it = req.find(beast::string_view(field.data(), field.size()));
+    if (it == req.end()) continue;
+    std::string_view v(it->value().data(), it->value().size());
+    if (v.empty() || v.size() > 64) continue;
+    bool ok = true;
+    for (char c : v) {
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
+        ok = false;
+        break;
+      }
+    }
+    if (ok) return std::string(v);
+  }
+  return NewUuid();
+}
+
+std::optional<std::string_view> Header(const bhttp::request<bhttp::string_body>& req,
+                                       bhttp::field f) {
+  auto it = req.find(f);
+  if (it == req.end()) return std::nullopt;
+  return std::string_view(it->value().data(), it->value().size());
+}
+
+}  // namespace
+
+class HttpServer::Impl {
+ public:
+  explicit Impl(ServerOptions options)
+      : options_(std::move(options)),
+        threads_(options_.threads > 0
+                     ? options_.threads
+                     : std::max(1, static_cast<int>(std::thread::hardware_concurrency()))),
+        ioc_(threads_),
+        acceptor_(ioc_),
+        signals_(ioc_, SIGINT, SIGTERM) {}
+
+  Result<uint16_t, std::string> Listen() {
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(options_.host, ec);
+    if (ec) return Fail("invalid listen address '" + options_.host + "'");
+    tcp::endpoint endpoint(address, options_.port);
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return Fail("cannot listen on " + options_.host + ":" + std::to_string(options_.port) + ": " +
+                  ec.message());
+    }
+    return acceptor_.local_endpoint().port();
+  }
+
+  void Run(const Router& router) {
+    router_ = &router;
+    signals_.async_wait([this](const boost::system::error_code& ec, int) {
+      if (!ec) BeginStop();
+    });
+    asio::co_spawn(ioc_, Accept(), asio::detached);
+    std::vector<std::thread> pool;
+    for (int i = 1; i < threads_; ++i) pool.emplace_back([this] { RunLoop(); });
+    RunLoop();
+    for (auto& t : pool) t.join();
+  }
+
+  void Stop() {
+    asio::post(ioc_, [this] { BeginStop(); });
+  }
+
+ private:
+  struct Connection {
+    explicit Connection(tcp::socket s) : stream(std::move(s)) {}
+    beast::tcp_stream stream;
+    bool idle = true;  // waiting for the next request; touched on the connection's strand only
+  };
+
+  void RunLoop() {
+    for (;;) {
+      try {
+        ioc_.run();
+        return;
+      } catch (const std::exception& e) {
+        log::Error("unexpected exception on an I/O thread: {}", e.what());
+      }
+    }
+  }
+
+  void BeginStop() {
+    if (stopping_.exchange(true)) return;
+    log::Info("stopping: no new connections; finishing in-flight requests");
+    signals_.cancel();
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& c : connections_) {
+        asio::post(c->stream.get_executor(), [c] {
+          boost::system::error_code close_error;
+          if (c->idle) c->stream.socket().close(close_error);
+        });
+      }
+    }
+    // Whatever is still running after the drain period is cut off.
+    auto timer =
+        std::make_shared<asio::steady_timer>(ioc_, std::chrono::seconds(options_.drain_seconds));
+    timer->async_wait([this, timer](const boost::system::error_code&) { ioc_.stop(); });
+    drain_timer_ = timer;
+    MaybeFinish();
+  }
+
+  void MaybeFinish() {
+    std::lock_guard lock(mu_);
+    if (stopping_ && live_ == 0) {
+      if (auto t = drain_timer_.lock()) t->cancel();
+      asio::post(ioc_, [this] { ioc_.stop(); });
+    }
+  }
+
+  asio::awaitable<void> Accept() {
+    for (;;) {
+      auto [ec, socket] =
+          co_await acceptor_.async_accept(asio::make_strand(ioc_), as_tuple(asio::use_awaitable));
+      if (ec) {
+        if (stopping_) co_return;
+        if (ec == asio::error::operation_aborted) co_return;
+        log::Warn("accept failed: {}", ec.message());
+        continue;
+      }
+      boost::system::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+      auto conn = std::make_shared<Connection>(std::move(socket));
+      {
+        std::lock_guard lock(mu_);
+        connections_.insert(conn);
+        ++live_;
+      }
+      auto executor = conn->stream.get_executor();
+      asio::co_spawn(executor, Session(conn), [this, conn](std::exception_ptr e) {
+        if (e) {
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& ex) {
+            log::Error("connection ended by an exception: {}", ex.what());
+          }
+        }
+        {
+          std::lock_guard lock(mu_);
+          connections_.erase(conn);
+          --live_;
+        }
+        MaybeFinish();
+      });
+    }
+  }
+
+  asio::awaitable<void> Write(Connection& conn, const Response& r, bool keep_alive,
+                              const std::string& correlation_id, unsigned version) {
+    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), version};
+    res.set(bhttp::field::content_type, r.content_type);
+    res.set("Correlation-Id", correlation_id);
+    for (const auto& [name, value] : r.headers) res.set(name, value);
+    res.body() = r.body;
+    res.keep_alive(keep_alive && !r.close);
+    res.prepare_payload();
+    conn.stream.expires_after(kIoTimeout);
+    co_await bhttp::async_write(conn.stream, res, as_tuple(asio::use_awaitable));
+  }
+
+  asio::awaitable<void> Session(std::shared_ptr<Connection> conn) {
+    beast::flat_buffer buffer;
+    for (;;) {
+      bhttp::request_parser<bhttp::string_body> parser;
+      parser.header_limit(kHeaderLimit);
+      parser.body_limit(Router::BodyLimit("/v1/"));  // the largest; lowered once the path is known
+      conn->idle = true;
+      if (stopping_) break;
+      conn->stream.expires_after(kIdleTimeout);
+      auto [ec, n] = co_await bhttp::async_read_header(conn->stream, buffer, parser,
+                                                       as_tuple(asio::use_awaitable));
+      conn->idle = false;
+      if (ec) {
+        if (ec == bhttp::error::header_limit) {
+          co_await Write(*conn, router_->FramingError(431, "", NewUuid()), false, NewUuid(), 11);
+        } else if (ec != bhttp::error::end_of_stream && ec != beast::error::timeout &&
+                   ec != asio::error::operation_aborted && ec != asio::error::eof &&
+                   ec != asio::error::connection_reset && ec != asio::error::bad_descriptor &&
+                   buffer.size() > 0) {
+          std::string id = NewUuid();
+          co_await Write(*conn, router_->FramingError(400, "", id), false, id, 11);
+        }
+        break;
+      }
+      auto& header = parser.get();
+      std::string_view target(header.target().data(), header.target().size());
+      std::string_view path = target.substr(0, target.find('?'));
+      const size_t limit = Router::BodyLimit(path);
+      if (parser.content_length() && *parser.content_length() > limit) {
+        std::string id = NewUuid();
+        co_await Write(*conn, router_->FramingError(413, path, id), false, id, header.version());
+        break;
+      }
+      parser.body_limit(limit);
+      auto expect = header.find(bhttp::field::expect);
+      if (expect != header.end() && beast::iequals(expect->value(), "100-continue")) {
+        bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, header.version()};
+        conn->stream.expires_after(kIoTimeout);
+        auto [wec, wn] =
+            co_await bhttp::async_write(conn->stream, cont, as_tuple(asio::use_awaitable));
+        if (wec) break;
+      }
+      if (!parser.is_done()) {
+        conn->stream.expires_after(kIoTimeout);
+        auto [bec, bn] =
+            co_await bhttp::async_read(conn->stream, buffer, parser, as_tuple(asio::use_awaitable));
+        if (bec) {
+          if (bec == bhttp::error::body_limit) {
+            std::string id = NewUuid();
+            co_await Write(*conn, router_->FramingError(413, path, id), false, id,
+                           header.version());
+          }
+          break;
+        }
+      }
+
+      const auto& req = parser.get();
+      Request request;
+      request.method = std::string_view(req.method_string().data(), req.method_string().size());
+      request.path = path;
+      request.query =
+          path.size() < target.size() ? target.substr(path.size() + 1) : std::string_view();
+      request.body = req.body();
+      request.content_type = Header(req, bhttp::field::content_type);
+      request.authorization = Header(req, bhttp::field::authorization);
+      request.host = Header(req, bhttp::field::host).value_or("");
+      request.correlation_id = CorrelationId(req);
+
+      Response response;
+      try {
+        response = router_->Handle(request);
+      } catch (const std::exception& e) {
+        log::Error("handler failed: {} (correlation {})", e.what(), request.correlation_id);
+        response = WriteInternalError();
+      }
+      const bool keep_alive = req.keep_alive() && !stopping_;
+      co_await Write(*conn, response, keep_alive, request.correlation_id, req.version());
+      if (!keep_alive || response.close) break;
+    }
+    boost::system::error_code ignored;
+    conn->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    conn->stream.socket().close(ignored);
+  }
+
+  static Response WriteInternalError() {
+    Response r;
+    r.status = 500;
+    r.body = R"({"code":"UNEXPECTED_ERROR","message":"An unexpected error occurred."})";
+    return r;
+  }
+
+  ServerOptions options_;
+  const Router* router_ = nullptr;
+  int threads_;
+  asio::io_context ioc_;
+  tcp::acceptor acceptor_;
+  asio::signal_set signals_;
+  std::atomic<bool> stopping_{false};
+  std::mutex mu_;
+  std::set<std::shared_ptr<Connection>> connections_;
+  size_t live_ = 0;
+  std::weak_ptr<asio::steady_timer> drain_timer_;
+};
+
+HttpServer::HttpServer(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+HttpServer::~HttpServer() = default;
+Result<uint16_t, std::string> HttpServer::Listen() { return impl_->Listen(); }
+void HttpServer::Run(const Router& router) { impl_->Run(router); }
+void HttpServer::Stop() { impl_->Stop(); }
+
+}  // namespace tollgate::http

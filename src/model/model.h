@@ -1,0 +1,195 @@
+#pragma once
+// Plain domain structs and enums, PingOne's object model for client_credentials setups.
+// No I/O, no validation: mgmt/ validates, storage/ persists, config/ indexes.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/ids.h"
+
+namespace tollgate::model {
+
+struct Organization {
+  OrgId id;
+  std::string name;
+  TimePoint created_at;
+};
+
+enum class EnvironmentType { kProduction, kSandbox };
+enum class Region { kNA, kEU, kAP, kCA, kAU, kSG };
+
+struct Environment {
+  EnvId id;
+  OrgId organization_id;
+  std::string name;
+  std::string description;
+  EnvironmentType type = EnvironmentType::kSandbox;
+  Region region = Region::kNA;
+  TimePoint created_at;
+  TimePoint updated_at;
+};
+
+enum class AppType { kWorker, kService, kWebApp, kNativeApp, kSinglePageApp, kCustomApp };
+
+// PingOne's grantTypes values.
+enum class GrantType {
+  kAuthorizationCode,
+  kImplicit,
+  kRefreshToken,
+  kClientCredentials,
+  kDeviceCode,
+  kCiba,
+  kTokenExchange,
+};
+
+enum class AuthMethod {
+  kNone,
+  kClientSecretBasic,
+  kClientSecretPost,
+  kClientSecretJwt,
+  kPrivateKeyJwt,
+};
+
+struct Application {
+  AppId id;
+  EnvId environment_id;
+  std::string name;
+  std::string description;
+  bool enabled = true;
+  std::string protocol = "OPENID_CONNECT";
+  AppType type = AppType::kService;
+  std::vector<GrantType> grant_types;
+  AuthMethod token_endpoint_auth_method = AuthMethod::kClientSecretBasic;
+  std::string jwks;      // a JWK Set as JSON text, or empty
+  std::string jwks_url;  // or empty
+  std::vector<std::string> response_types;
+  std::vector<std::string> redirect_uris;
+  bool request_scopes_for_multiple_resources_enabled = false;
+  bool include_x5t = false;
+  bool include_typ = true;
+  TimePoint created_at;
+  TimePoint updated_at;
+
+  bool HasGrantType(GrantType g) const;
+};
+
+// The application's client secret; `previous` stays valid until `previous_expires_at`.
+struct ApplicationSecret {
+  AppId application_id;
+  EnvId environment_id;
+  std::string secret;
+  std::optional<std::string> previous;
+  std::optional<TimePoint> previous_expires_at;
+};
+
+enum class ResourceType { kCustom, kOpenIdConnect, kPingOneApi };
+enum class IntrospectAuthMethod { kNone, kClientSecretBasic, kClientSecretPost };
+
+struct Resource {
+  ResourceId id;
+  EnvId environment_id;
+  std::string name;
+  std::string description;
+  ResourceType type = ResourceType::kCustom;
+  std::string audience;
+  int32_t access_token_validity_seconds = 3600;
+  IntrospectAuthMethod introspect_endpoint_auth_method = IntrospectAuthMethod::kClientSecretBasic;
+  std::string secret;  // for introspection callers; may be empty
+  TimePoint created_at;
+  TimePoint updated_at;
+};
+
+struct Scope {
+  ScopeId id;
+  ResourceId resource_id;
+  EnvId environment_id;
+  std::string name;
+  std::string description;
+  TimePoint created_at;
+  TimePoint updated_at;
+};
+
+// Gives one application some scopes of one resource.
+struct Grant {
+  GrantId id;
+  EnvId environment_id;
+  AppId application_id;
+  ResourceId resource_id;
+  std::vector<ScopeId> scopes;
+  TimePoint created_at;
+  TimePoint updated_at;
+};
+
+enum class RoleScopeType { kOrganization, kEnvironment };
+
+// The four built-in roles, with fixed IDs (SPEC §6).
+struct Role {
+  RoleId id;
+  std::string_view name;
+  std::string_view description;
+  RoleScopeType applicable_to;
+};
+const std::vector<Role>& BuiltinRoles();
+extern const RoleId kOrganizationAdminRoleId;
+extern const RoleId kEnvironmentAdminRoleId;
+extern const RoleId kClientApplicationDeveloperRoleId;
+extern const RoleId kConfigurationReadOnlyRoleId;
+
+struct RoleAssignment {
+  RoleAssignmentId id;
+  EnvId environment_id;  // the application's environment
+  AppId application_id;
+  RoleId role_id;
+  std::string scope_id;  // an OrgId or EnvId, per scope_type
+  RoleScopeType scope_type = RoleScopeType::kEnvironment;
+  TimePoint created_at;
+};
+
+enum class KeyAlgorithm { kRsa, kEc, kEdDsa };
+
+struct SigningKey {
+  KeyId id;
+  EnvId environment_id;
+  std::string name;
+  KeyAlgorithm algorithm = KeyAlgorithm::kRsa;
+  int32_t key_length = 2048;  // RSA modulus bits; 256 for P-256 and Ed25519
+  std::string subject_dn;
+  int32_t validity_period_days = 365;
+  bool is_default = false;
+  bool revoked = false;
+  std::string private_key_pem;  // PKCS#8 PEM; plaintext only in memory
+  std::string certificate_der;  // self-signed X.509 for x5t; may be empty
+  TimePoint created_at;
+  TimePoint starts_at;
+  TimePoint expires_at;
+  // When the key stopped being the default: it stays published until every token it signed
+  // has expired.
+  std::optional<TimePoint> retired_at;
+};
+
+// Wire spellings (PingOne's exact upper-case enums). Parse functions return std::nullopt for
+// unknown text.
+std::string_view ToString(EnvironmentType v);
+std::string_view ToString(Region v);
+std::string_view ToString(AppType v);
+std::string_view ToString(GrantType v);
+std::string_view ToString(AuthMethod v);
+std::string_view ToString(ResourceType v);
+std::string_view ToString(IntrospectAuthMethod v);
+std::string_view ToString(RoleScopeType v);
+std::string_view ToString(KeyAlgorithm v);
+std::optional<EnvironmentType> ParseEnvironmentType(std::string_view s);
+std::optional<Region> ParseRegion(std::string_view s);
+std::optional<AppType> ParseAppType(std::string_view s);
+std::optional<GrantType> ParseGrantType(std::string_view s);
+std::optional<AuthMethod> ParseAuthMethod(std::string_view s);
+std::optional<ResourceType> ParseResourceType(std::string_view s);
+std::optional<IntrospectAuthMethod> ParseIntrospectAuthMethod(std::string_view s);
+std::optional<RoleScopeType> ParseRoleScopeType(std::string_view s);
+std::optional<KeyAlgorithm> ParseKeyAlgorithm(std::string_view s);
+
+}  // namespace tollgate::model

@@ -1,0 +1,68 @@
+#include "oauth/client_auth/client_auth.h"
+
+namespace tollgate::oauth {
+namespace {
+
+using model::AuthMethod;
+
+bool MechanismMatches(Mechanism m, AuthMethod method) {
+  switch (method) {
+    case AuthMethod::kClientSecretBasic:
+      return m == Mechanism::kBasic;
+    case AuthMethod::kClientSecretPost:
+      return m == Mechanism::kPost;
+    case AuthMethod::kClientSecretJwt:
+    case AuthMethod::kPrivateKeyJwt:
+      return m == Mechanism::kAssertion;
+    case AuthMethod::kNone:
+      return m == Mechanism::kNone;
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<const config::AppEntry*, OAuthError> Authenticate(const PresentedCredentials& presented,
+                                                         const config::EnvironmentSnapshot& env,
+                                                         const Clock& clock) {
+  const bool basic = presented.mechanism == Mechanism::kBasic;
+  auto denied = [basic](std::string debug) {
+    OAuthError e = ClientAuthError(OAuthErrorCode::kInvalidClient, "Invalid client credentials",
+                                   std::move(debug));
+    e.basic_challenge = basic;
+    return e;
+  };
+
+  // Rule 3: unknown, disabled, or in another environment (the snapshot is per environment).
+  const config::AppEntry* app = env.FindApp(presented.client_id);
+  if (app == nullptr) return Fail(denied("unknown client_id"));
+  if (!app->app.enabled) return Fail(denied("application disabled"));
+
+  // Rule 4 (PingOne): the method is checked before the secret, and says so.
+  if (!MechanismMatches(presented.mechanism, app->app.token_endpoint_auth_method)) {
+    OAuthError e =
+        ClientAuthError(OAuthErrorCode::kInvalidClient, "Unsupported authentication method",
+                        "presented mechanism differs from tokenEndpointAuthMethod");
+    e.basic_challenge = basic;
+    return Fail(std::move(e));
+  }
+
+  switch (app->app.token_endpoint_auth_method) {
+    case AuthMethod::kClientSecretBasic:
+    case AuthMethod::kClientSecretPost:
+      // Rule 5.
+      if (!CheckClientSecret(*app, presented.secret, clock.Now())) {
+        return Fail(denied("client secret mismatch"));
+      }
+      return app;
+    case AuthMethod::kClientSecretJwt:
+    case AuthMethod::kPrivateKeyJwt:
+      // TODO(issue 4): client assertion verification (RFC 7523); refused until it lands.
+      return Fail(denied("client assertions are not supported yet"));
+    case AuthMethod::kNone:
+      return app;  // public client: the grant check refuses client_credentials
+  }
+  return Fail(denied("unknown tokenEndpointAuthMethod"));
+}
+
+}  // namespace tollgate::oauth

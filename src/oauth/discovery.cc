@@ -1,0 +1,76 @@
+#include "oauth/discovery.h"
+
+#include <boost/json.hpp>
+
+namespace tollgate::oauth {
+namespace {
+
+bool Published(const config::KeyEntry& k, TimePoint now) {
+  return !k.key.revoked && now < k.key.expires_at;
+}
+
+boost::json::object Jwk(const config::KeyEntry& k) {
+  crypto::PublicJwk pub = k.signer->Public();
+  boost::json::object o;
+  o["kty"] = pub.kty;
+  o["kid"] = k.key.id.str();
+  o["use"] = "sig";
+  o["alg"] = pub.alg;
+  if (pub.kty == "RSA") {
+    o["n"] = pub.n;
+    o["e"] = pub.e;
+  } else {
+    o["crv"] = pub.crv;
+    o["x"] = pub.x;
+    if (!pub.y.empty()) o["y"] = pub.y;
+  }
+  if (!k.x5t.empty()) o["x5t"] = k.x5t;
+  return o;
+}
+
+boost::json::array Strings(std::initializer_list<std::string_view> values) {
+  boost::json::array a;
+  for (auto v : values) a.emplace_back(v);
+  return a;
+}
+
+}  // namespace
+
+std::string JwksJson(const config::EnvironmentSnapshot& env, TimePoint now) {
+  boost::json::array keys;
+  if (env.default_key != nullptr && Published(*env.default_key, now)) {
+    keys.push_back(Jwk(*env.default_key));
+  }
+  for (const auto& k : env.keys) {
+    if (&k != env.default_key && Published(k, now)) keys.push_back(Jwk(k));
+  }
+  boost::json::object o;
+  o["keys"] = std::move(keys);
+  return boost::json::serialize(o);
+}
+
+std::string DiscoveryJson(const config::EnvironmentSnapshot& env) {
+  boost::json::object o;
+  o["issuer"] = env.issuer;
+  o["token_endpoint"] = env.token_endpoint;
+  o["jwks_uri"] = env.issuer + "/jwks";
+  o["grant_types_supported"] = Strings({"client_credentials"});
+  // Only the methods implemented today are advertised (docs/compat/README.md).
+  o["token_endpoint_auth_methods_supported"] =
+      Strings({"client_secret_basic", "client_secret_post"});
+  o["scopes_supported"] = Strings({"openid", "profile", "email", "address", "phone"});
+  o["response_types_supported"] = boost::json::array();
+  o["subject_types_supported"] = Strings({"public"});
+  boost::json::array algs;
+  for (const auto& k : env.keys) {
+    boost::json::string alg(k.signer->JwsAlg());
+    if (std::find(algs.begin(), algs.end(), boost::json::value(alg)) == algs.end()) {
+      algs.emplace_back(alg);
+    }
+  }
+  if (algs.empty()) algs.emplace_back("RS256");
+  o["id_token_signing_alg_values_supported"] = std::move(algs);
+  return boost::json::serialize(o);
+}
+
+}  // namespace tollgate::oauth

@@ -1,0 +1,71 @@
+#include "oauth/token_issuer.h"
+
+#include <fmt/format.h>
+
+#include "common/form.h"
+#include "common/uuid.h"
+#include "jwt/jws.h"
+
+namespace tollgate::oauth {
+
+Result<IssuedToken, OAuthError> TokenIssuer::Issue(const config::EnvironmentSnapshot& env,
+                                                   const config::AppEntry& app,
+                                                   const ScopeDecision& decision) const {
+  const config::KeyEntry* key = env.default_key;
+  if (key == nullptr) return Fail(ServerError("environment has no default signing key"));
+
+  // RFC 9068 §2.1: typ at+jwt; PingOne: x5t only when the application asks for it.
+  std::string header = "{\"alg\":";
+  AppendJsonString(header, key->signer->JwsAlg());
+  header += ",\"kid\":";
+  AppendJsonString(header, key->key.id.str());
+  header += ",\"typ\":\"at+jwt\"";
+  if (app.app.include_x5t && !key->x5t.empty()) {
+    header += ",\"x5t\":";
+    AppendJsonString(header, key->x5t);
+  }
+  header += "}";
+
+  const int64_t iat = clock_.NowSeconds();
+  IssuedToken out;
+  out.jti = NewUuid();
+  out.expires_in = decision.lifetime_seconds;
+
+  // RFC 9068 §2.2 claims plus PingOne's client_id, env and org.
+  std::string claims;
+  claims.reserve(512);
+  claims += "{\"iss\":";
+  AppendJsonString(claims, env.issuer);
+  claims += ",\"sub\":";
+  AppendJsonString(claims, app.app.id.str());
+  claims += ",\"aud\":[";
+  for (size_t i = 0; i < decision.audiences.size(); ++i) {
+    if (i > 0) claims.push_back(',');
+    AppendJsonString(claims, decision.audiences[i]);
+  }
+  claims += "],\"client_id\":";
+  AppendJsonString(claims, app.app.id.str());
+  if (!decision.scopes.empty()) {
+    std::string scope;
+    for (const auto& s : decision.scopes) {
+      if (!scope.empty()) scope.push_back(' ');
+      scope += s;
+    }
+    claims += ",\"scope\":";
+    AppendJsonString(claims, scope);
+  }
+  fmt::format_to(std::back_inserter(claims), ",\"iat\":{},\"exp\":{},\"jti\":\"{}\"", iat,
+                 iat + decision.lifetime_seconds, out.jti);
+  claims += ",\"env\":";
+  AppendJsonString(claims, env.environment.id.str());
+  claims += ",\"org\":";
+  AppendJsonString(claims, env.organization_id.str());
+  claims += "}";
+
+  auto jwt = jwt::SignCompact(header, claims, *key->signer);
+  if (!jwt) return Fail(ServerError("signing failed: " + jwt.error().message));
+  out.jwt = std::move(jwt).value();
+  return out;
+}
+
+}  // namespace tollgate::oauth

@@ -1,0 +1,227 @@
+#include "storage/sqlite/schema.h"
+
+#include <fmt/format.h>
+
+#include <array>
+
+namespace tollgate::storage::sqlite {
+namespace {
+
+// Conventions: IDs are TEXT (lower-case UUIDs), timestamps INTEGER unix milliseconds, enums the
+// PingOne wire spelling as TEXT, booleans INTEGER 0/1. Sealed secrets (SecretCodec output) are
+// BLOBs. Child rows reference their parent together with the environment (composite foreign
+// keys), so a row can never point into another environment. Cascades follow store.h.
+constexpr const char* kMigration1 = R"sql(
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY NOT NULL,
+  value BLOB NOT NULL
+);
+
+CREATE TABLE organization (
+  id         TEXT PRIMARY KEY NOT NULL,
+  singleton  INTEGER NOT NULL DEFAULT 1 UNIQUE CHECK (singleton = 1),
+  name       TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+
+CREATE TABLE environments (
+  id              TEXT PRIMARY KEY NOT NULL,
+  organization_id TEXT NOT NULL REFERENCES organization (id),
+  name            TEXT NOT NULL UNIQUE,
+  description     TEXT NOT NULL,
+  type            TEXT NOT NULL,
+  region          TEXT NOT NULL,
+  created_at      INTEGER NOT NULL,
+  updated_at      INTEGER NOT NULL
+);
+
+CREATE TABLE applications (
+  id                         TEXT PRIMARY KEY NOT NULL,
+  environment_id             TEXT NOT NULL REFERENCES environments (id) ON DELETE CASCADE,
+  name                       TEXT NOT NULL,
+  description                TEXT NOT NULL,
+  enabled                    INTEGER NOT NULL,
+  protocol                   TEXT NOT NULL,
+  type                       TEXT NOT NULL,
+  token_endpoint_auth_method TEXT NOT NULL,
+  jwks                       TEXT NOT NULL,
+  jwks_url                   TEXT NOT NULL,
+  request_scopes_for_multiple_resources_enabled INTEGER NOT NULL,
+  include_x5t                INTEGER NOT NULL,
+  include_typ                INTEGER NOT NULL,
+  created_at                 INTEGER NOT NULL,
+  updated_at                 INTEGER NOT NULL,
+  UNIQUE (environment_id, name),
+  UNIQUE (id, environment_id)
+);
+
+CREATE TABLE application_grant_types (
+  application_id TEXT NOT NULL REFERENCES applications (id) ON DELETE CASCADE,
+  position       INTEGER NOT NULL,
+  value          TEXT NOT NULL,
+  PRIMARY KEY (application_id, position)
+);
+
+CREATE TABLE application_response_types (
+  application_id TEXT NOT NULL REFERENCES applications (id) ON DELETE CASCADE,
+  position       INTEGER NOT NULL,
+  value          TEXT NOT NULL,
+  PRIMARY KEY (application_id, position)
+);
+
+CREATE TABLE application_redirect_uris (
+  application_id TEXT NOT NULL REFERENCES applications (id) ON DELETE CASCADE,
+  position       INTEGER NOT NULL,
+  value          TEXT NOT NULL,
+  PRIMARY KEY (application_id, position)
+);
+
+CREATE TABLE application_secrets (
+  application_id      TEXT PRIMARY KEY NOT NULL,
+  environment_id      TEXT NOT NULL,
+  secret              BLOB NOT NULL,
+  previous            BLOB,
+  previous_expires_at INTEGER,
+  FOREIGN KEY (application_id, environment_id)
+    REFERENCES applications (id, environment_id) ON DELETE CASCADE
+);
+
+CREATE TABLE resources (
+  id                              TEXT PRIMARY KEY NOT NULL,
+  environment_id                  TEXT NOT NULL REFERENCES environments (id) ON DELETE CASCADE,
+  name                            TEXT NOT NULL,
+  description                     TEXT NOT NULL,
+  type                            TEXT NOT NULL,
+  audience                        TEXT NOT NULL,
+  access_token_validity_seconds   INTEGER NOT NULL,
+  introspect_endpoint_auth_method TEXT NOT NULL,
+  secret                          BLOB NOT NULL,
+  created_at                      INTEGER NOT NULL,
+  updated_at                      INTEGER NOT NULL,
+  UNIQUE (environment_id, name),
+  UNIQUE (id, environment_id)
+);
+
+CREATE TABLE scopes (
+  id             TEXT PRIMARY KEY NOT NULL,
+  resource_id    TEXT NOT NULL,
+  environment_id TEXT NOT NULL,
+  name           TEXT NOT NULL,
+  description    TEXT NOT NULL,
+  created_at     INTEGER NOT NULL,
+  updated_at     INTEGER NOT NULL,
+  FOREIGN KEY (resource_id, environment_id)
+    REFERENCES resources (id, environment_id) ON DELETE CASCADE,
+  UNIQUE (resource_id, name),
+  UNIQUE (id, resource_id)
+);
+CREATE INDEX scopes_by_environment ON scopes (environment_id, created_at);
+
+CREATE TABLE grants (
+  id             TEXT PRIMARY KEY NOT NULL,
+  environment_id TEXT NOT NULL,
+  application_id TEXT NOT NULL,
+  resource_id    TEXT NOT NULL,
+  created_at     INTEGER NOT NULL,
+  updated_at     INTEGER NOT NULL,
+  FOREIGN KEY (application_id, environment_id)
+    REFERENCES applications (id, environment_id) ON DELETE CASCADE,
+  FOREIGN KEY (resource_id, environment_id)
+    REFERENCES resources (id, environment_id) ON DELETE CASCADE,
+  UNIQUE (id, resource_id)
+);
+CREATE INDEX grants_by_application ON grants (application_id, environment_id);
+CREATE INDEX grants_by_resource ON grants (resource_id, environment_id);
+CREATE INDEX grants_by_environment ON grants (environment_id, created_at);
+
+-- The scopes of a grant, in the grant's order; a scope's deletion removes it from every grant.
+CREATE TABLE grant_scopes (
+  grant_id    TEXT NOT NULL,
+  resource_id TEXT NOT NULL,
+  scope_id    TEXT NOT NULL,
+  position    INTEGER NOT NULL,
+  PRIMARY KEY (grant_id, scope_id),
+  FOREIGN KEY (grant_id, resource_id) REFERENCES grants (id, resource_id) ON DELETE CASCADE,
+  FOREIGN KEY (scope_id, resource_id) REFERENCES scopes (id, resource_id) ON DELETE CASCADE
+);
+CREATE INDEX grant_scopes_by_scope ON grant_scopes (scope_id, resource_id);
+
+CREATE TABLE role_assignments (
+  id             TEXT PRIMARY KEY NOT NULL,
+  environment_id TEXT NOT NULL,
+  application_id TEXT NOT NULL,
+  role_id        TEXT NOT NULL,
+  scope_id       TEXT NOT NULL,
+  scope_type     TEXT NOT NULL,
+  created_at     INTEGER NOT NULL,
+  FOREIGN KEY (application_id, environment_id)
+    REFERENCES applications (id, environment_id) ON DELETE CASCADE
+);
+CREATE INDEX role_assignments_by_application ON role_assignments (application_id, environment_id);
+CREATE INDEX role_assignments_by_scope ON role_assignments (scope_id);
+CREATE INDEX role_assignments_by_environment ON role_assignments (environment_id, created_at);
+
+CREATE TABLE signing_keys (
+  id                   TEXT PRIMARY KEY NOT NULL,
+  environment_id       TEXT NOT NULL REFERENCES environments (id) ON DELETE CASCADE,
+  name                 TEXT NOT NULL,
+  algorithm            TEXT NOT NULL,
+  key_length           INTEGER NOT NULL,
+  subject_dn           TEXT NOT NULL,
+  validity_period_days INTEGER NOT NULL,
+  is_default           INTEGER NOT NULL,
+  revoked              INTEGER NOT NULL,
+  private_key          BLOB NOT NULL,
+  certificate_der      BLOB NOT NULL,
+  created_at           INTEGER NOT NULL,
+  starts_at            INTEGER NOT NULL,
+  expires_at           INTEGER NOT NULL,
+  retired_at           INTEGER
+);
+CREATE INDEX signing_keys_by_environment ON signing_keys (environment_id, created_at);
+)sql";
+
+constexpr std::array<Migration, 1> kMigrations{{
+    {1, kMigration1},
+}};
+
+}  // namespace
+
+std::span<const Migration> Migrations() { return kMigrations; }
+
+int64_t LatestSchemaVersion() { return kMigrations.back().version; }
+
+StoreResult<void> Migrate(const Connection& db, int64_t now_unix_millis) {
+  TG_STORE_TRY(
+      db.Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
+              " version INTEGER PRIMARY KEY NOT NULL,"
+              " applied_at INTEGER NOT NULL)"));
+
+  TG_STORE_ASSIGN(
+      auto query,
+      Statement::Prepare(db.Handle(), "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
+  TG_STORE_ASSIGN(bool row, query.Step());
+  if (!row) return Fail(InternalError("sqlite: schema_migrations query returned no row"));
+  const int64_t current = query.Int(0);
+  TG_STORE_TRY(query.ColumnError());
+
+  if (current > LatestSchemaVersion()) {
+    return Fail(StoreError{StoreErrorCode::kSchemaTooNew,
+                           fmt::format("the database has schema version {}, this build knows up "
+                                       "to {}: it was migrated by a newer Tollgate",
+                                       current, LatestSchemaVersion()),
+                           ""});
+  }
+
+  for (const Migration& m : Migrations()) {
+    if (m.version <= current) continue;
+    TG_STORE_TRY(db.Exec(m.sql));
+    TG_STORE_ASSIGN(auto record, Statement::Prepare(db.Handle(),
+                                                    "INSERT INTO schema_migrations (version, "
+                                                    "applied_at) VALUES (?1, ?2)"));
+    TG_STORE_TRY(record.Bind(m.version, now_unix_millis).Run());
+  }
+  return {};
+}
+
+}  // namespace tollgate::storage::sqlite

@@ -1,0 +1,131 @@
+#pragma once
+// The Store: durable configuration of one deployment. Backends: sqlite/ (embedded default),
+// postgres/ (later). Every backend passes tests/storage_contract (the same suite for all).
+//
+// Thread safety: every method may be called from any thread; calls are serialized inside the
+// backend as needed. Calls block on I/O: never call them from an HTTP I/O thread's hot path
+// (the token endpoint reads config/ snapshots instead).
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/ids.h"
+#include "common/result.h"
+#include "model/model.h"
+
+namespace tollgate::storage {
+
+enum class StoreErrorCode {
+  kNotFound,            // the named row does not exist
+  kConflict,            // a uniqueness rule was violated; `target` names the field
+  kUnavailable,         // the database cannot be reached (or is locked for too long)
+  kAlreadyInitialized,  // init on a store that already has an organization
+  kWrongMasterKey,      // sealed data does not open with the configured master key
+  kSchemaTooNew,        // the database was migrated by a newer Tollgate
+  kInternal,            // anything else; `message` is for the log only
+};
+
+struct StoreError {
+  StoreErrorCode code = StoreErrorCode::kInternal;
+  std::string message;  // for logs; never contains secrets
+  std::string target;   // for kConflict: the wire name of the field ("name", "id", "scopes");
+                        // for kNotFound of a referenced row: the reference ("resource.id",
+                        // "application.id", "environment.id", "organization.id", "role.id",
+                        // "scope.id", "scopes"); for kNotFound of the row itself: "id"
+};
+
+template <class T>
+using StoreResult = Result<T, StoreError>;
+
+// Encrypts secrets and private keys before they reach the database (SPEC §7: AES-256-GCM under
+// the master key). Implemented above storage (server/ adapts crypto/). `aad` binds a sealed
+// value to its row so that values cannot be swapped between rows. Thread-safe.
+class SecretCodec {
+ public:
+  virtual ~SecretCodec() = default;
+  virtual std::string Seal(std::string_view plaintext, std::string_view aad) const = 0;
+  // std::nullopt when the value was not sealed under this key or was altered.
+  virtual std::optional<std::string> Open(std::string_view sealed, std::string_view aad) const = 0;
+};
+
+// Everything stored for one environment.
+struct EnvironmentData {
+  model::Environment environment;
+  std::vector<model::Application> applications;
+  std::vector<model::ApplicationSecret> secrets;
+  std::vector<model::Resource> resources;
+  std::vector<model::Scope> scopes;
+  std::vector<model::Grant> grants;
+  std::vector<model::RoleAssignment> role_assignments;
+  std::vector<model::SigningKey> signing_keys;
+};
+
+struct Deployment {
+  std::optional<model::Organization> organization;
+  std::vector<EnvironmentData> environments;
+};
+
+// The write side of one transaction. Each call checks referential and uniqueness rules and
+// returns kNotFound / kConflict without touching anything else of the transaction's state.
+// Deletes cascade as SPEC §6 says (an environment takes everything in it; a resource takes its
+// scopes and the grants that point at it; an application takes its secret, grants and role
+// assignments; a scope is removed from the grants that list it).
+// Also: deleting an environment removes role assignments (of any environment) scoped to it.
+// Updates address a row by its id within its parents (an application by id and environment,
+// a scope by id, resource and environment, a grant by id, environment and application); they
+// do not change ids, parents or created_at. TimePoints are kept at millisecond precision.
+// Valid only inside the Write body that received it.
+class Transaction {
+ public:
+  virtual ~Transaction() = default;
+  virtual StoreResult<void> Insert(const model::Organization& v) = 0;
+  virtual StoreResult<void> Insert(const model::Environment& v) = 0;
+  virtual StoreResult<void> Insert(const model::Application& v) = 0;
+  virtual StoreResult<void> Insert(const model::Resource& v) = 0;
+  virtual StoreResult<void> Insert(const model::Scope& v) = 0;
+  virtual StoreResult<void> Insert(const model::Grant& v) = 0;
+  virtual StoreResult<void> Insert(const model::RoleAssignment& v) = 0;
+  virtual StoreResult<void> Insert(const model::SigningKey& v) = 0;
+  // Inserts or replaces the application's secret row.
+  virtual StoreResult<void> Put(const model::ApplicationSecret& v) = 0;
+
+  virtual StoreResult<void> Update(const model::Environment& v) = 0;
+  virtual StoreResult<void> Update(const model::Application& v) = 0;
+  virtual StoreResult<void> Update(const model::Resource& v) = 0;
+  virtual StoreResult<void> Update(const model::Scope& v) = 0;
+  virtual StoreResult<void> Update(const model::Grant& v) = 0;
+  virtual StoreResult<void> Update(const model::SigningKey& v) = 0;
+
+  virtual StoreResult<void> Delete(const EnvId& id) = 0;
+  virtual StoreResult<void> Delete(const AppId& id) = 0;
+  virtual StoreResult<void> Delete(const ResourceId& id) = 0;
+  virtual StoreResult<void> Delete(const ScopeId& id) = 0;
+  virtual StoreResult<void> Delete(const GrantId& id) = 0;
+  virtual StoreResult<void> Delete(const RoleAssignmentId& id) = 0;
+  virtual StoreResult<void> Delete(const KeyId& id) = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Runs `body` in one transaction. Commits (durably: the data survives a crash once this
+  // returns) when `body` succeeds; rolls back everything when it fails, returning its error.
+  // A body that throws is rolled back too (kInternal). `body` must not call this Store.
+  virtual StoreResult<void> Write(const std::function<StoreResult<void>(Transaction&)>& body) = 0;
+
+  virtual StoreResult<Deployment> LoadAll() = 0;
+  // kNotFound when the environment does not exist.
+  virtual StoreResult<EnvironmentData> LoadEnvironment(const EnvId& id) = 0;
+};
+
+// Opens (creating if needed) and migrates the store named by `uri`: `sqlite:PATH` or
+// `sqlite::memory:`. kWrongMasterKey when the store was initialized under another master key;
+// kSchemaTooNew when it was migrated by a newer version.
+StoreResult<std::unique_ptr<Store>> OpenStore(const std::string& uri,
+                                              std::shared_ptr<const SecretCodec> codec);
+
+}  // namespace tollgate::storage

@@ -1,0 +1,930 @@
+// The storage contract: every rule of store.h, one test each. Instantiated per backend (see
+// sqlite_backend.cc); every test runs on a fresh, empty database.
+
+#include "store_contract.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <stdexcept>
+#include <thread>
+
+#include "common/uuid.h"
+#include "test_codec.h"
+
+namespace tollgate::storage::testing {
+namespace {
+
+using model::RoleScopeType;
+
+// ------------------------------------------------------------------------------------------
+// Opening and roundtrips.
+
+TEST_P(StoreContractTest, FreshStoreIsEmpty) {
+  Deployment d = Load();
+  EXPECT_FALSE(d.organization.has_value());
+  EXPECT_TRUE(d.environments.empty());
+}
+
+TEST_P(StoreContractTest, OrganizationRoundtrip) {
+  model::Organization org = MakeOrganization();
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Insert(org); })));
+  Deployment d = Load();
+  ASSERT_TRUE(d.organization.has_value());
+  EXPECT_EQ(Fields(*d.organization), Fields(org));
+}
+
+TEST_P(StoreContractTest, EnvironmentRoundtrip) {
+  SeedEnvironment();
+  model::Environment other = MakeEnvironment();
+  other.type = model::EnvironmentType::kSandbox;
+  other.region = model::Region::kSG;
+  other.description = "";
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Insert(other); })));
+  EXPECT_EQ(Fields(LoadEnv(env_.id).environment), Fields(env_));
+  EXPECT_EQ(Fields(LoadEnv(other.id).environment), Fields(other));
+}
+
+TEST_P(StoreContractTest, LoadEnvironmentOfUnknownIdIsNotFound) {
+  SeedEnvironment();
+  EXPECT_TRUE(IsError(store().LoadEnvironment(EnvId(NewUuid())), StoreErrorCode::kNotFound));
+}
+
+TEST_P(StoreContractTest, ApplicationRoundtrip) {
+  SeedEnvironment();
+  model::Application full = MakeApplication(env_.id);
+  model::Application bare = MakeApplication(env_.id);  // empty lists and strings
+  bare.description.clear();
+  bare.grant_types.clear();
+  bare.response_types.clear();
+  bare.redirect_uris.clear();
+  bare.jwks.clear();
+  bare.jwks_url.clear();
+  bare.enabled = true;
+  bare.type = model::AppType::kSinglePageApp;
+  bare.token_endpoint_auth_method = model::AuthMethod::kNone;
+  bare.request_scopes_for_multiple_resources_enabled = false;
+  bare.include_x5t = false;
+  bare.include_typ = true;
+  ASSERT_TRUE(Ok(Write([&](Transaction& t) -> StoreResult<void> {
+    if (auto r = t.Insert(full); !r.ok()) return r;
+    return t.Insert(bare);
+  })));
+  EnvironmentData d = LoadEnv(env_.id);
+  ASSERT_EQ(d.applications.size(), 2u);
+  EXPECT_EQ(Fields(d.applications[0]), Fields(full));
+  EXPECT_EQ(Fields(d.applications[1]), Fields(bare));
+}
+
+TEST_P(StoreContractTest, ApplicationSecretRoundtrip) {
+  SeedEnvironment();
+  model::Application a1 = MakeApplication(env_.id);
+  model::Application a2 = MakeApplication(env_.id);
+  model::ApplicationSecret with_previous = MakeSecret(a1, true);
+  model::ApplicationSecret without_previous = MakeSecret(a2, false);
+  ASSERT_TRUE(Ok(Write([&](Transaction& t) -> StoreResult<void> {
+    for (auto r : {t.Insert(a1), t.Insert(a2), t.Put(with_previous), t.Put(without_previous)}) {
+      if (!r.ok()) return r;
+    }
+    return {};
+  })));
+  EnvironmentData d = LoadEnv(env_.id);
+  ASSERT_EQ(d.secrets.size(), 2u);
+  EXPECT_EQ(Fields(d.secrets[0]), Fields(with_previous));
+  EXPECT_EQ(Fields(d.secrets[1]), Fields(without_previous));
+}
+
+TEST_P(StoreContractTest, PutReplacesTheApplicationSecret) {
+  SeedEnvironment();
+  model::Application app = MakeApplication(env_.id);
+  model::ApplicationSecret first = MakeSecret(app, true);
+  ASSERT_TRUE(Ok(Write([&](Transaction& t) -> StoreResult<void> {
+    if (auto r = t.Insert(app); !r.ok()) return r;
+    return t.Put(first);
+  })));
+  model::ApplicationSecret second = MakeSecret(app, false);
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Put(second); })));
+  EnvironmentData d = LoadEnv(env_.id);
+  ASSERT_EQ(d.secrets.size(), 1u);
+  EXPECT_EQ(Fields(d.secrets[0]), Fields(second));
+}
+
+TEST_P(StoreContractTest, ResourceRoundtrip) {
+  SeedEnvironment();
+  model::Resource with_secret = MakeResource(env_.id);
+  model::Resource without_secret = MakeResource(env_.id);
+  without_secret.secret.clear();
+  without_secret.type = model::ResourceType::kCustom;
+  without_secret.introspect_endpoint_auth_method = model::IntrospectAuthMethod::kNone;
+  ASSERT_TRUE(Ok(Write([&](Transaction& t) -> StoreResult<void> {
+    if (auto r = t.Insert(with_secret); !r.ok()) return r;
+    return t.Insert(without_secret);
+  })));
+  EnvironmentData d = LoadEnv(env_.id);
+  ASSERT_EQ(d.resources.size(), 2u);
+  EXPECT_EQ(Fields(d.resources[0]), Fields(with_secret));
+  EXPECT_EQ(Fields(d.resources[1]), Fields(without_secret));
+}
+
+TEST_P(StoreContractTest, ScopeRoundtrip) {
+  SeedEnvironment();
+  model::Resource res = MakeResource(env_.id);
+  model::Scope scope = MakeScope(res, "read:things");
+  ASSERT_TRUE(Ok(Write([&](Transaction& t) -> StoreResult<void> {
+    if (auto r = t.Insert(res); !r.ok()) return r;
+    return t.Insert(scope);
+  })));
+  EnvironmentData d = LoadEnv(env_.id);
+  ASSERT_EQ(d.scopes.size(), 1u);
+  EXPECT_EQ(Fields(d.scopes[0]), Fields(scope));
+}
+
+TEST_P(StoreContractTest, GrantRoundtripKeepsScopeOrder) {
+  SeedEnvironment();
+  model::Application app = MakeApplication(env_.id);
+  model::Resource res = MakeResource(env_.id);
+  model::Scope a = MakeScope(res), b = MakeScope(res), c = MakeScope(res);
+  model::Grant grant = MakeGrant(app, res, {c.id, a.id, b.id});
+  model::Grant empty = MakeGrant(app, res, {});
+  ASSERT_TRUE(Ok(Write([&](Transaction& t) -> StoreResult<void> {
+    for (auto r : {t.Insert(app), t.Insert(res), t.Insert(a), t.Insert(b), t.Insert(c),
+                   t.Insert(grant), t.Insert(empty)}) {
+      if (!r.ok()) return r;
+    }
+    return {};
+  })));
+  EnvironmentData d = LoadEnv(env_.id);
+  ASSERT_EQ(d.grants.size(), 2u);
+  EXPECT_EQ(Fields(d.grants[0]), Fields(grant));
+  EXPECT_EQ(Fields(d.grants[1]), Fields(empty));
+}
+
+TEST_P(StoreContractTest, RoleAssignmentRoundtrip) {
+  SeedEnvironment();
+  model::Application app = MakeApplication(env_.id);
+  model::RoleAssignment env_scoped = MakeRoleAssignment(app, model::kConfigurationReadOnlyRoleId,
+                                                        env_.id.str(), RoleScopeType::kEnvironment);
+  model::RoleAssignment org_scoped = MakeRoleAssignment(
+      app, model::kOrganizationAdminRoleId, org_.id.str(), RoleScopeType::kOrganization);
+  ASSERT_TRUE(Ok(Write([&](Transaction& t) -> StoreResult<void> {
+    for (auto r : {t.Insert(app), t.Insert(env_scoped), t.Insert(org_scoped)}) {
+      if (!r.ok()) return r;
+    }
+    return {};
+  })));
+  EnvironmentData d = LoadEnv(env_.id);
+  ASSERT_EQ(d.role_assignments.size(), 2u);
+  EXPECT_EQ(Fields(d.role_assignments[0]), Fields(env_scoped));
+  EXPECT_EQ(Fields(d.role_assignments[1]), Fields(org_scoped));
+}
+
+TEST_P(StoreContractTest, SigningKeyRoundtrip) {
+  SeedEnvironment();
+  model::SigningKey retired = MakeSigningKey(env_.id);
+  model::SigningKey current = MakeSigningKey(env_.id);
+  current.retired_at.reset();
+  current.algorithm = model::KeyAlgorithm::kRsa;
+  current.key_length = 4096;
+  current.is_default = false;
+  current.revoked = false;
+  current.certificate_der.clear();
+  ASSERT_TRUE(Ok(Write([&](Transaction& t) -> StoreResult<void> {
+    if (auto r = t.Insert(retired); !r.ok()) return r;
+    return t.Insert(current);
+  })));
+  EnvironmentData d = LoadEnv(env_.id);
+  ASSERT_EQ(d.signing_keys.size(), 2u);
+  EXPECT_EQ(Fields(d.signing_keys[0]), Fields(retired));
+  EXPECT_EQ(Fields(d.signing_keys[1]), Fields(current));
+}
+
+TEST_P(StoreContractTest, EverythingLoadsOrderedByCreationThenId) {
+  SeedEnvironment();
+  // Same created_at for two rows: the id decides; an earlier created_at comes first.
+  model::Application late = MakeApplication(env_.id);
+  model::Application tie_b = MakeApplication(env_.id);
+  model::Application tie_a = MakeApplication(env_.id);
+  late.created_at = Time(500);
+  tie_b.created_at = tie_a.created_at = Time(100);
+  tie_a.id = AppId("00000000-0000-4000-8000-00000000000a");
+  tie_b.id = AppId("00000000-0000-4000-8000-00000000000b");
+  model::Environment early_env = MakeEnvironment();
+  early_env.created_at = env_.created_at - std::chrono::milliseconds(1);
+  ASSERT_TRUE(Ok(Write([&](Transaction& t) -> StoreResult<void> {
+    for (auto r : {t.Insert(late), t.Insert(tie_b), t.Insert(tie_a), t.Insert(early_env)}) {
+      if (!r.ok()) return r;
+    }
+    return {};
+  })));
+  Deployment d = Load();
+  ASSERT_EQ(d.environments.size(), 2u);
+  EXPECT_EQ(d.environments[0].environment.id, early_env.id);
+  EXPECT_EQ(d.environments[1].environment.id, env_.id);
+  EnvironmentData e = LoadEnv(env_.id);
+  ASSERT_EQ(e.applications.size(), 3u);
+  EXPECT_EQ(e.applications[0].id, tie_a.id);
+  EXPECT_EQ(e.applications[1].id, tie_b.id);
+  EXPECT_EQ(e.applications[2].id, late.id);
+}
+
+// ------------------------------------------------------------------------------------------
+// Updates change every mutable field.
+
+TEST_P(StoreContractTest, UpdateEnvironment) {
+  SeedEnvironment();
+  model::Environment changed = env_;
+  changed.name = "renamed";
+  changed.description = "new description";
+  changed.type = model::EnvironmentType::kSandbox;
+  changed.region = model::Region::kAU;
+  changed.updated_at = Time(99'999);
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Update(changed); })));
+  EXPECT_EQ(Fields(LoadEnv(env_.id).environment), Fields(changed));
+}
+
+TEST_P(StoreContractTest, UpdateApplication) {
+  SeedEnvironment();
+  model::Application app = MakeApplication(env_.id);
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Insert(app); })));
+  model::Application changed = app;
+  changed.name = "renamed";
+  changed.description = "changed";
+  changed.enabled = true;
+  changed.protocol = "OPENID_CONNECT_2";
+  changed.type = model::AppType::kCustomApp;
+  changed.grant_types = {model::GrantType::kClientCredentials};
+  changed.token_endpoint_auth_method = model::AuthMethod::kClientSecretJwt;
+  changed.jwks = "";
+  changed.jwks_url = "https://new.example/jwks";
+  changed.response_types = {};
+  changed.redirect_uris = {"https://c.example/cb", "https://d.example/cb", "https://e.example"};
+  changed.request_scopes_for_multiple_resources_enabled = false;
+  changed.include_x5t = false;
+  changed.include_typ = true;
+  changed.updated_at = Time(99'999);
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Update(changed); })));
+  EnvironmentData d = LoadEnv(env_.id);
+  ASSERT_EQ(d.applications.size(), 1u);
+  EXPECT_EQ(Fields(d.applications[0]), Fields(changed));
+}
+
+TEST_P(StoreContractTest, UpdateResource) {
+  SeedEnvironment();
+  model::Resource res = MakeResource(env_.id);
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Insert(res); })));
+  model::Resource changed = res;
+  changed.name = "renamed";
+  changed.description = "changed";
+  changed.type = model::ResourceType::kPingOneApi;
+  changed.audience = "https://changed.example";
+  changed.access_token_validity_seconds = 300;
+  changed.introspect_endpoint_auth_method = model::IntrospectAuthMethod::kNone;
+  changed.secret = "rotated-resource-secret";
+  changed.updated_at = Time(99'999);
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Update(changed); })));
+  EnvironmentData d = LoadEnv(env_.id);
+  ASSERT_EQ(d.resources.size(), 1u);
+  EXPECT_EQ(Fields(d.resources[0]), Fields(changed));
+}
+
+TEST_P(StoreContractTest, UpdateScope) {
+  SeedEnvironment();
+  model::Resource res = MakeResource(env_.id);
+  model::Scope scope = MakeScope(res);
+  ASSERT_TRUE(Ok(Write([&](Transaction& t) -> StoreResult<void> {
+    if (auto r = t.Insert(res); !r.ok()) return r;
+    return t.Insert(scope);
+  })));
+  model::Scope changed = scope;
+  changed.name = "renamed";
+  changed.description = "changed";
+  changed.updated_at = Time(99'999);
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Update(changed); })));
+  EnvironmentData d = LoadEnv(env_.id);
+  ASSERT_EQ(d.scopes.size(), 1u);
+  EXPECT_EQ(Fields(d.scopes[0]), Fields(changed));
+}
+
+TEST_P(StoreContractTest, UpdateGrantChangesResourceAndScopes) {
+  SeedEnvironment();
+  model::Application app = MakeApplication(env_.id);
+  model::Resource r1 = MakeResource(env_.id), r2 = MakeResource(env_.id);
+  model::Scope s1 = MakeScope(r1), s2a = MakeScope(r2), s2b = MakeScope(r2);
+  model::Grant grant = MakeGrant(app, r1, {s1.id});
+  ASSERT_TRUE(Ok(Write([&](Transaction& t) -> StoreResult<void> {
+    for (auto r : {t.Insert(app), t.Insert(r1), t.Insert(r2), t.Insert(s1), t.Insert(s2a),
+                   t.Insert(s2b), t.Insert(grant)}) {
+      if (!r.ok()) return r;
+    }
+    return {};
+  })));
+  model::Grant changed = grant;
+  changed.resource_id = r2.id;
+  changed.scopes = {s2b.id, s2a.id};
+  changed.updated_at = Time(99'999);
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Update(changed); })));
+  EnvironmentData d = LoadEnv(env_.id);
+  ASSERT_EQ(d.grants.size(), 1u);
+  EXPECT_EQ(Fields(d.grants[0]), Fields(changed));
+}
+
+TEST_P(StoreContractTest, UpdateSigningKey) {
+  SeedEnvironment();
+  model::SigningKey key = MakeSigningKey(env_.id);
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Insert(key); })));
+  model::SigningKey changed = key;
+  changed.name = "renamed";
+  changed.algorithm = model::KeyAlgorithm::kEdDsa;
+  changed.key_length = 255;
+  changed.subject_dn = "CN=changed";
+  changed.validity_period_days = 30;
+  changed.is_default = false;
+  changed.revoked = false;
+  changed.private_key_pem = "-----BEGIN PRIVATE KEY-----\nchanged\n-----END PRIVATE KEY-----\n";
+  changed.certificate_der = std::string("\x00\x01\x02", 3);
+  changed.starts_at = Time(1);
+  changed.expires_at = Time(2);
+  changed.retired_at.reset();
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Update(changed); })));
+  EnvironmentData d = LoadEnv(env_.id);
+  ASSERT_EQ(d.signing_keys.size(), 1u);
+  EXPECT_EQ(Fields(d.signing_keys[0]), Fields(changed));
+}
+
+// ------------------------------------------------------------------------------------------
+// Uniqueness.
+
+TEST_P(StoreContractTest, SecondOrganizationIsAlreadyInitialized) {
+  SeedEnvironment();
+  model::Organization other = MakeOrganization();
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Insert(other); }),
+                      StoreErrorCode::kAlreadyInitialized));
+  Deployment d = Load();
+  ASSERT_TRUE(d.organization.has_value());
+  EXPECT_EQ(d.organization->id, org_.id);
+}
+
+TEST_P(StoreContractTest, EnvironmentNameIsUniqueOnInsertAndUpdate) {
+  SeedEnvironment();
+  model::Environment same_name = MakeEnvironment(env_.name);
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Insert(same_name); }),
+                      StoreErrorCode::kConflict, "name"));
+  model::Environment other = MakeEnvironment();
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Insert(other); })));
+  other.name = env_.name;
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Update(other); }),
+                      StoreErrorCode::kConflict, "name"));
+  EXPECT_EQ(Load().environments.size(), 2u);
+}
+
+TEST_P(StoreContractTest, ApplicationNameIsUniquePerEnvironment) {
+  SeedEnvironment();
+  model::Environment env2 = MakeEnvironment();
+  model::Application app = MakeApplication(env_.id, "shared-name");
+  model::Application in_other_env = MakeApplication(env2.id, "shared-name");
+  ASSERT_TRUE(Ok(Write([&](Transaction& t) -> StoreResult<void> {
+    for (auto r : {t.Insert(env2), t.Insert(app), t.Insert(in_other_env)}) {
+      if (!r.ok()) return r;
+    }
+    return {};
+  })));
+  model::Application dup = MakeApplication(env_.id, "shared-name");
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Insert(dup); }),
+                      StoreErrorCode::kConflict, "name"));
+  model::Application renamed = MakeApplication(env_.id, "another");
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Insert(renamed); })));
+  renamed.name = "shared-name";
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Update(renamed); }),
+                      StoreErrorCode::kConflict, "name"));
+  // Updating an application without renaming it is not a conflict with itself.
+  app.description = "still mine";
+  EXPECT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Update(app); })));
+}
+
+TEST_P(StoreContractTest, ResourceNameIsUniquePerEnvironment) {
+  SeedEnvironment();
+  model::Environment env2 = MakeEnvironment();
+  model::Resource res = MakeResource(env_.id, "api");
+  model::Resource in_other_env = MakeResource(env2.id, "api");
+  ASSERT_TRUE(Ok(Write([&](Transaction& t) -> StoreResult<void> {
+    for (auto r : {t.Insert(env2), t.Insert(res), t.Insert(in_other_env)}) {
+      if (!r.ok()) return r;
+    }
+    return {};
+  })));
+  model::Resource dup = MakeResource(env_.id, "api");
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Insert(dup); }),
+                      StoreErrorCode::kConflict, "name"));
+  model::Resource other = MakeResource(env_.id, "other-api");
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Insert(other); })));
+  other.name = "api";
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Update(other); }),
+                      StoreErrorCode::kConflict, "name"));
+}
+
+TEST_P(StoreContractTest, ScopeNameIsUniquePerResource) {
+  SeedEnvironment();
+  model::Resource r1 = MakeResource(env_.id), r2 = MakeResource(env_.id);
+  model::Scope s1 = MakeScope(r1, "read"), s2 = MakeScope(r2, "read");
+  ASSERT_TRUE(Ok(Write([&](Transaction& t) -> StoreResult<void> {
+    for (auto r : {t.Insert(r1), t.Insert(r2), t.Insert(s1), t.Insert(s2)}) {
+      if (!r.ok()) return r;
+    }
+    return {};
+  })));
+  model::Scope dup = MakeScope(r1, "read");
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Insert(dup); }),
+                      StoreErrorCode::kConflict, "name"));
+  model::Scope write = MakeScope(r1, "write");
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Insert(write); })));
+  write.name = "read";
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Update(write); }),
+                      StoreErrorCode::kConflict, "name"));
+}
+
+TEST_P(StoreContractTest, DuplicateIdIsConflictOnId) {
+  Populated p = Populate();
+  auto expect_id_conflict = [&](const char* what, auto entity, auto rename) {
+    SCOPED_TRACE(what);
+    rename(entity);
+    EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Insert(entity); }),
+                        StoreErrorCode::kConflict, "id"));
+  };
+  expect_id_conflict("environment", p.env, [](auto& v) { v.name = "fresh-env-name"; });
+  expect_id_conflict("application", p.app1, [](auto& v) { v.name = "fresh-app-name"; });
+  expect_id_conflict("resource", p.res1, [](auto& v) { v.name = "fresh-res-name"; });
+  expect_id_conflict("scope", p.s1a, [](auto& v) { v.name = "fresh-scope-name"; });
+  expect_id_conflict("grant", p.g1, [](auto&) {});
+  expect_id_conflict("role assignment", p.ra_env, [](auto&) {});
+  expect_id_conflict("signing key", p.key, [](auto&) {});
+}
+
+// ------------------------------------------------------------------------------------------
+// References: a row that points at a missing (or foreign) row is kNotFound, naming the
+// reference in `target`.
+
+TEST_P(StoreContractTest, EnvironmentOfUnknownOrganizationIsNotFound) {
+  SeedEnvironment();
+  model::Environment env = MakeEnvironment();
+  env.organization_id = OrgId(NewUuid());
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Insert(env); }),
+                      StoreErrorCode::kNotFound, "organization.id"));
+}
+
+TEST_P(StoreContractTest, RowsOfUnknownEnvironmentAreNotFound) {
+  SeedEnvironment();
+  const EnvId missing(NewUuid());
+  model::Application app = MakeApplication(missing);
+  model::Resource res = MakeResource(missing);
+  model::SigningKey key = MakeSigningKey(missing);
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Insert(app); }),
+                      StoreErrorCode::kNotFound, "environment.id"));
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Insert(res); }),
+                      StoreErrorCode::kNotFound, "environment.id"));
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Insert(key); }),
+                      StoreErrorCode::kNotFound, "environment.id"));
+  EXPECT_TRUE(LoadEnv(env_.id).applications.empty());
+}
+
+TEST_P(StoreContractTest, ScopeOfUnknownOrForeignResourceIsNotFound) {
+  SeedEnvironment();
+  model::Resource phantom = MakeResource(env_.id);  // never inserted
+  model::Scope orphan = MakeScope(phantom);
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Insert(orphan); }),
+                      StoreErrorCode::kNotFound, "resource.id"));
+  // A resource of another environment is not found from this one.
+  model::Environment env2 = MakeEnvironment();
+  model::Resource foreign = MakeResource(env2.id);
+  ASSERT_TRUE(Ok(Write([&](Transaction& t) -> StoreResult<void> {
+    if (auto r = t.Insert(env2); !r.ok()) return r;
+    return t.Insert(foreign);
+  })));
+  model::Scope cross = MakeScope(foreign);
+  cross.environment_id = env_.id;
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Insert(cross); }),
+                      StoreErrorCode::kNotFound, "resource.id"));
+}
+
+TEST_P(StoreContractTest, GrantOfUnknownApplicationIsNotFound) {
+  Populated p = Populate();
+  model::Application phantom = MakeApplication(p.env.id);
+  model::Grant g = MakeGrant(phantom, p.res1, {p.s1a.id});
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Insert(g); }),
+                      StoreErrorCode::kNotFound, "application.id"));
+}
+
+TEST_P(StoreContractTest, GrantOfUnknownResourceIsNotFound) {
+  Populated p = Populate();
+  model::Resource phantom = MakeResource(p.env.id);
+  model::Grant g = MakeGrant(p.app1, phantom, {});
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Insert(g); }),
+                      StoreErrorCode::kNotFound, "resource.id"));
+}
+
+TEST_P(StoreContractTest, GrantWithUnknownScopeIsNotFound) {
+  Populated p = Populate();
+  model::Grant g = MakeGrant(p.app1, p.res1, {p.s1a.id, ScopeId(NewUuid())});
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Insert(g); }),
+                      StoreErrorCode::kNotFound, "scopes"));
+}
+
+TEST_P(StoreContractTest, GrantWithScopeOfAnotherResourceIsNotFound) {
+  Populated p = Populate();
+  model::Grant g = MakeGrant(p.app1, p.res1, {p.s1a.id, p.s2a.id});
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Insert(g); }),
+                      StoreErrorCode::kNotFound, "scopes"));
+  // Same rule on update.
+  model::Grant changed = p.g1;
+  changed.scopes = {p.s2a.id};
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Update(changed); }),
+                      StoreErrorCode::kNotFound, "scopes"));
+}
+
+TEST_P(StoreContractTest, GrantAcrossEnvironmentsIsNotFound) {
+  SeedEnvironment();
+  Populated a = Populate();
+  Populated b = Populate();
+  model::Grant g = MakeGrant(a.app1, b.res1, {});  // application of A, resource of B
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Insert(g); }),
+                      StoreErrorCode::kNotFound, "resource.id"));
+}
+
+TEST_P(StoreContractTest, GrantListingAScopeTwiceIsConflict) {
+  Populated p = Populate();
+  model::Grant g = MakeGrant(p.app1, p.res1, {p.s1a.id, p.s1a.id});
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Insert(g); }),
+                      StoreErrorCode::kConflict, "scopes"));
+}
+
+TEST_P(StoreContractTest, RoleAssignmentReferencesMustExist) {
+  Populated p = Populate();
+  model::Application phantom = MakeApplication(p.env.id);
+  model::RoleAssignment no_app = MakeRoleAssignment(phantom, model::kEnvironmentAdminRoleId,
+                                                    p.env.id.str(), RoleScopeType::kEnvironment);
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Insert(no_app); }),
+                      StoreErrorCode::kNotFound, "application.id"));
+  model::RoleAssignment no_role =
+      MakeRoleAssignment(p.app1, RoleId(NewUuid()), p.env.id.str(), RoleScopeType::kEnvironment);
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Insert(no_role); }),
+                      StoreErrorCode::kNotFound, "role.id"));
+  model::RoleAssignment no_env = MakeRoleAssignment(p.app1, model::kEnvironmentAdminRoleId,
+                                                    NewUuid(), RoleScopeType::kEnvironment);
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Insert(no_env); }),
+                      StoreErrorCode::kNotFound, "scope.id"));
+  model::RoleAssignment no_org = MakeRoleAssignment(p.app1, model::kOrganizationAdminRoleId,
+                                                    NewUuid(), RoleScopeType::kOrganization);
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Insert(no_org); }),
+                      StoreErrorCode::kNotFound, "scope.id"));
+  EXPECT_EQ(LoadEnv(p.env.id).role_assignments.size(), 2u);
+}
+
+TEST_P(StoreContractTest, SecretOfUnknownApplicationIsNotFound) {
+  SeedEnvironment();
+  model::Application phantom = MakeApplication(env_.id);
+  model::ApplicationSecret s = MakeSecret(phantom, false);
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Put(s); }), StoreErrorCode::kNotFound,
+                      "application.id"));
+}
+
+// ------------------------------------------------------------------------------------------
+// Missing rows.
+
+TEST_P(StoreContractTest, UpdateOfMissingRowIsNotFound) {
+  Populated p = Populate();
+  auto expect_not_found = [&](const char* what, auto entity) {
+    SCOPED_TRACE(what);
+    EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Update(entity); }),
+                        StoreErrorCode::kNotFound));
+  };
+  model::Environment env = MakeEnvironment();
+  expect_not_found("environment", env);
+  expect_not_found("application", MakeApplication(p.env.id));
+  expect_not_found("resource", MakeResource(p.env.id));
+  expect_not_found("scope", MakeScope(p.res1));
+  expect_not_found("grant", MakeGrant(p.app1, p.res1, {}));
+  expect_not_found("signing key", MakeSigningKey(p.env.id));
+  // An existing row addressed through another environment is missing there.
+  model::Application moved = p.app1;
+  moved.environment_id = env_.id;
+  expect_not_found("application in another environment", moved);
+}
+
+TEST_P(StoreContractTest, DeleteOfMissingRowIsNotFound) {
+  Populate();
+  auto expect_not_found = [&](const char* what, auto id) {
+    SCOPED_TRACE(what);
+    EXPECT_TRUE(
+        IsError(WriteOne([&](Transaction& t) { return t.Delete(id); }), StoreErrorCode::kNotFound));
+  };
+  expect_not_found("environment", EnvId(NewUuid()));
+  expect_not_found("application", AppId(NewUuid()));
+  expect_not_found("resource", ResourceId(NewUuid()));
+  expect_not_found("scope", ScopeId(NewUuid()));
+  expect_not_found("grant", GrantId(NewUuid()));
+  expect_not_found("role assignment", RoleAssignmentId(NewUuid()));
+  expect_not_found("signing key", KeyId(NewUuid()));
+}
+
+// ------------------------------------------------------------------------------------------
+// Deletes and their cascades.
+
+TEST_P(StoreContractTest, DeletesRemoveExactlyTheirRow) {
+  Populated p = Populate();
+  ASSERT_TRUE(Ok(Write([&](Transaction& t) -> StoreResult<void> {
+    for (auto r : {t.Delete(p.g2.id), t.Delete(p.ra_env.id), t.Delete(p.key.id)}) {
+      if (!r.ok()) return r;
+    }
+    return {};
+  })));
+  EnvironmentData d = LoadEnv(p.env.id);
+  EXPECT_EQ(Fields(d.grants), Fields(std::vector{p.g1}));
+  EXPECT_EQ(Fields(d.role_assignments), Fields(std::vector{p.ra_org}));
+  EXPECT_TRUE(d.signing_keys.empty());
+  EXPECT_EQ(d.applications.size(), 2u);
+  EXPECT_EQ(d.resources.size(), 2u);
+  EXPECT_EQ(d.scopes.size(), 3u);
+}
+
+TEST_P(StoreContractTest, DeleteEnvironmentTakesEverythingInIt) {
+  SeedEnvironment();
+  Populated doomed = Populate();
+  Populated kept = Populate();
+  const auto kept_before = Fields(LoadEnv(kept.env.id));
+  // An application of the kept environment holds a role over the doomed one; it must go too.
+  model::RoleAssignment over_doomed =
+      MakeRoleAssignment(kept.app1, model::kConfigurationReadOnlyRoleId, doomed.env.id.str(),
+                         RoleScopeType::kEnvironment);
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Insert(over_doomed); })));
+
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Delete(doomed.env.id); })));
+
+  Deployment d = Load();
+  ASSERT_EQ(d.environments.size(), 2u);  // env_ and kept
+  for (const EnvironmentData& e : d.environments) EXPECT_NE(e.environment.id, doomed.env.id);
+  EXPECT_TRUE(IsError(store().LoadEnvironment(doomed.env.id), StoreErrorCode::kNotFound));
+  EXPECT_EQ(Fields(LoadEnv(kept.env.id)), kept_before) << "the other environment changed";
+  // Nothing of the doomed environment can be addressed any more.
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Delete(doomed.app1.id); }),
+                      StoreErrorCode::kNotFound));
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Delete(doomed.res1.id); }),
+                      StoreErrorCode::kNotFound));
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Delete(doomed.s1a.id); }),
+                      StoreErrorCode::kNotFound));
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Delete(doomed.g1.id); }),
+                      StoreErrorCode::kNotFound));
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Delete(doomed.ra_env.id); }),
+                      StoreErrorCode::kNotFound));
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Delete(doomed.key.id); }),
+                      StoreErrorCode::kNotFound));
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Delete(over_doomed.id); }),
+                      StoreErrorCode::kNotFound))
+      << "a role assignment scoped to the deleted environment survived";
+  // Its names are free again.
+  model::Application reuse = MakeApplication(kept.env.id, doomed.app1.name);
+  EXPECT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Insert(reuse); })));
+}
+
+TEST_P(StoreContractTest, DeleteResourceTakesItsScopesAndGrants) {
+  Populated p = Populate();
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Delete(p.res1.id); })));
+  EnvironmentData d = LoadEnv(p.env.id);
+  EXPECT_EQ(Fields(d.resources), Fields(std::vector{p.res2}));
+  EXPECT_EQ(Fields(d.scopes), Fields(std::vector{p.s2a}));
+  EXPECT_EQ(Fields(d.grants), Fields(std::vector{p.g2}));
+  EXPECT_EQ(d.applications.size(), 2u);
+}
+
+TEST_P(StoreContractTest, DeleteApplicationTakesSecretGrantsAndRoleAssignments) {
+  Populated p = Populate();
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Delete(p.app1.id); })));
+  EnvironmentData d = LoadEnv(p.env.id);
+  EXPECT_EQ(Fields(d.applications), Fields(std::vector{p.app2}));
+  EXPECT_TRUE(d.secrets.empty());
+  EXPECT_EQ(Fields(d.grants), Fields(std::vector{p.g2}));
+  EXPECT_EQ(Fields(d.role_assignments), Fields(std::vector{p.ra_org}));
+  EXPECT_EQ(d.resources.size(), 2u);
+  EXPECT_EQ(d.scopes.size(), 3u);
+}
+
+TEST_P(StoreContractTest, DeleteScopeRemovesItFromGrants) {
+  Populated p = Populate();  // g1 lists {s1b, s1a}
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Delete(p.s1b.id); })));
+  EnvironmentData d = LoadEnv(p.env.id);
+  ASSERT_EQ(d.grants.size(), 2u);
+  model::Grant expected = p.g1;
+  expected.scopes = {p.s1a.id};
+  EXPECT_EQ(Fields(d.grants[0]), Fields(expected));
+  EXPECT_EQ(Fields(d.grants[1]), Fields(p.g2));
+  EXPECT_EQ(Fields(d.scopes), Fields(std::vector{p.s1a, p.s2a}));
+}
+
+// ------------------------------------------------------------------------------------------
+// Transactions.
+
+TEST_P(StoreContractTest, FailingBodyRollsBackEverything) {
+  SeedEnvironment();
+  model::Environment env = MakeEnvironment();
+  model::Application app = MakeApplication(env.id);
+  model::Resource res = MakeResource(env_.id);
+  model::Environment renamed = env_;
+  renamed.name = "renamed-in-a-failed-write";
+  auto result = Write([&](Transaction& t) -> StoreResult<void> {
+    for (auto r :
+         {t.Insert(env), t.Insert(app), t.Insert(res), t.Update(renamed), t.Delete(env_.id)}) {
+      if (!r.ok()) return r;
+    }
+    return Fail(StoreError{StoreErrorCode::kConflict, "validation failed late", "custom"});
+  });
+  EXPECT_TRUE(IsError(result, StoreErrorCode::kConflict, "custom"))
+      << "Write must return the body's error";
+  Deployment d = Load();
+  ASSERT_EQ(d.environments.size(), 1u);
+  EXPECT_EQ(Fields(d.environments[0]), Fields(EnvironmentData{env_, {}, {}, {}, {}, {}, {}, {}}));
+}
+
+TEST_P(StoreContractTest, StoreErrorInsideBodyRollsBackEarlierCalls) {
+  SeedEnvironment();
+  model::Application app = MakeApplication(env_.id);
+  model::Application dup = MakeApplication(env_.id, app.name);
+  auto result = Write([&](Transaction& t) -> StoreResult<void> {
+    if (auto r = t.Insert(app); !r.ok()) return r;
+    return t.Insert(dup);  // kConflict, returned as the body's error
+  });
+  EXPECT_TRUE(IsError(result, StoreErrorCode::kConflict, "name"));
+  EXPECT_TRUE(LoadEnv(env_.id).applications.empty());
+}
+
+TEST_P(StoreContractTest, FailedCallLeavesTheRestOfTheTransaction) {
+  SeedEnvironment();
+  model::Application app = MakeApplication(env_.id);
+  model::Application dup = MakeApplication(env_.id, app.name);
+  model::Resource res = MakeResource(env_.id);
+  ASSERT_TRUE(Ok(Write([&](Transaction& t) -> StoreResult<void> {
+    if (auto r = t.Insert(app); !r.ok()) return r;
+    if (auto r = t.Insert(dup); !IsError(r, StoreErrorCode::kConflict, "name")) {
+      return Fail(StoreError{StoreErrorCode::kInternal, "expected a conflict", ""});
+    }
+    return t.Insert(res);  // the body goes on after the failed call and commits
+  })));
+  EnvironmentData d = LoadEnv(env_.id);
+  EXPECT_EQ(Fields(d.applications), Fields(std::vector{app}));
+  EXPECT_EQ(Fields(d.resources), Fields(std::vector{res}));
+}
+
+TEST_P(StoreContractTest, ThrowingBodyRollsBackAndTheStoreStaysUsable) {
+  SeedEnvironment();
+  model::Application app = MakeApplication(env_.id);
+  auto result = Write([&](Transaction& t) -> StoreResult<void> {
+    if (auto r = t.Insert(app); !r.ok()) return r;
+    throw std::runtime_error("body bug");
+  });
+  EXPECT_TRUE(IsError(result, StoreErrorCode::kInternal));
+  EXPECT_TRUE(LoadEnv(env_.id).applications.empty());
+  // Not left inside a transaction: the next write commits and is visible.
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Insert(app); })));
+  EXPECT_EQ(LoadEnv(env_.id).applications.size(), 1u);
+}
+
+// ------------------------------------------------------------------------------------------
+// Durability and secrets at rest (persistent backends).
+
+#define REQUIRE_PERSISTENT()                     \
+  if (!backend().IsPersistent()) {               \
+    GTEST_SKIP() << "backend is not persistent"; \
+  }                                              \
+  static_assert(true)
+
+TEST_P(StoreContractTest, DataSurvivesReopen) {
+  REQUIRE_PERSISTENT();
+  SeedEnvironment();
+  Populated p = Populate();
+  const auto before_env = Fields(LoadEnv(env_.id));
+  const auto before_p = Fields(LoadEnv(p.env.id));
+  Reopen();
+  Deployment d = Load();
+  ASSERT_TRUE(d.organization.has_value());
+  EXPECT_EQ(Fields(*d.organization), Fields(org_));
+  ASSERT_EQ(d.environments.size(), 2u);
+  EXPECT_EQ(Fields(LoadEnv(env_.id)), before_env);
+  EXPECT_EQ(Fields(LoadEnv(p.env.id)), before_p);
+}
+
+TEST_P(StoreContractTest, WrongMasterKeyIsRefusedAtOpenEvenWhenEmpty) {
+  REQUIRE_PERSISTENT();
+  store_.reset();  // the database now exists, without any secret
+  auto other = backend().Open(std::make_shared<TestCodec>("master-key-B"));
+  EXPECT_TRUE(IsError(other, StoreErrorCode::kWrongMasterKey));
+  auto same = backend().Open(codec());
+  EXPECT_TRUE(Ok(same)) << "the right key must still open it";
+}
+
+TEST_P(StoreContractTest, WrongMasterKeyIsRefusedAtOpenWithSecrets) {
+  REQUIRE_PERSISTENT();
+  SeedEnvironment();
+  Populate();
+  store_.reset();
+  EXPECT_TRUE(IsError(backend().Open(std::make_shared<TestCodec>("master-key-B")),
+                      StoreErrorCode::kWrongMasterKey));
+}
+
+TEST_P(StoreContractTest, SecretsAreNotStoredInPlaintext) {
+  REQUIRE_PERSISTENT();
+  SeedEnvironment();
+  Populated p = Populate();
+  // The raw view works: a plain field is found, so an absent secret means it is sealed.
+  ASSERT_TRUE(backend().RawContains(p.app1.jwks_url));
+  auto check = [&] {
+    EXPECT_FALSE(backend().RawContains(p.secret1.secret));
+    EXPECT_FALSE(backend().RawContains(*p.secret1.previous));
+    EXPECT_FALSE(backend().RawContains(p.res1.secret));
+    EXPECT_FALSE(backend().RawContains(p.res2.secret));
+    EXPECT_FALSE(backend().RawContains(p.key.private_key_pem));
+    EXPECT_FALSE(backend().RawContains("PRIVATE KEY"));
+  };
+  {
+    SCOPED_TRACE("while open");
+    check();
+  }
+  store_.reset();
+  {
+    SCOPED_TRACE("after close");
+    ASSERT_TRUE(backend().RawContains(p.app1.jwks_url));
+    check();
+  }
+}
+
+TEST_P(StoreContractTest, SchemaTooNewIsRefused) {
+  REQUIRE_PERSISTENT();
+  SeedEnvironment();
+  store_.reset();
+  ASSERT_NO_FATAL_FAILURE(backend().BumpSchemaVersion());
+  EXPECT_TRUE(IsError(backend().Open(codec()), StoreErrorCode::kSchemaTooNew));
+}
+
+// ------------------------------------------------------------------------------------------
+// Concurrency.
+
+TEST_P(StoreContractTest, ConcurrentWritersOnOneStoreAllLand) {
+  SeedEnvironment();
+  constexpr int kThreads = 6;
+  constexpr int kWritesPerThread = 15;
+  std::vector<std::thread> threads;
+  threads.reserve(kThreads);
+  std::atomic<int> failures{0};
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      for (int j = 0; j < kWritesPerThread; ++j) {
+        model::Application app;
+        app.id = AppId(NewUuid());
+        app.environment_id = env_.id;
+        app.name = fmt::format("t{}-app{}", i, j);
+        app.grant_types = {model::GrantType::kClientCredentials};
+        if (!store().Write([&](Transaction& t) { return t.Insert(app); }).ok()) ++failures;
+        if (!store().LoadEnvironment(env_.id).ok()) ++failures;  // readers interleave
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EnvironmentData d = LoadEnv(env_.id);
+  ASSERT_EQ(d.applications.size(), static_cast<size_t>(kThreads * kWritesPerThread));
+  std::vector<std::string> names;
+  for (const auto& a : d.applications) names.push_back(a.name);
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(std::unique(names.begin(), names.end()), names.end());
+}
+
+TEST_P(StoreContractTest, ConcurrentWritersOnSeveralStoresAllLand) {
+  REQUIRE_PERSISTENT();
+  SeedEnvironment();
+  constexpr int kStores = 4;
+  constexpr int kWritesPerStore = 10;
+  std::vector<std::unique_ptr<Store>> stores;
+  for (int i = 0; i < kStores; ++i) {
+    auto s = backend().Open(codec());
+    ASSERT_TRUE(Ok(s));
+    stores.push_back(std::move(s).value());
+  }
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  threads.reserve(kStores);
+  for (int i = 0; i < kStores; ++i) {
+    threads.emplace_back([&, i] {
+      for (int j = 0; j < kWritesPerStore; ++j) {
+        model::Resource res;
+        res.id = ResourceId(NewUuid());
+        res.environment_id = env_.id;
+        res.name = fmt::format("s{}-res{}", i, j);
+        res.secret = "s";
+        if (!stores[i]->Write([&](Transaction& t) { return t.Insert(res); }).ok()) ++failures;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(LoadEnv(env_.id).resources.size(), static_cast<size_t>(kStores * kWritesPerStore));
+}
+
+}  // namespace
+}  // namespace tollgate::storage::testing

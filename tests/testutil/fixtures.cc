@@ -1,0 +1,113 @@
+#include "testutil/fixtures.h"
+
+#include <stdexcept>
+
+#include "common/uuid.h"
+#include "crypto/keys.h"
+
+namespace tollgate::testutil {
+namespace {
+
+TimePoint At(int seq) { return FromUnixMillis(1'700'000'000'000 + seq); }
+
+const std::string& TestKeyPem() {
+  static const std::string pem = [] {
+    auto key = crypto::PrivateKey::Generate(crypto::KeyKind::kRsa, 2048);
+    if (!key) throw std::runtime_error("key generation failed");
+    return (*key)->ToPem();
+  }();
+  return pem;
+}
+
+}  // namespace
+
+EnvBuilder::EnvBuilder() {
+  auto& env = data_.environment;
+  env.id = EnvId("11111111-2222-4333-8444-555555555555");
+  env.organization_id = OrgId("99999999-2222-4333-8444-555555555555");
+  env.name = "Test";
+  model::SigningKey key;
+  key.id = KeyId("aaaaaaaa-2222-4333-8444-555555555555");
+  key.environment_id = env.id;
+  key.is_default = true;
+  key.private_key_pem = TestKeyPem();
+  key.created_at = key.starts_at = At(0);
+  key.expires_at = FromUnixMillis(4'000'000'000'000);
+  data_.signing_keys.push_back(key);
+}
+
+EnvBuilder& EnvBuilder::Resource(const std::string& name, const std::string& audience, int validity,
+                                 const std::vector<std::string>& scopes) {
+  model::Resource r;
+  r.id = ResourceId(NewUuid());
+  r.environment_id = data_.environment.id;
+  r.name = name;
+  r.audience = audience;
+  r.access_token_validity_seconds = validity;
+  r.created_at = At(++seq_);
+  for (const auto& s : scopes) {
+    model::Scope scope;
+    scope.id = ScopeId(NewUuid());
+    scope.resource_id = r.id;
+    scope.environment_id = r.environment_id;
+    scope.name = s;
+    scope.created_at = At(++seq_);
+    data_.scopes.push_back(scope);
+  }
+  data_.resources.push_back(r);
+  return *this;
+}
+
+EnvBuilder& EnvBuilder::App(const std::string& id, model::AppType type, model::AuthMethod method,
+                            const std::string& secret) {
+  model::Application app;
+  app.id = AppId(id);
+  app.environment_id = data_.environment.id;
+  app.name = id;
+  app.type = type;
+  app.token_endpoint_auth_method = method;
+  app.grant_types = {model::GrantType::kClientCredentials};
+  app.created_at = At(++seq_);
+  data_.applications.push_back(app);
+  data_.secrets.push_back({app.id, app.environment_id, secret, std::nullopt, std::nullopt});
+  return *this;
+}
+
+EnvBuilder& EnvBuilder::Grant(const std::string& app_id, const std::string& resource_name,
+                              const std::vector<std::string>& scopes) {
+  model::Grant g;
+  g.id = GrantId(NewUuid());
+  g.environment_id = data_.environment.id;
+  g.application_id = AppId(app_id);
+  for (const auto& r : data_.resources) {
+    if (r.name != resource_name) continue;
+    g.resource_id = r.id;
+    for (const auto& s : data_.scopes) {
+      for (const auto& wanted : scopes) {
+        if (s.resource_id == r.id && s.name == wanted) g.scopes.push_back(s.id);
+      }
+    }
+  }
+  data_.grants.push_back(g);
+  return *this;
+}
+
+EnvBuilder& EnvBuilder::Role(const std::string& app_id) {
+  model::RoleAssignment ra;
+  ra.id = RoleAssignmentId(NewUuid());
+  ra.environment_id = data_.environment.id;
+  ra.application_id = AppId(app_id);
+  ra.role_id = model::kOrganizationAdminRoleId;
+  ra.scope_type = model::RoleScopeType::kOrganization;
+  ra.scope_id = data_.environment.organization_id.str();
+  data_.role_assignments.push_back(ra);
+  return *this;
+}
+
+std::shared_ptr<const config::EnvironmentSnapshot> EnvBuilder::Build() const {
+  auto built = config::BuildEnvironmentSnapshot(data_, {kAuthUrl, kApiUrl});
+  if (!built) throw std::runtime_error("snapshot build failed: " + built.error().message);
+  return std::move(built).value();
+}
+
+}  // namespace tollgate::testutil

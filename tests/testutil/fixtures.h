@@ -1,0 +1,42 @@
+#pragma once
+// Builders for in-memory environments used by unit tests of oauth/ and http/.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/snapshot.h"
+#include "storage/store.h"
+
+namespace tollgate::testutil {
+
+inline constexpr char kApiUrl[] = "https://api.tollgate.test";
+inline constexpr char kAuthUrl[] = "https://auth.tollgate.test";
+
+// A fluent builder of storage::EnvironmentData with one RSA-2048 default key.
+class EnvBuilder {
+ public:
+  EnvBuilder();
+
+  // Adds a CUSTOM resource with the given scopes; returns its index for grants.
+  EnvBuilder& Resource(const std::string& name, const std::string& audience, int validity,
+                       const std::vector<std::string>& scopes);
+  // Adds an application with CLIENT_CREDENTIALS; `id` is used as its client_id.
+  EnvBuilder& App(const std::string& id, model::AppType type = model::AppType::kService,
+                  model::AuthMethod method = model::AuthMethod::kClientSecretBasic,
+                  const std::string& secret = "s3cret");
+  EnvBuilder& Grant(const std::string& app_id, const std::string& resource_name,
+                    const std::vector<std::string>& scopes);
+  EnvBuilder& Role(const std::string& app_id);
+  model::Application& LastApp() { return data_.applications.back(); }
+  model::ApplicationSecret& LastSecret() { return data_.secrets.back(); }
+
+  const storage::EnvironmentData& data() const { return data_; }
+  std::shared_ptr<const config::EnvironmentSnapshot> Build() const;
+
+ private:
+  storage::EnvironmentData data_;
+  int seq_ = 0;
+};
+
+}  // namespace tollgate::testutil
