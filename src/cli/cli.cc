@@ -41,7 +41,7 @@ struct OptionSpec {
 };
 
 int Usage(std::string_view error) {
-  std::cerr << "tollgate: " << error << "\n(run 'tollgate --help' for usage)" << std::endl;
+  std::cerr << "tollgate: " << error << " (see 'tollgate --help')" << std::endl;
   return 2;
 }
 

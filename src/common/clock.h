@@ -28,9 +28,7 @@ class FakeClock final : public Clock {
  public:
   explicit FakeClock(TimePoint start) : now_(start.time_since_epoch().count()) {}
   TimePoint Now() const override { return TimePoint(TimePoint::duration(now_.load())); }
-  void Advance(std::chrono::seconds s) {
-    now_ += std::chrono::duration_cast<TimePoint::duration>(s).count();
-  }
+  void Advance(TimePoint::duration d) { now_ += d.count(); }
 
  private:
   std::atomic<TimePoint::duration::rep> now_;

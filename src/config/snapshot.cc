@@ -16,6 +16,13 @@ const AppEntry* EnvironmentSnapshot::FindApp(std::string_view client_id) const {
   return it == apps.end() ? nullptr : &it->second;
 }
 
+const KeyEntry* EnvironmentSnapshot::FindKey(std::string_view kid) const {
+  for (const auto& k : keys) {
+    if (k.key.id.str() == kid) return &k;
+  }
+  return nullptr;
+}
+
 const EnvironmentSnapshot* Snapshot::FindEnvironment(std::string_view env_id) const {
   auto it = environments.find(std::string(env_id));
   return it == environments.end() ? nullptr : it->second.get();
@@ -27,13 +34,17 @@ std::shared_ptr<const EnvironmentSnapshot> Snapshot::GetEnvironment(std::string_
 }
 
 storage::StoreResult<std::shared_ptr<const EnvironmentSnapshot>> BuildEnvironmentSnapshot(
-    const storage::EnvironmentData& data, const Urls& urls) {
+    storage::EnvironmentData data, const Urls& urls) {
   auto env = std::make_shared<EnvironmentSnapshot>();
   env->environment = data.environment;
   env->organization_id = data.environment.organization_id;
   env->issuer = urls.auth_url + "/" + data.environment.id.str() + "/as";
   env->token_endpoint = env->issuer + "/token";
   env->resources = data.resources;  // never resized after this point: pointers stay valid
+  for (const auto& r : env->resources) {
+    env->max_token_lifetime_seconds =
+        std::max<int64_t>(env->max_token_lifetime_seconds, r.access_token_validity_seconds);
+  }
 
   std::unordered_map<std::string, const model::Resource*> resource_by_id;
   for (const auto& r : env->resources) resource_by_id[r.id.str()] = &r;
@@ -56,7 +67,9 @@ storage::StoreResult<std::shared_ptr<const EnvironmentSnapshot>> BuildEnvironmen
   }
   for (const auto& ra : data.role_assignments) {
     auto it = env->apps.find(ra.application_id.str());
-    if (it != env->apps.end()) it->second.has_role_assignments = true;
+    if (it == env->apps.end()) continue;
+    it->second.role_assignments.push_back(ra);
+    it->second.has_role_assignments = true;
   }
 
   // Custom grants per app: group by resource, keep scope creation order, drop duplicates.
@@ -97,12 +110,21 @@ storage::StoreResult<std::shared_ptr<const EnvironmentSnapshot>> BuildEnvironmen
     ke.key = k;
     ke.key.private_key_pem.clear();
     ke.signer = std::move(parsed).value();
+    auto verifier = crypto::PublicKey::FromJwk(ke.signer->Public());
+    if (!verifier) {
+      return Fail(storage::StoreError{storage::StoreErrorCode::kInternal,
+                                      "signing key " + k.id.str() + " has no usable public half",
+                                      ""});
+    }
+    ke.verifier = std::move(verifier).value();
     if (!k.certificate_der.empty()) ke.x5t = Base64UrlEncode(crypto::Sha1(k.certificate_der));
     env->keys.push_back(std::move(ke));
   }
   for (const auto& ke : env->keys) {
     if (ke.key.is_default && !ke.key.revoked) env->default_key = &ke;
   }
+  for (auto& k : data.signing_keys) k.private_key_pem.clear();
+  env->data = std::make_shared<const storage::EnvironmentData>(std::move(data));
   return std::shared_ptr<const EnvironmentSnapshot>(std::move(env));
 }
 
@@ -115,10 +137,11 @@ storage::StoreResult<void> ConfigHolder::LoadAll() {
   if (!all) return Fail(std::move(all).error());
   auto snap = std::make_shared<Snapshot>();
   snap->organization = all->organization;
-  for (const auto& env : all->environments) {
-    auto built = BuildEnvironmentSnapshot(env, urls_);
+  for (auto& env : all->environments) {
+    std::string id = env.environment.id.str();
+    auto built = BuildEnvironmentSnapshot(std::move(env), urls_);
     if (!built) return Fail(std::move(built).error());
-    snap->environments.emplace(env.environment.id.str(), std::move(built).value());
+    snap->environments.emplace(std::move(id), std::move(built).value());
   }
   current_.store(std::move(snap));
   return {};
@@ -134,7 +157,7 @@ storage::StoreResult<void> ConfigHolder::RefreshEnvironment(const EnvId& id) {
       return Fail(std::move(data).error());
     snap->environments.erase(id.str());
   } else {
-    auto built = BuildEnvironmentSnapshot(*data, urls_);
+    auto built = BuildEnvironmentSnapshot(std::move(data).value(), urls_);
     if (!built) return Fail(std::move(built).error());
     snap->environments[id.str()] = std::move(built).value();
   }

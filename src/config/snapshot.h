@@ -38,12 +38,14 @@ struct AppEntry {
   std::optional<std::string> previous_secret;
   TimePoint previous_expires_at{};
   std::vector<CustomGrant> custom_grants;  // ordered by resource creation
+  std::vector<model::RoleAssignment> role_assignments;
   bool has_role_assignments = false;
 };
 
 struct KeyEntry {
   model::SigningKey key;                             // private_key_pem cleared
   std::shared_ptr<const crypto::PrivateKey> signer;  // parsed once
+  std::shared_ptr<const crypto::PublicKey> verifier;  // its public half
   std::string x5t;                                   // base64url SHA-1 of the certificate, or ""
 };
 
@@ -56,8 +58,16 @@ struct EnvironmentSnapshot {
   std::unordered_map<std::string, AppEntry> apps;  // by client_id (= application id)
   std::vector<KeyEntry> keys;
   const KeyEntry* default_key = nullptr;  // points into keys; null if the env has no usable key
+  // The longest token lifetime this environment can issue (a retired key stays published that
+  // long after it stopped signing).
+  int64_t max_token_lifetime_seconds = 3600;
+
+  // Everything stored for the environment, as loaded (private keys cleared), for the
+  // management API's reads.
+  std::shared_ptr<const storage::EnvironmentData> data;
 
   const AppEntry* FindApp(std::string_view client_id) const;
+  const KeyEntry* FindKey(std::string_view kid) const;
 };
 
 struct Snapshot {
@@ -72,7 +82,7 @@ struct Snapshot {
 // Builds an environment snapshot from stored data. Fails (kInternal) when a signing key does
 // not parse.
 storage::StoreResult<std::shared_ptr<const EnvironmentSnapshot>> BuildEnvironmentSnapshot(
-    const storage::EnvironmentData& data, const Urls& urls);
+    storage::EnvironmentData data, const Urls& urls);
 
 // Holds the current snapshot. Current() is lock-free for readers and safe from any thread.
 // LoadAll/Refresh* block on the store: call them off the I/O threads or at start-up. Writers

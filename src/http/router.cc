@@ -5,6 +5,7 @@
 #include "common/uuid.h"
 #include "http/errors.h"
 #include "http/handlers/auth_handlers.h"
+#include "http/handlers/mgmt_handlers.h"
 
 namespace tollgate::http {
 namespace {
@@ -34,6 +35,10 @@ std::pair<std::string_view, std::string_view> FirstSegment(std::string_view path
 }
 
 }  // namespace
+
+bool Router::IsBlocking(std::string_view path) {
+  return path == "/v1" || path.rfind("/v1/", 0) == 0;
+}
 
 size_t Router::BodyLimit(std::string_view path) {
   return path.rfind("/v1/", 0) == 0 ? kApiBodyLimit : kAuthBodyLimit;
@@ -65,8 +70,8 @@ Response Router::Handle(const Request& request) const {
     return Operations(request, first);
   }
   if (first == "v1") {
-    // TODO(issue 3): the management API.
-    return NotFound(request.correlation_id);
+    if (services_.management == nullptr) return NotFound(request.correlation_id);
+    return handlers::Management(request, *services_.management, services_.config->urls().api_url);
   }
   auto [as, endpoint] = FirstSegment(rest);
   if (as != "as") return NotFound(request.correlation_id);

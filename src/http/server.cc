@@ -5,6 +5,8 @@
 #include <boost/asio/experimental/as_tuple.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <pthread.h>
+
 #include <csignal>
 #include <mutex>
 #include <set>
@@ -37,7 +39,9 @@ std::string CorrelationId(const bhttp::request<bhttp::string_body>& req) {
     if (v.empty() || v.size() > 64) continue;
     bool ok = true;
     for (char c : v) {
-      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
+      // RFC 9110 §5.6.2 tchar: safe in a header and in the JSON error description.
+      if (!(std::isalnum(static_cast<unsigned char>(c)) ||
+            std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos)) {
         ok = false;
         break;
       }
@@ -93,6 +97,13 @@ class HttpServer::Impl {
     for (int i = 1; i < threads_; ++i) pool.emplace_back([this] { RunLoop(); });
     RunLoop();
     for (auto& t : pool) t.join();
+    blocking_pool_.join();
+    // Stopped cleanly: a late SIGINT/SIGTERM stays pending instead of killing the exit.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
   }
 
   void Stop() {
@@ -103,6 +114,7 @@ class HttpServer::Impl {
   struct Connection {
     explicit Connection(tcp::socket s) : stream(std::move(s)) {}
     beast::tcp_stream stream;
+    std::string remote_address;
     bool idle = true;  // waiting for the next request; touched on the connection's strand only
   };
 
@@ -160,7 +172,10 @@ class HttpServer::Impl {
       }
       boost::system::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
+      boost::system::error_code peer_error;
+      auto peer = socket.remote_endpoint(peer_error);
       auto conn = std::make_shared<Connection>(std::move(socket));
+      if (!peer_error) conn->remote_address = peer.address().to_string();
       {
         std::lock_guard lock(mu_);
         connections_.insert(conn);
@@ -188,7 +203,7 @@ class HttpServer::Impl {
   asio::awaitable<void> Write(Connection& conn, const Response& r, bool keep_alive,
                               const std::string& correlation_id, unsigned version) {
     bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), version};
-    res.set(bhttp::field::content_type, r.content_type);
+    if (!r.content_type.empty()) res.set(bhttp::field::content_type, r.content_type);
     res.set("Correlation-Id", correlation_id);
     for (const auto& [name, value] : r.headers) res.set(name, value);
     res.body() = r.body;
@@ -211,8 +226,15 @@ class HttpServer::Impl {
                                                        as_tuple(asio::use_awaitable));
       conn->idle = false;
       if (ec) {
-        if (ec == bhttp::error::header_limit) {
-          co_await Write(*conn, router_->FramingError(431, "", NewUuid()), false, NewUuid(), 11);
+        if (ec == bhttp::error::body_limit) {
+          // Content-Length above the largest limit: refused before the body is read.
+          std::string id = NewUuid();
+          std::string_view t(parser.get().target().data(), parser.get().target().size());
+          co_await Write(*conn, router_->FramingError(413, t.substr(0, t.find('?')), id), false, id,
+                         11);
+        } else if (ec == bhttp::error::header_limit) {
+          std::string id = NewUuid();
+          co_await Write(*conn, router_->FramingError(431, "", id), false, id, 11);
         } else if (ec != bhttp::error::end_of_stream && ec != beast::error::timeout &&
                    ec != asio::error::operation_aborted && ec != asio::error::eof &&
                    ec != asio::error::connection_reset && ec != asio::error::bad_descriptor &&
@@ -265,14 +287,21 @@ class HttpServer::Impl {
       request.authorization = Header(req, bhttp::field::authorization);
       request.host = Header(req, bhttp::field::host).value_or("");
       request.correlation_id = CorrelationId(req);
+      request.remote_address = conn->remote_address;
 
       Response response;
+      const bool blocking = Router::IsBlocking(path);
+      if (blocking) {
+        // Store calls never run on an I/O thread: hop to the blocking pool and back.
+        co_await asio::post(blocking_pool_, asio::use_awaitable);
+      }
       try {
         response = router_->Handle(request);
       } catch (const std::exception& e) {
         log::Error("handler failed: {} (correlation {})", e.what(), request.correlation_id);
         response = WriteInternalError();
       }
+      if (blocking) co_await asio::post(conn->stream.get_executor(), asio::use_awaitable);
       const bool keep_alive = req.keep_alive() && !stopping_;
       co_await Write(*conn, response, keep_alive, request.correlation_id, req.version());
       if (!keep_alive || response.close) break;
@@ -295,6 +324,7 @@ class HttpServer::Impl {
   asio::io_context ioc_;
   tcp::acceptor acceptor_;
   asio::signal_set signals_;
+  asio::thread_pool blocking_pool_{2};
   std::atomic<bool> stopping_{false};
   std::mutex mu_;
   std::set<std::shared_ptr<Connection>> connections_;

@@ -5,8 +5,12 @@
 namespace tollgate::oauth {
 namespace {
 
-bool Published(const config::KeyEntry& k, TimePoint now) {
-  return !k.key.revoked && now < k.key.expires_at;
+// SPEC §3: revoked and expired keys are withdrawn; a key that stopped being the default stays
+// until every token it signed has expired.
+bool Published(const config::EnvironmentSnapshot& env, const config::KeyEntry& k, TimePoint now) {
+  if (k.key.revoked || now >= k.key.expires_at) return false;
+  if (&k == env.default_key || !k.key.retired_at) return true;
+  return now < *k.key.retired_at + std::chrono::seconds(env.max_token_lifetime_seconds);
 }
 
 boost::json::object Jwk(const config::KeyEntry& k) {
@@ -38,11 +42,11 @@ boost::json::array Strings(std::initializer_list<std::string_view> values) {
 
 std::string JwksJson(const config::EnvironmentSnapshot& env, TimePoint now) {
   boost::json::array keys;
-  if (env.default_key != nullptr && Published(*env.default_key, now)) {
+  if (env.default_key != nullptr && Published(env, *env.default_key, now)) {
     keys.push_back(Jwk(*env.default_key));
   }
   for (const auto& k : env.keys) {
-    if (&k != env.default_key && Published(k, now)) keys.push_back(Jwk(k));
+    if (&k != env.default_key && Published(env, k, now)) keys.push_back(Jwk(k));
   }
   boost::json::object o;
   o["keys"] = std::move(keys);

@@ -5,6 +5,7 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "config/snapshot.h"
+#include "oauth/brute_force.h"
 #include "oauth/oauth_error.h"
 #include "oauth/token_issuer.h"
 #include "oauth/token_request.h"
@@ -13,8 +14,8 @@ namespace tollgate::oauth {
 
 class TokenEndpoint {
  public:
-  TokenEndpoint(const Clock& clock, std::string api_url)
-      : clock_(clock), issuer_(clock), api_url_(std::move(api_url)) {}
+  TokenEndpoint(const Clock& clock, std::string api_url, ThrottlePolicy throttle = {})
+      : clock_(clock), issuer_(clock), api_url_(std::move(api_url)), throttle_(clock, throttle) {}
 
   // Thread-safe. `request` has passed the HTTP checks of SPEC §2.1.
   Result<TokenResponse, OAuthError> Handle(const TokenRequest& request,
@@ -24,6 +25,7 @@ class TokenEndpoint {
   const Clock& clock_;
   TokenIssuer issuer_;
   std::string api_url_;
+  mutable FailureThrottle throttle_;
 };
 
 }  // namespace tollgate::oauth

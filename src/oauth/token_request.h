@@ -9,6 +9,7 @@
 namespace tollgate::oauth {
 
 struct TokenRequest {
+  std::string remote_address;                // the peer's IP address, for brute-force protection
   std::optional<std::string> authorization;  // the raw Authorization header, if any
   std::optional<std::string> grant_type;
   std::optional<std::string> scope;

@@ -10,24 +10,6 @@
 
 namespace tollgate::server {
 
-// A new environment with PingOne's built-in resources (OPENID_CONNECT with the five OIDC
-// scopes, PINGONE_API with audience `api_url`) and a default RSA-2048 signing key.
-struct NewEnvironment {
-  model::Environment environment;
-  std::vector<model::Resource> resources;
-  std::vector<model::Scope> scopes;
-  model::SigningKey signing_key;
-};
-Result<NewEnvironment, std::string> MakeEnvironment(const OrgId& org, std::string name,
-                                                    model::EnvironmentType type,
-                                                    const std::string& api_url, const Clock& clock);
-
-// Inserts every record of `env` inside `tx`.
-storage::StoreResult<void> InsertEnvironment(storage::Transaction& tx, const NewEnvironment& env);
-
-// A generated client secret: 64 characters of [A-Za-z0-9-._~] from a CSPRNG (SPEC §6).
-std::string NewClientSecret();
-
 struct InitResult {
   std::string organization_id;
   std::string environment_id;

@@ -1,6 +1,8 @@
 #include "server/server.h"
 
 #include <boost/json.hpp>
+#include <unistd.h>
+
 #include <cstdio>
 #include <iostream>
 
@@ -9,6 +11,7 @@
 #include "config/snapshot.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "mgmt/api.h"
 #include "oauth/token_endpoint.h"
 #include "server/bootstrap.h"
 #include "server/master_key.h"
@@ -107,6 +110,12 @@ int Serve(const Options& options) {
     PrintError("--listen must be HOST:PORT, got '" + options.listen + "'");
     return 2;
   }
+  // A SQLite store that does not exist yet is not created by serve: only init creates stores.
+  if (options.store_uri.rfind("sqlite:", 0) == 0 && options.store_uri != "sqlite::memory:" &&
+      ::access(options.store_uri.substr(7).c_str(), F_OK) != 0) {
+    PrintError("the store " + options.store_uri + " is not initialized; run 'tollgate init' first");
+    return 1;
+  }
   auto store = OpenWithKey(options, /*create_key=*/false);
   if (!store) {
     PrintError(store.error());
@@ -147,6 +156,8 @@ int Serve(const Options& options) {
   services.config = &config;
   services.token_endpoint = &endpoint;
   services.clock = &clock;
+  mgmt::ManagementApi management(**store, config, clock);
+  services.management = &management;
   services.ready = [] { return true; };
   http::Router router(std::move(services));
 

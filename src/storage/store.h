@@ -94,10 +94,18 @@ class Transaction {
 
   virtual StoreResult<void> Update(const model::Environment& v) = 0;
   virtual StoreResult<void> Update(const model::Application& v) = 0;
+  // Never changes the resource's secret (see SetResourceSecret).
   virtual StoreResult<void> Update(const model::Resource& v) = 0;
   virtual StoreResult<void> Update(const model::Scope& v) = 0;
   virtual StoreResult<void> Update(const model::Grant& v) = 0;
+  // Never changes key material (private key, certificate), which is immutable after Insert.
   virtual StoreResult<void> Update(const model::SigningKey& v) = 0;
+  // Replaces a resource's introspection secret; kNotFound for an unknown resource.
+  virtual StoreResult<void> SetResourceSecret(const ResourceId& id, const std::string& secret) = 0;
+  // Makes `id` the only default key of its environment: every other default key of that
+  // environment stops being default with retired_at = `now`; `id` itself loses any retired_at.
+  // kNotFound for an unknown key.
+  virtual StoreResult<void> MakeDefaultKey(const KeyId& id, TimePoint now) = 0;
 
   virtual StoreResult<void> Delete(const EnvId& id) = 0;
   virtual StoreResult<void> Delete(const AppId& id) = 0;

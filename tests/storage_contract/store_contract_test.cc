@@ -280,12 +280,30 @@ TEST_P(StoreContractTest, UpdateResource) {
   changed.audience = "https://changed.example";
   changed.access_token_validity_seconds = 300;
   changed.introspect_endpoint_auth_method = model::IntrospectAuthMethod::kNone;
-  changed.secret = "rotated-resource-secret";
+  changed.secret = "ignored-by-update";
   changed.updated_at = Time(99'999);
   ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Update(changed); })));
   EnvironmentData d = LoadEnv(env_.id);
   ASSERT_EQ(d.resources.size(), 1u);
-  EXPECT_EQ(Fields(d.resources[0]), Fields(changed));
+  model::Resource expected = changed;
+  expected.secret = res.secret;  // Update never touches the secret
+  EXPECT_EQ(Fields(d.resources[0]), Fields(expected));
+}
+
+TEST_P(StoreContractTest, SetResourceSecretChangesOnlyTheSecret) {
+  SeedEnvironment();
+  model::Resource res = MakeResource(env_.id);
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Insert(res); })));
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.SetResourceSecret(res.id, "rotated"); })));
+  EnvironmentData d = LoadEnv(env_.id);
+  ASSERT_EQ(d.resources.size(), 1u);
+  model::Resource expected = res;
+  expected.secret = "rotated";
+  EXPECT_EQ(Fields(d.resources[0]), Fields(expected));
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) {
+                        return t.SetResourceSecret(ResourceId(NewUuid()), "x");
+                      }),
+                      StoreErrorCode::kNotFound));
 }
 
 TEST_P(StoreContractTest, UpdateScope) {
@@ -349,7 +367,45 @@ TEST_P(StoreContractTest, UpdateSigningKey) {
   ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Update(changed); })));
   EnvironmentData d = LoadEnv(env_.id);
   ASSERT_EQ(d.signing_keys.size(), 1u);
-  EXPECT_EQ(Fields(d.signing_keys[0]), Fields(changed));
+  model::SigningKey expected = changed;
+  expected.private_key_pem = key.private_key_pem;  // key material is immutable
+  expected.certificate_der = key.certificate_der;
+  EXPECT_EQ(Fields(d.signing_keys[0]), Fields(expected));
+}
+
+TEST_P(StoreContractTest, MakeDefaultKeyRetiresTheOtherDefaultsOfItsEnvironmentOnly) {
+  SeedEnvironment();
+  model::SigningKey a = MakeSigningKey(env_.id);
+  a.is_default = true;
+  model::SigningKey b = MakeSigningKey(env_.id);
+  b.is_default = false;
+  model::Environment other = MakeEnvironment("other-env");
+  model::SigningKey c = MakeSigningKey(other.id);
+  c.is_default = true;
+  ASSERT_TRUE(Ok(Write([&](Transaction& t) -> StoreResult<void> {
+    if (auto r = t.Insert(other); !r.ok()) return r;
+    if (auto r = t.Insert(a); !r.ok()) return r;
+    if (auto r = t.Insert(b); !r.ok()) return r;
+    return t.Insert(c);
+  })));
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.MakeDefaultKey(b.id, Time(777)); })));
+  EnvironmentData d = LoadEnv(env_.id);
+  ASSERT_EQ(d.signing_keys.size(), 2u);
+  for (const auto& k : d.signing_keys) {
+    if (k.id == a.id) {
+      EXPECT_FALSE(k.is_default);
+      ASSERT_TRUE(k.retired_at.has_value());
+      EXPECT_EQ(*k.retired_at, Time(777));
+    } else {
+      EXPECT_TRUE(k.is_default);
+      EXPECT_FALSE(k.retired_at.has_value());
+    }
+  }
+  EnvironmentData o = LoadEnv(other.id);
+  ASSERT_EQ(o.signing_keys.size(), 1u);
+  EXPECT_TRUE(o.signing_keys[0].is_default) << "another environment's default is untouched";
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.MakeDefaultKey(KeyId(NewUuid()), Time(1)); }),
+                      StoreErrorCode::kNotFound));
 }
 
 // ------------------------------------------------------------------------------------------

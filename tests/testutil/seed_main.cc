@@ -18,7 +18,7 @@
 
 #include "common/clock.h"
 #include "common/uuid.h"
-#include "server/bootstrap.h"
+#include "mgmt/provisioning.h"
 #include "server/master_key.h"
 #include "storage/store.h"
 
@@ -130,7 +130,7 @@ int main(int argc, char** argv) {
         app.include_x5t = Bool(a, "includeX5t", false);
         app.created_at = app.updated_at = now + std::chrono::milliseconds(seq++);
         if (auto s = tx.Insert(app); !s) return s;
-        model::ApplicationSecret secret{app.id, env_id, server::NewClientSecret(), std::nullopt,
+        model::ApplicationSecret secret{app.id, env_id, mgmt::NewClientSecret(), std::nullopt,
                                         std::nullopt};
         if (a.if_contains("previousSecret")) {
           secret.previous = Str(a, "previousSecret");

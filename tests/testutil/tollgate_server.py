@@ -58,6 +58,7 @@ class TollgateServer:
         self.log_lines = []
         self.base_url = None
         self._pumps = []
+        self._signalled = False
 
     def seed(self, spec):
         out = subprocess.run([SEED_BIN, "--store", self.store], input=json.dumps(spec),
@@ -69,6 +70,7 @@ class TollgateServer:
     def start(self, timeout=30):
         self.log_lines = []
         self.base_url = None
+        self._signalled = False
         self.proc = subprocess.Popen(
             [TOLLGATE_BIN, "serve", "--store", self.store, "--listen", "127.0.0.1:0",
              *self.extra_args],
@@ -119,13 +121,20 @@ class TollgateServer:
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
+    def send_signal(self, sig=signal.SIGTERM):
+        """Sends `sig` once; a later stop() then only waits for the exit."""
+        self.proc.send_signal(sig)
+        self._signalled = True
+
     def stop(self, timeout=15, sig=signal.SIGTERM):
-        """Sends `sig` (SIGTERM), then waits up to `timeout` s; returns the exit code. Kills the
-        process and re-raises subprocess.TimeoutExpired if it does not exit in time."""
+        """Sends `sig` (SIGTERM) unless send_signal() already did, then waits up to `timeout` s;
+        returns the exit code. Kills the process and re-raises subprocess.TimeoutExpired if it
+        does not exit in time."""
         if self.proc is None:
             return None
         if self.proc.poll() is None:
-            self.proc.send_signal(sig)
+            if not self._signalled:
+                self.send_signal(sig)
             try:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:

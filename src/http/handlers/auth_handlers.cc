@@ -39,6 +39,7 @@ Result<oauth::TokenRequest, oauth::OAuthError> ParseTokenRequest(const Request& 
         "The request body is not valid application/x-www-form-urlencoded UTF-8"));
   }
   oauth::TokenRequest out;
+  out.remote_address = std::string(request.remote_address);
   if (request.authorization) out.authorization = std::string(*request.authorization);
 
   struct Slot {

@@ -315,16 +315,22 @@ class SqliteTransaction final : public Transaction {
                                "SELECT 1 FROM resources WHERE id = ?1 AND environment_id = ?2",
                                v.id.str(), v.environment_id.str()));
       TG_STORE_TRY(CheckResourceName(v));
-      const std::string sealed = codec_.Seal(v.secret, ResourceSecretAad(v.id));
       return Execute(Db(),
                      "UPDATE resources SET name = ?3, description = ?4, type = ?5, "
                      "audience = ?6, access_token_validity_seconds = ?7, "
-                     "introspect_endpoint_auth_method = ?8, secret = ?9, updated_at = ?10 "
+                     "introspect_endpoint_auth_method = ?8, updated_at = ?9 "
                      "WHERE id = ?1 AND environment_id = ?2",
                      v.id.str(), v.environment_id.str(), v.name, v.description,
                      model::ToString(v.type), v.audience, v.access_token_validity_seconds,
-                     model::ToString(v.introspect_endpoint_auth_method), Blob{sealed},
-                     Millis(v.updated_at));
+                     model::ToString(v.introspect_endpoint_auth_method), Millis(v.updated_at));
+    });
+  }
+
+  StoreResult<void> SetResourceSecret(const ResourceId& id, const std::string& secret) override {
+    return Atomically([&]() -> StoreResult<void> {
+      const std::string sealed = codec_.Seal(secret, ResourceSecretAad(id));
+      return ChangeOneRow(Db(), "resource", "UPDATE resources SET secret = ?2 WHERE id = ?1",
+                          id.str(), Blob{sealed});
     });
   }
 
@@ -433,16 +439,28 @@ class SqliteTransaction final : public Transaction {
       TG_STORE_TRY(FailIfNoRow(Db(), NotFound("id", "no such signing key"),
                                "SELECT 1 FROM signing_keys WHERE id = ?1 AND environment_id = ?2",
                                v.id.str(), v.environment_id.str()));
-      const std::string sealed = codec_.Seal(v.private_key_pem, SigningKeyAad(v.id));
       return Execute(Db(),
                      "UPDATE signing_keys SET name = ?3, algorithm = ?4, key_length = ?5, "
                      "subject_dn = ?6, validity_period_days = ?7, is_default = ?8, revoked = ?9, "
-                     "private_key = ?10, certificate_der = ?11, starts_at = ?12, "
-                     "expires_at = ?13, retired_at = ?14 WHERE id = ?1 AND environment_id = ?2",
+                     "starts_at = ?10, expires_at = ?11, retired_at = ?12 "
+                     "WHERE id = ?1 AND environment_id = ?2",
                      v.id.str(), v.environment_id.str(), v.name, model::ToString(v.algorithm),
                      v.key_length, v.subject_dn, v.validity_period_days, v.is_default, v.revoked,
-                     Blob{sealed}, Blob{v.certificate_der}, Millis(v.starts_at),
-                     Millis(v.expires_at), Millis(v.retired_at));
+                     Millis(v.starts_at), Millis(v.expires_at), Millis(v.retired_at));
+    });
+  }
+
+  StoreResult<void> MakeDefaultKey(const KeyId& id, TimePoint now) override {
+    return Atomically([&]() -> StoreResult<void> {
+      TG_STORE_TRY(FailIfNoRow(Db(), NotFound("id", "no such signing key"),
+                               "SELECT 1 FROM signing_keys WHERE id = ?1", id.str()));
+      TG_STORE_TRY(Execute(Db(),
+                           "UPDATE signing_keys SET is_default = 0, retired_at = ?2 "
+                           "WHERE is_default = 1 AND id <> ?1 AND environment_id = "
+                           "(SELECT environment_id FROM signing_keys WHERE id = ?1)",
+                           id.str(), Millis(now)));
+      return Execute(Db(), "UPDATE signing_keys SET is_default = 1, retired_at = NULL WHERE id = ?1",
+                     id.str());
     });
   }
 

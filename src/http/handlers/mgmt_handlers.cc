@@ -1,0 +1,40 @@
+#include "http/handlers/mgmt_handlers.h"
+
+namespace tollgate::http::handlers {
+namespace {
+
+// A Host header is only trusted for links when it looks like host[:port].
+bool IsSafeHost(std::string_view host) {
+  if (host.empty() || host.size() > 255) return false;
+  for (char c : host) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' ||
+          c == '[' || c == ']')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+Response Management(const Request& request, const mgmt::ManagementApi& api,
+                    std::string_view api_url) {
+  mgmt::ApiRequest in;
+  in.method = request.method;
+  in.path = request.path;
+  in.query = request.query;
+  in.body = request.body;
+  in.content_type = request.content_type;
+  in.authorization = request.authorization;
+  // SPEC §6: links are built from the request's own scheme and host.
+  in.base_url = IsSafeHost(request.host) ? "http://" + std::string(request.host) : std::string(api_url);
+  mgmt::ApiResponse out = api.Handle(in);
+  Response r;
+  r.status = out.status;
+  r.body = std::move(out.body);
+  r.headers = std::move(out.headers);
+  if (r.status == 204) r.content_type.clear();
+  return r;
+}
+
+}  // namespace tollgate::http::handlers

@@ -1,0 +1,44 @@
+#include "mgmt/api.h"
+
+#include "common/log.h"
+#include "mgmt/internal.h"
+
+namespace tollgate::mgmt {
+
+ManagementApi::ManagementApi(storage::Store& store, config::ConfigHolder& config, const Clock& clock)
+    : store_(store), config_(config), clock_(clock) {}
+
+ApiResponse ManagementApi::Handle(const ApiRequest& request) const {
+  try {
+    auto snapshot = config_.Current();
+    auto caller = AuthenticateBearer(request.authorization, *snapshot, config_.urls(), clock_);
+    if (!caller) {
+      log::Info("management API: 401 ({})", caller.error().debug);
+      return ToResponse(caller.error());
+    }
+    std::vector<std::string_view> segments;
+    std::string_view path = request.path.substr(3);  // after "/v1"
+    while (!path.empty()) {
+      path.remove_prefix(1);  // the '/'
+      size_t slash = path.find('/');
+      segments.push_back(path.substr(0, slash));
+      path = slash == std::string_view::npos ? std::string_view() : path.substr(slash);
+    }
+    for (auto seg : segments) {
+      if (seg.empty()) return ToResponse(NotFound());
+    }
+    if (segments.empty()) return ToResponse(NotFound());
+
+    Services services{store_, config_, clock_};
+    Call call{request, *caller, std::move(snapshot), std::move(segments), request.base_url + "/v1"};
+    ApiResult result = call.segments[0] == "environments" ? HandleEnvironments(services, call)
+                       : call.segments[0] == "roles"      ? HandleRoles(services, call)
+                                                          : Result<ApiResponse, ApiError>(Fail(NotFound()));
+    if (!result) return ToResponse(result.error());
+    return std::move(result).value();
+  } catch (const std::exception& e) {
+    return ToResponse(Unexpected(std::string("exception: ") + e.what()));
+  }
+}
+
+}  // namespace tollgate::mgmt

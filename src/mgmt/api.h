@@ -1,0 +1,45 @@
+#pragma once
+// The management API (SPEC §6): PingOne-shaped JSON over HTTP under /v1, protected by bearer
+// tokens this server issued. Every call blocks on the store: run it off the I/O threads.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/clock.h"
+#include "config/snapshot.h"
+#include "storage/store.h"
+
+namespace tollgate::mgmt {
+
+struct ApiRequest {
+  std::string_view method;
+  std::string_view path;  // starts with /v1
+  std::string_view query;
+  std::string_view body;
+  std::optional<std::string_view> content_type;
+  std::optional<std::string_view> authorization;
+  std::string base_url;  // scheme://host of the request, for Location and _links
+};
+
+struct ApiResponse {
+  int status = 200;
+  std::string body;  // JSON text; empty for 204
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// Thread-safe: any number of calls may run at once; writes are serialized by the store.
+class ManagementApi {
+ public:
+  ManagementApi(storage::Store& store, config::ConfigHolder& config, const Clock& clock);
+  ApiResponse Handle(const ApiRequest& request) const;
+
+ private:
+  storage::Store& store_;
+  config::ConfigHolder& config_;
+  const Clock& clock_;
+};
+
+}  // namespace tollgate::mgmt

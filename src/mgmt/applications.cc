@@ -1,0 +1,316 @@
+// /v1/environments/{envID}/applications[/{appID}[/secret]] (SPEC §6).
+#include <algorithm>
+
+#include "common/form.h"
+#include "common/uuid.h"
+#include "mgmt/body.h"
+#include "mgmt/internal.h"
+#include "mgmt/provisioning.h"
+
+namespace tollgate::mgmt {
+namespace {
+
+namespace json = boost::json;
+using model::AppType;
+using model::AuthMethod;
+
+constexpr auto kMinPreviousLifetime = std::chrono::minutes(1);
+constexpr auto kMaxPreviousLifetime = std::chrono::hours(24 * 30);
+
+std::string AppHref(const Call& call, const model::Application& app) {
+  return call.Href("/environments/" + app.environment_id.str() + "/applications/" + app.id.str());
+}
+
+json::object ApplicationJson(const Call& call, const model::Application& app) {
+  json::object o;
+  json::object links = Links(AppHref(call, app));
+  links["secret"] = json::object{{"href", AppHref(call, app) + "/secret"}};
+  links["grants"] = json::object{{"href", AppHref(call, app) + "/grants"}};
+  links["roleAssignments"] = json::object{{"href", AppHref(call, app) + "/roleAssignments"}};
+  o["_links"] = std::move(links);
+  o["id"] = app.id.str();
+  o["name"] = app.name;
+  o["description"] = app.description;
+  o["enabled"] = app.enabled;
+  o["protocol"] = app.protocol;
+  o["type"] = model::ToString(app.type);
+  json::array grants;
+  for (auto g : app.grant_types) grants.emplace_back(model::ToString(g));
+  o["grantTypes"] = std::move(grants);
+  o["tokenEndpointAuthMethod"] = model::ToString(app.token_endpoint_auth_method);
+  json::array response_types;
+  for (const auto& v : app.response_types) response_types.emplace_back(v);
+  o["responseTypes"] = std::move(response_types);
+  json::array redirect_uris;
+  for (const auto& v : app.redirect_uris) redirect_uris.emplace_back(v);
+  o["redirectUris"] = std::move(redirect_uris);
+  if (!app.jwks.empty()) o["jwks"] = app.jwks;
+  if (!app.jwks_url.empty()) o["jwksUrl"] = app.jwks_url;
+  o["requestScopesForMultipleResourcesEnabled"] = app.request_scopes_for_multiple_resources_enabled;
+  o["includeX5t"] = app.include_x5t;
+  o["includeTyp"] = app.include_typ;
+  o["environment"] = Ref(app.environment_id.str());
+  o["createdAt"] = FormatRfc3339(app.created_at);
+  o["updatedAt"] = FormatRfc3339(app.updated_at);
+  return o;
+}
+
+AuthMethod DefaultAuthMethod(AppType type) {
+  // PingOne: public client types default to NONE, the others to CLIENT_SECRET_BASIC.
+  return type == AppType::kNativeApp || type == AppType::kSinglePageApp
+             ? AuthMethod::kNone
+             : AuthMethod::kClientSecretBasic;
+}
+
+bool IsHttpUrl(std::string_view url) {
+  return (url.rfind("https://", 0) == 0 || url.rfind("http://", 0) == 0) && url.size() < 2048 &&
+         url.find_first_of(" \t\r\n\"<>") == std::string_view::npos;
+}
+
+// A JWK Set as JSON text: {"keys":[{...,"kty":...}, ...]} with at least one key.
+bool IsJwkSet(const json::value& v) {
+  if (!v.is_object()) return false;
+  const auto* keys = v.as_object().if_contains("keys");
+  if (keys == nullptr || !keys->is_array() || keys->as_array().empty()) return false;
+  return std::all_of(keys->as_array().begin(), keys->as_array().end(), [](const json::value& k) {
+    return k.is_object() && k.as_object().contains("kty") && k.as_object().at("kty").is_string();
+  });
+}
+
+// The writable fields (create and PUT alike, SPEC §6): PUT replaces the whole object.
+Result<model::Application, ApiError> ReadApplication(const ApiRequest& request,
+                                                      model::Application app) {
+  auto body = ParseJsonBody(request);
+  if (!body) return Fail(std::move(body).error());
+  BodyReader r(*body);
+  auto name = r.String("name", true);
+  auto description = r.String("description", false);
+  auto enabled = r.Bool("enabled", true);
+  auto protocol = r.String("protocol", true);
+  auto type = r.String("type", true);
+  auto grant_types = r.StringArray("grantTypes", true);
+  auto method = r.String("tokenEndpointAuthMethod", false);
+  auto response_types = r.StringArray("responseTypes", false);
+  auto redirect_uris = r.StringArray("redirectUris", false);
+  auto multi = r.Bool("requestScopesForMultipleResourcesEnabled", false);
+  auto x5t = r.Bool("includeX5t", false);
+  auto typ = r.Bool("includeTyp", false);
+  auto jwks_url = r.String("jwksUrl", false);
+
+  if (name && name->size() > 256) r.Invalid("name", "The name must be at most 256 characters.");
+  if (protocol && *protocol != "OPENID_CONNECT") {
+    r.Invalid("protocol", "The protocol must be OPENID_CONNECT.");
+  }
+  std::optional<AppType> parsed_type;
+  if (type) {
+    parsed_type = model::ParseAppType(*type);
+    if (!parsed_type) {
+      r.Invalid("type",
+                "The type must be one of WORKER, SERVICE, WEB_APP, NATIVE_APP, SINGLE_PAGE_APP, "
+                "CUSTOM_APP.");
+    }
+  }
+  std::vector<model::GrantType> grants;
+  if (grant_types) {
+    for (const auto& g : *grant_types) {
+      auto parsed = model::ParseGrantType(g);
+      if (!parsed) {
+        r.Invalid("grantTypes", "Unknown grant type '" + g + "'.");
+        break;
+      }
+      if (std::find(grants.begin(), grants.end(), *parsed) == grants.end()) grants.push_back(*parsed);
+    }
+  }
+  std::optional<AuthMethod> parsed_method;
+  if (method) {
+    parsed_method = model::ParseAuthMethod(*method);
+    if (!parsed_method) {
+      r.Invalid("tokenEndpointAuthMethod",
+                "The method must be one of NONE, CLIENT_SECRET_BASIC, CLIENT_SECRET_POST, "
+                "CLIENT_SECRET_JWT, PRIVATE_KEY_JWT.");
+    }
+  }
+  // jwks: a string holding a JWK Set (PingOne), or the JSON object itself.
+  std::optional<std::string> jwks;
+  if (const auto* v = r.Raw("jwks"); v != nullptr && !v->is_null()) {
+    json::value set;
+    bool ok = false;
+    if (v->is_string()) {
+      boost::system::error_code ec;
+      set = json::parse(v->as_string(), ec);
+      ok = !ec && IsJwkSet(set);
+    } else {
+      set = *v;
+      ok = IsJwkSet(set);
+    }
+    if (ok) {
+      jwks = json::serialize(set);
+    } else {
+      r.Invalid("jwks", "The value must be a JWK Set: {\"keys\":[...]}.");
+    }
+  }
+  if (jwks_url && !jwks_url->empty() && !IsHttpUrl(*jwks_url)) {
+    r.Invalid("jwksUrl", "The value must be an http(s) URL.");
+  }
+  if (!r.ok()) return Fail(r.Error());
+
+  const AuthMethod final_method = parsed_method.value_or(DefaultAuthMethod(*parsed_type));
+  const bool has_cc =
+      std::find(grants.begin(), grants.end(), model::GrantType::kClientCredentials) != grants.end();
+  // PingOne: a public client can never use client_credentials.
+  if (final_method == AuthMethod::kNone && has_cc) {
+    return Fail(InvalidValue("tokenEndpointAuthMethod",
+                             "CLIENT_CREDENTIALS requires a confidential client; NONE is not "
+                             "allowed."));
+  }
+  const bool has_jwks = jwks.has_value();
+  const bool has_url = jwks_url.has_value() && !jwks_url->empty();
+  if (final_method == AuthMethod::kPrivateKeyJwt && has_jwks == has_url) {
+    return Fail(InvalidValue("jwks", "PRIVATE_KEY_JWT needs exactly one of jwks and jwksUrl."));
+  }
+
+  app.name = *name;
+  app.description = description.value_or("");
+  app.enabled = *enabled;
+  app.protocol = *protocol;
+  app.type = *parsed_type;
+  app.grant_types = std::move(grants);
+  app.token_endpoint_auth_method = final_method;
+  app.response_types = response_types.value_or(std::vector<std::string>{});
+  app.redirect_uris = redirect_uris.value_or(std::vector<std::string>{});
+  app.request_scopes_for_multiple_resources_enabled = multi.value_or(false);
+  app.include_x5t = x5t.value_or(false);
+  app.include_typ = typ.value_or(true);
+  app.jwks = jwks.value_or("");
+  app.jwks_url = has_url ? *jwks_url : "";
+  return app;
+}
+
+json::object SecretJson(const model::ApplicationSecret& s, TimePoint now) {
+  json::object o;
+  o["secret"] = s.secret;
+  if (s.previous && s.previous_expires_at && now < *s.previous_expires_at) {
+    o["previous"] = json::object{{"secret", *s.previous},
+                                 {"expiresAt", FormatRfc3339(*s.previous_expires_at)}};
+  }
+  return o;
+}
+
+const model::ApplicationSecret* FindSecret(const config::EnvironmentSnapshot& env,
+                                           const AppId& id) {
+  for (const auto& s : env.data->secrets) {
+    if (s.application_id == id) return &s;
+  }
+  return nullptr;
+}
+
+ApiResult HandleSecret(const Services& s, const Call& call, const config::EnvironmentSnapshot& env,
+                       const model::Application& app) {
+  const EnvId& env_id = env.environment.id;
+  const auto& method = call.request.method;
+  const model::ApplicationSecret* current = FindSecret(env, app.id);
+  if (method == "GET") {
+    if (!call.caller.Can(Permission::kReadSecrets, env_id)) return Fail(Forbidden());
+    if (current == nullptr) return Fail(NotFound());
+    return JsonResponse(200, SecretJson(*current, s.clock.Now()));
+  }
+  if (method != "POST" && method != "DELETE") return Fail(MethodNotAllowed("GET, POST, DELETE"));
+  if (!call.caller.Can(Permission::kManageApps, env_id)) return Fail(Forbidden());
+
+  model::ApplicationSecret next{app.id, env_id, "", std::nullopt, std::nullopt};
+  const TimePoint now = s.clock.Now();
+  if (method == "POST") {
+    auto body = ParseJsonBody(call.request, /*allow_empty=*/true);
+    if (!body) return Fail(std::move(body).error());
+    next.secret = NewClientSecret();
+    if (const auto* prev = body->if_contains("previous"); prev != nullptr && !prev->is_null()) {
+      const auto* at = prev->is_object() ? prev->as_object().if_contains("expiresAt") : nullptr;
+      TimePoint expires;
+      if (at == nullptr || !at->is_string() || !ParseRfc3339(at->as_string(), expires)) {
+        return Fail(InvalidValue("previous.expiresAt", "The value must be an RFC 3339 date-time."));
+      }
+      if (expires < now + kMinPreviousLifetime || expires > now + kMaxPreviousLifetime) {
+        return Fail(InvalidData({{"OUT_OF_RANGE", "previous.expiresAt",
+                                  "The previous secret may stay valid from 1 minute to 30 days."}}));
+      }
+      // The replaced secret stays valid until then; an older previous one dies now.
+      if (current != nullptr) {
+        next.previous = current->secret;
+        next.previous_expires_at = expires;
+      }
+    }
+  } else {
+    if (current == nullptr) return Fail(NotFound());
+    next.secret = current->secret;  // DELETE drops the previous secret at once
+  }
+  auto written = WriteAndRefresh(s, env_id, [&](storage::Transaction& tx) { return tx.Put(next); });
+  if (!written) return Fail(std::move(written).error());
+  if (method == "DELETE") return NoContent();
+  return JsonResponse(200, SecretJson(next, now));
+}
+
+const model::Application* FindApplication(const config::EnvironmentSnapshot& env,
+                                          std::string_view segment) {
+  auto id = PathId(segment);
+  if (!id) return nullptr;
+  const config::AppEntry* entry = env.FindApp(*id);
+  return entry == nullptr ? nullptr : &entry->app;
+}
+
+}  // namespace
+
+ApiResult HandleApplications(const Services& s, const Call& call,
+                             const config::EnvironmentSnapshot& env) {
+  const EnvId& env_id = env.environment.id;
+  const auto& method = call.request.method;
+  const std::string base = call.Href("/environments/" + env_id.str() + "/applications");
+  if (call.segments.size() == 3) {
+    if (method == "GET") {
+      std::vector<json::object> items;
+      for (const auto& app : env.data->applications) items.push_back(ApplicationJson(call, app));
+      return ListResponse(call, "applications", std::move(items), base);
+    }
+    if (method != "POST") return Fail(MethodNotAllowed("GET, POST"));
+    if (!call.caller.Can(Permission::kManageApps, env_id)) return Fail(Forbidden());
+    model::Application app;
+    app.id = AppId(NewUuid());
+    app.environment_id = env_id;
+    app.created_at = app.updated_at = s.clock.Now();
+    auto read = ReadApplication(call.request, std::move(app));
+    if (!read) return Fail(std::move(read).error());
+    model::ApplicationSecret secret{read->id, env_id, NewClientSecret(), std::nullopt, std::nullopt};
+    auto written = WriteAndRefresh(s, env_id, [&](storage::Transaction& tx) {
+      if (auto r = tx.Insert(*read); !r) return r;
+      return tx.Put(secret);
+    });
+    if (!written) return Fail(std::move(written).error());
+    return Created(ApplicationJson(call, *read), AppHref(call, *read));
+  }
+
+  const model::Application* app = FindApplication(env, call.segments[3]);
+  if (app == nullptr) return Fail(NotFound());
+  if (call.segments.size() > 4) {
+    std::string_view sub = call.segments[4];
+    if (sub == "secret" && call.segments.size() == 5) return HandleSecret(s, call, env, *app);
+    if (sub == "grants") return HandleGrants(s, call, env, *app);
+    if (sub == "roleAssignments") return HandleRoleAssignments(s, call, env, *app);
+    return Fail(NotFound());
+  }
+  if (method == "GET") return JsonResponse(200, ApplicationJson(call, *app));
+  if (method != "PUT" && method != "DELETE") return Fail(MethodNotAllowed("GET, PUT, DELETE"));
+  if (!call.caller.Can(Permission::kManageApps, env_id)) return Fail(Forbidden());
+  if (method == "DELETE") {
+    const AppId id = app->id;
+    auto written = WriteAndRefresh(s, env_id, [&](storage::Transaction& tx) { return tx.Delete(id); });
+    if (!written) return Fail(std::move(written).error());
+    return NoContent();
+  }
+  auto updated = ReadApplication(call.request, *app);
+  if (!updated) return Fail(std::move(updated).error());
+  updated->updated_at = s.clock.Now();
+  auto written = WriteAndRefresh(s, env_id, [&](storage::Transaction& tx) { return tx.Update(*updated); });
+  if (!written) return Fail(std::move(written).error());
+  return JsonResponse(200, ApplicationJson(call, *updated));
+}
+
+}  // namespace tollgate::mgmt

@@ -1,0 +1,45 @@
+#pragma once
+// Who is calling the management API and what they may do (SPEC §6). The caller is the
+// application named by a bearer token this server issued; its role assignments are read from
+// the current snapshot on every request, so a removed role stops working on the next request.
+
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "config/snapshot.h"
+#include "mgmt/api_error.h"
+#include "model/model.h"
+
+namespace tollgate::mgmt {
+
+enum class Permission {
+  kRead,               // GET inside an environment, secrets excepted
+  kReadSecrets,        // GET .../secret
+  kManageApps,         // applications, secrets, grants, resources, scopes
+  kAdminEnvironment,   // the environment itself, keys, role assignments
+  kManageOrganization, // create and delete environments, organization-wide roles
+};
+
+struct Caller {
+  AppId application_id;
+  EnvId environment_id;
+  std::vector<model::RoleAssignment> roles;
+
+  bool IsOrganizationAdmin() const;
+  // True when a role reaches `env` with `permission`.
+  bool Can(Permission permission, const EnvId& env) const;
+  // True when any role reaches `env` at all (for filtering lists).
+  bool Reaches(const EnvId& env) const { return Can(Permission::kRead, env); }
+};
+
+// 401 ACCESS_FAILED unless `authorization` is `Bearer <JWT>` signed by a published key of the
+// environment named by its `iss` (an issuer of this server), unexpired, with `aud` containing
+// `api_url`, and naming an enabled application of that environment.
+Result<Caller, ApiError> AuthenticateBearer(std::optional<std::string_view> authorization,
+                                            const config::Snapshot& snapshot,
+                                            const config::Urls& urls, const Clock& clock);
+
+}  // namespace tollgate::mgmt

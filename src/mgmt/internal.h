@@ -1,0 +1,81 @@
+#pragma once
+// Shared plumbing of the management handlers (not part of the module's interface).
+
+#include <boost/json.hpp>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "config/snapshot.h"
+#include "mgmt/api.h"
+#include "mgmt/api_error.h"
+#include "mgmt/authz.h"
+#include "storage/store.h"
+
+namespace tollgate::mgmt {
+
+struct Services {
+  storage::Store& store;
+  config::ConfigHolder& config;
+  const Clock& clock;
+};
+
+// One authenticated call, with the path split after /v1.
+struct Call {
+  const ApiRequest& request;
+  const Caller& caller;
+  std::shared_ptr<const config::Snapshot> snapshot;
+  std::vector<std::string_view> segments;  // e.g. {"environments", "<id>", "applications"}
+  std::string api_base;                    // <scheme>://<host>/v1
+
+  std::string Href(std::string_view path) const { return api_base + std::string(path); }
+};
+
+using ApiResult = Result<ApiResponse, ApiError>;
+
+ApiResponse JsonResponse(int status, const boost::json::value& body);
+ApiResponse Created(const boost::json::object& body, const std::string& location);
+ApiResponse NoContent();
+ApiError MethodNotAllowed(std::string_view allow);
+// {"_embedded":{"<collection>":[...]},"count":N,"size":n,"_links":{"self","next"?}} with
+// ?limit (default and maximum 1000) and an opaque ?cursor.
+ApiResult ListResponse(const Call& call, std::string_view collection,
+                       std::vector<boost::json::object> items, const std::string& self_href);
+
+// The environment named by a path segment, for a caller who may use `permission` in it:
+// 404 for a malformed or unknown ID when the caller could see it, 403 when no role reaches it.
+Result<std::shared_ptr<const config::EnvironmentSnapshot>, ApiError> EnvironmentFor(
+    const Call& call, std::string_view segment, Permission permission);
+
+// Runs `body` in one store transaction, then refreshes the environment's snapshot so the token
+// endpoint sees the change before the response is sent. `reference`: a kNotFound from the body
+// names something the request referenced (400), not the path (404).
+Result<void, ApiError> WriteAndRefresh(const Services& s, const EnvId& env,
+                                       const std::function<storage::StoreResult<void>(storage::Transaction&)>& body,
+                                       bool reference = false);
+
+std::optional<std::string> PathId(std::string_view segment);
+boost::json::object Ref(const std::string& id);
+boost::json::object Links(const std::string& self_href);
+
+// Handlers per path family; `call.segments` starts with "environments" or "roles".
+ApiResult HandleRoles(const Services& s, const Call& call);
+ApiResult HandleEnvironments(const Services& s, const Call& call);
+ApiResult HandleApplications(const Services& s, const Call& call,
+                             const config::EnvironmentSnapshot& env);
+ApiResult HandleRoleAssignments(const Services& s, const Call& call,
+                                const config::EnvironmentSnapshot& env,
+                                const model::Application& app);
+ApiResult HandleGrants(const Services& s, const Call& call, const config::EnvironmentSnapshot& env,
+                       const model::Application& app);
+ApiResult HandleResources(const Services& s, const Call& call,
+                          const config::EnvironmentSnapshot& env);
+ApiResult HandleKeys(const Services& s, const Call& call, const config::EnvironmentSnapshot& env);
+
+}  // namespace tollgate::mgmt

@@ -1,0 +1,27 @@
+"""Integration fixtures: the real tollgate binary on a free loopback port, seeded through the
+storage API (tollgate_seed), driven over HTTP with python3-requests.
+
+`main_server` is one server for the whole run with every resource and application the token-endpoint
+tests need (SPEC 2.1-2.7). Tests that stop servers, flood them or depend on the clock get their
+own server in their module. Each application is used for at most a few failed authentications,
+so that the brute-force protection of SPEC 2.2 rule 8 never changes an answer here."""
+
+import pytest
+
+from integration_support import MAIN_SEED, Client
+from tollgate_server import TollgateServer
+
+
+@pytest.fixture(scope="session")
+def main_server():
+    server = TollgateServer(seed=MAIN_SEED)
+    server.start()
+    yield server
+    code = server.stop()
+    server.tmp.cleanup()
+    assert code == 0, server.logs()
+
+
+@pytest.fixture(scope="session")
+def client(main_server):
+    return Client(main_server)
