@@ -9,9 +9,10 @@ pkgs=(g++ cmake ninja-build ccache pkg-config
       libssl-dev libsqlite3-dev libpq-dev libfmt-dev
       libgtest-dev libgmock-dev libbenchmark-dev curl)
 if [ "$what" = test ]; then
-  pkgs+=(python3 python3-pytest python3-requests python3-jwt python3-authlib sqlite3)
+  pkgs+=(python3 python3-pytest python3-requests python3-jwt python3-authlib sqlite3 clang-format git)
 fi
 missing=()
+if [ "$what" = test ] && ! command -v node >/dev/null; then pkgs+=(nodejs npm); fi
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done

@@ -15,6 +15,10 @@ run_suite() { # build-dir extra-cmake-args...
   (cd "$dir" && ctest --output-on-failure -j "$jobs")
 }
 
+echo "== clang-format"
+mapfile -t sources < <(git ls-files 'src/*.h' 'src/*.cc' 'tests/*.h' 'tests/*.cc' 'apps/*.cc' 'bench/*.h' 'bench/*.cc')
+clang-format --dry-run --Werror "${sources[@]}"
+
 echo "== Release build, warnings as errors"
 run_suite build-test -DCMAKE_BUILD_TYPE=Release
 if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then

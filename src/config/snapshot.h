@@ -43,10 +43,10 @@ struct AppEntry {
 };
 
 struct KeyEntry {
-  model::SigningKey key;                             // private_key_pem cleared
-  std::shared_ptr<const crypto::PrivateKey> signer;  // parsed once
+  model::SigningKey key;                              // private_key_pem cleared
+  std::shared_ptr<const crypto::PrivateKey> signer;   // parsed once
   std::shared_ptr<const crypto::PublicKey> verifier;  // its public half
-  std::string x5t;                                   // base64url SHA-1 of the certificate, or ""
+  std::string x5t;                                    // base64url SHA-1 of the certificate, or ""
 };
 
 struct EnvironmentSnapshot {

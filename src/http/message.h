@@ -18,7 +18,7 @@ struct Request {
   std::string_view body;
   std::optional<std::string_view> content_type;
   std::optional<std::string_view> authorization;
-  std::string_view host;  // the Host header, for absolute URLs in /v1 answers
+  std::string_view host;            // the Host header, for absolute URLs in /v1 answers
   std::string_view remote_address;  // the peer's IP address
   std::string correlation_id;
 };

@@ -37,7 +37,10 @@ std::pair<std::string_view, std::string_view> FirstSegment(std::string_view path
 }  // namespace
 
 bool Router::IsBlocking(std::string_view path) {
-  return path == "/v1" || path.rfind("/v1/", 0) == 0;
+  constexpr std::string_view kRevoke = "/as/revoke";
+  return path == "/v1" || path.rfind("/v1/", 0) == 0 ||
+         (path.size() > kRevoke.size() &&
+          path.compare(path.size() - kRevoke.size(), kRevoke.size(), kRevoke) == 0);
 }
 
 size_t Router::BodyLimit(std::string_view path) {
@@ -93,6 +96,14 @@ Response Router::HandleAuth(const Request& request, std::string_view env_id,
     (r.status == 200 ? metrics_.tokens_issued : metrics_.token_errors)
         .fetch_add(1, std::memory_order_relaxed);
     return r;
+  }
+  if (endpoint == "introspect" && services_.introspection != nullptr) {
+    if (request.method != "POST") return MethodNotAllowed("POST", request.correlation_id);
+    return handlers::Introspect(request, *env, *services_.introspection);
+  }
+  if (endpoint == "revoke" && services_.revocation != nullptr) {
+    if (request.method != "POST") return MethodNotAllowed("POST", request.correlation_id);
+    return handlers::Revoke(request, *env, *services_.revocation);
   }
   if (endpoint == "jwks") {
     if (!get) return MethodNotAllowed("GET", request.correlation_id);

@@ -11,6 +11,7 @@
 #include "config/snapshot.h"
 #include "http/message.h"
 #include "mgmt/api.h"
+#include "oauth/introspection.h"
 #include "oauth/token_endpoint.h"
 
 namespace tollgate::http {
@@ -24,6 +25,8 @@ struct Metrics {
 struct Services {
   const config::ConfigHolder* config = nullptr;
   const oauth::TokenEndpoint* token_endpoint = nullptr;
+  const oauth::Introspection* introspection = nullptr;  // null: the route answers 404
+  const oauth::Revocation* revocation = nullptr;        // null: the route answers 404
   const Clock* clock = nullptr;
   const mgmt::ManagementApi* management = nullptr;
   // /readyz: true when the store and the snapshot can serve.
@@ -39,8 +42,8 @@ class Router {
   // The largest body a request to `path` may carry (SPEC §2.1: 16 KiB on the auth surface;
   // SPEC §6: 1 MiB for /v1).
   static size_t BodyLimit(std::string_view path);
-  // True for requests whose handler blocks on the store (the management API): the session runs
-  // them on the blocking pool, never on an I/O thread.
+  // True for requests whose handler blocks on the store (the management API, revocation): the
+  // session runs them on the blocking pool, never on an I/O thread.
   static bool IsBlocking(std::string_view path);
   // The answer when the session cannot read a request (400 malformed, 413 body, 431 headers).
   Response FramingError(int status, std::string_view path, std::string_view correlation_id) const;

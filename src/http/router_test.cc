@@ -11,7 +11,10 @@ namespace {
 
 class RouterTest : public ::testing::Test {
  protected:
-  RouterTest() : clock_(FromUnixMillis(1'800'000'000'000)), endpoint_(clock_, testutil::kApiUrl) {
+  RouterTest()
+      : clock_(FromUnixMillis(1'800'000'000'000)),
+        throttle_(clock_),
+        endpoint_(clock_, testutil::kApiUrl, throttle_) {
     testutil::EnvBuilder b;
     b.Resource("one", "https://api.one", 600, {"read"}).App("svc").Grant("svc", "one", {"read"});
     data_ = b.data();
@@ -44,6 +47,14 @@ class RouterTest : public ::testing::Test {
       storage::StoreResult<storage::EnvironmentData> LoadEnvironment(const EnvId&) override {
         return Fail(storage::StoreError{});
       }
+      storage::StoreResult<bool> RememberJti(const storage::RememberedJti&, TimePoint) override {
+        return Fail(storage::StoreError{});
+      }
+      storage::StoreResult<std::vector<storage::RememberedJti>> LoadJtis(storage::JtiKind,
+                                                                         TimePoint) override {
+        return std::vector<storage::RememberedJti>{};
+      }
+      storage::StoreResult<void> PurgeExpiredJtis(TimePoint) override { return {}; }
       storage::Deployment deployment;
     };
     store_ = std::make_unique<NullStore>();
@@ -72,6 +83,7 @@ class RouterTest : public ::testing::Test {
   }
 
   FakeClock clock_;
+  oauth::FailureThrottle throttle_;
   oauth::TokenEndpoint endpoint_;
   storage::EnvironmentData data_;
   std::unique_ptr<storage::Store> store_;

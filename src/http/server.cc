@@ -1,12 +1,12 @@
 // The only translation unit that includes Beast and Asio.
 #include "http/server.h"
 
+#include <pthread.h>
+
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/as_tuple.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <pthread.h>
-
 #include <csignal>
 #include <mutex>
 #include <set>

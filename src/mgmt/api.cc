@@ -5,13 +5,15 @@
 
 namespace tollgate::mgmt {
 
-ManagementApi::ManagementApi(storage::Store& store, config::ConfigHolder& config, const Clock& clock)
-    : store_(store), config_(config), clock_(clock) {}
+ManagementApi::ManagementApi(storage::Store& store, config::ConfigHolder& config,
+                             const Clock& clock, const config::JtiCache* revoked)
+    : store_(store), config_(config), clock_(clock), revoked_(revoked) {}
 
 ApiResponse ManagementApi::Handle(const ApiRequest& request) const {
   try {
     auto snapshot = config_.Current();
-    auto caller = AuthenticateBearer(request.authorization, *snapshot, config_.urls(), clock_);
+    auto caller =
+        AuthenticateBearer(request.authorization, *snapshot, config_.urls(), clock_, revoked_);
     if (!caller) {
       log::Info("management API: 401 ({})", caller.error().debug);
       return ToResponse(caller.error());
@@ -32,8 +34,9 @@ ApiResponse ManagementApi::Handle(const ApiRequest& request) const {
     Services services{store_, config_, clock_};
     Call call{request, *caller, std::move(snapshot), std::move(segments), request.base_url + "/v1"};
     ApiResult result = call.segments[0] == "environments" ? HandleEnvironments(services, call)
-                       : call.segments[0] == "roles"      ? HandleRoles(services, call)
-                                                          : Result<ApiResponse, ApiError>(Fail(NotFound()));
+                       : call.segments[0] == "roles"
+                           ? HandleRoles(services, call)
+                           : Result<ApiResponse, ApiError>(Fail(NotFound()));
     if (!result) return ToResponse(result.error());
     return std::move(result).value();
   } catch (const std::exception& e) {

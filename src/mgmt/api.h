@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "config/jti_cache.h"
 #include "config/snapshot.h"
 #include "storage/store.h"
 
@@ -33,13 +34,16 @@ struct ApiResponse {
 // Thread-safe: any number of calls may run at once; writes are serialized by the store.
 class ManagementApi {
  public:
-  ManagementApi(storage::Store& store, config::ConfigHolder& config, const Clock& clock);
+  // `revoked`: tokens revoked at /as/revoke are refused here too (may be null).
+  ManagementApi(storage::Store& store, config::ConfigHolder& config, const Clock& clock,
+                const config::JtiCache* revoked = nullptr);
   ApiResponse Handle(const ApiRequest& request) const;
 
  private:
   storage::Store& store_;
   config::ConfigHolder& config_;
   const Clock& clock_;
+  const config::JtiCache* revoked_;
 };
 
 }  // namespace tollgate::mgmt

@@ -11,7 +11,8 @@ ApiError InvalidData(std::vector<ApiErrorDetail> details) {
   ApiError e;
   e.status = 400;
   e.code = "INVALID_DATA";
-  e.message = "The request could not be completed. One or more validation errors were in the request.";
+  e.message =
+      "The request could not be completed. One or more validation errors were in the request.";
   e.details = std::move(details);
   return e;
 }
@@ -40,7 +41,8 @@ ApiError Unauthorized(std::string debug) {
   ApiError e;
   e.status = 401;
   e.code = "ACCESS_FAILED";
-  e.message = "The request could not be completed. The access token is missing, invalid or expired.";
+  e.message =
+      "The request could not be completed. The access token is missing, invalid or expired.";
   e.debug = std::move(debug);
   e.bearer_challenge = true;
   return e;
@@ -51,7 +53,8 @@ ApiError Forbidden() {
   e.status = 403;
   e.code = "ACCESS_FAILED";
   e.message = "The request could not be completed. You do not have access to this resource.";
-  e.details = {{"INSUFFICIENT_PERMISSIONS", "", "The actor does not have permission to perform this action."}};
+  e.details = {{"INSUFFICIENT_PERMISSIONS", "",
+                "The actor does not have permission to perform this action."}};
   return e;
 }
 

@@ -79,7 +79,7 @@ bool IsJwkSet(const json::value& v) {
 
 // The writable fields (create and PUT alike, SPEC §6): PUT replaces the whole object.
 Result<model::Application, ApiError> ReadApplication(const ApiRequest& request,
-                                                      model::Application app) {
+                                                     model::Application app) {
   auto body = ParseJsonBody(request);
   if (!body) return Fail(std::move(body).error());
   BodyReader r(*body);
@@ -118,7 +118,8 @@ Result<model::Application, ApiError> ReadApplication(const ApiRequest& request,
         r.Invalid("grantTypes", "Unknown grant type '" + g + "'.");
         break;
       }
-      if (std::find(grants.begin(), grants.end(), *parsed) == grants.end()) grants.push_back(*parsed);
+      if (std::find(grants.begin(), grants.end(), *parsed) == grants.end())
+        grants.push_back(*parsed);
     }
   }
   std::optional<AuthMethod> parsed_method;
@@ -190,8 +191,8 @@ json::object SecretJson(const model::ApplicationSecret& s, TimePoint now) {
   json::object o;
   o["secret"] = s.secret;
   if (s.previous && s.previous_expires_at && now < *s.previous_expires_at) {
-    o["previous"] = json::object{{"secret", *s.previous},
-                                 {"expiresAt", FormatRfc3339(*s.previous_expires_at)}};
+    o["previous"] =
+        json::object{{"secret", *s.previous}, {"expiresAt", FormatRfc3339(*s.previous_expires_at)}};
   }
   return o;
 }
@@ -230,8 +231,9 @@ ApiResult HandleSecret(const Services& s, const Call& call, const config::Enviro
         return Fail(InvalidValue("previous.expiresAt", "The value must be an RFC 3339 date-time."));
       }
       if (expires < now + kMinPreviousLifetime || expires > now + kMaxPreviousLifetime) {
-        return Fail(InvalidData({{"OUT_OF_RANGE", "previous.expiresAt",
-                                  "The previous secret may stay valid from 1 minute to 30 days."}}));
+        return Fail(
+            InvalidData({{"OUT_OF_RANGE", "previous.expiresAt",
+                          "The previous secret may stay valid from 1 minute to 30 days."}}));
       }
       // The replaced secret stays valid until then; an older previous one dies now.
       if (current != nullptr) {
@@ -278,7 +280,8 @@ ApiResult HandleApplications(const Services& s, const Call& call,
     app.created_at = app.updated_at = s.clock.Now();
     auto read = ReadApplication(call.request, std::move(app));
     if (!read) return Fail(std::move(read).error());
-    model::ApplicationSecret secret{read->id, env_id, NewClientSecret(), std::nullopt, std::nullopt};
+    model::ApplicationSecret secret{read->id, env_id, NewClientSecret(), std::nullopt,
+                                    std::nullopt};
     auto written = WriteAndRefresh(s, env_id, [&](storage::Transaction& tx) {
       if (auto r = tx.Insert(*read); !r) return r;
       return tx.Put(secret);
@@ -301,14 +304,16 @@ ApiResult HandleApplications(const Services& s, const Call& call,
   if (!call.caller.Can(Permission::kManageApps, env_id)) return Fail(Forbidden());
   if (method == "DELETE") {
     const AppId id = app->id;
-    auto written = WriteAndRefresh(s, env_id, [&](storage::Transaction& tx) { return tx.Delete(id); });
+    auto written =
+        WriteAndRefresh(s, env_id, [&](storage::Transaction& tx) { return tx.Delete(id); });
     if (!written) return Fail(std::move(written).error());
     return NoContent();
   }
   auto updated = ReadApplication(call.request, *app);
   if (!updated) return Fail(std::move(updated).error());
   updated->updated_at = s.clock.Now();
-  auto written = WriteAndRefresh(s, env_id, [&](storage::Transaction& tx) { return tx.Update(*updated); });
+  auto written =
+      WriteAndRefresh(s, env_id, [&](storage::Transaction& tx) { return tx.Update(*updated); });
   if (!written) return Fail(std::move(written).error());
   return JsonResponse(200, ApplicationJson(call, *updated));
 }

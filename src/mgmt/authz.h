@@ -9,6 +9,7 @@
 
 #include "common/clock.h"
 #include "common/result.h"
+#include "config/jti_cache.h"
 #include "config/snapshot.h"
 #include "mgmt/api_error.h"
 #include "model/model.h"
@@ -16,11 +17,11 @@
 namespace tollgate::mgmt {
 
 enum class Permission {
-  kRead,               // GET inside an environment, secrets excepted
-  kReadSecrets,        // GET .../secret
-  kManageApps,         // applications, secrets, grants, resources, scopes
-  kAdminEnvironment,   // the environment itself, keys, role assignments
-  kManageOrganization, // create and delete environments, organization-wide roles
+  kRead,                // GET inside an environment, secrets excepted
+  kReadSecrets,         // GET .../secret
+  kManageApps,          // applications, secrets, grants, resources, scopes
+  kAdminEnvironment,    // the environment itself, keys, role assignments
+  kManageOrganization,  // create and delete environments, organization-wide roles
 };
 
 struct Caller {
@@ -35,11 +36,13 @@ struct Caller {
   bool Reaches(const EnvId& env) const { return Can(Permission::kRead, env); }
 };
 
-// 401 ACCESS_FAILED unless `authorization` is `Bearer <JWT>` signed by a published key of the
-// environment named by its `iss` (an issuer of this server), unexpired, with `aud` containing
-// `api_url`, and naming an enabled application of that environment.
+// 401 ACCESS_FAILED unless `authorization` is `Bearer <JWT>` that oauth::VerifyAccessToken
+// accepts for the environment named by its `iss` (an issuer of this server; not revoked when
+// `revoked` is given), with `aud` containing `api_url`, naming an enabled application of that
+// environment.
 Result<Caller, ApiError> AuthenticateBearer(std::optional<std::string_view> authorization,
                                             const config::Snapshot& snapshot,
-                                            const config::Urls& urls, const Clock& clock);
+                                            const config::Urls& urls, const Clock& clock,
+                                            const config::JtiCache* revoked = nullptr);
 
 }  // namespace tollgate::mgmt

@@ -68,7 +68,9 @@ TEST_F(AuthzTest, RefusesMissingOrMalformedHeaders) {
   ExpectUnauthorized("Bearer not-a-jwt");
 }
 
-TEST_F(AuthzTest, RefusesWrongAudience) { ExpectUnauthorized("Bearer " + Token("admin", {"https://api.one"})); }
+TEST_F(AuthzTest, RefusesWrongAudience) {
+  ExpectUnauthorized("Bearer " + Token("admin", {"https://api.one"}));
+}
 
 TEST_F(AuthzTest, RefusesExpiredToken) {
   std::string t = Token("admin", {testutil::kApiUrl}, 300);
@@ -82,7 +84,8 @@ TEST_F(AuthzTest, RefusesTamperedToken) {
   // Swap the payload for one naming another client, keep the signature.
   std::string other = Token("svc", {testutil::kApiUrl});
   size_t odot = other.find('.');
-  std::string forged = t.substr(0, dot) + other.substr(odot, other.rfind('.') - odot) + t.substr(t.rfind('.'));
+  std::string forged =
+      t.substr(0, dot) + other.substr(odot, other.rfind('.') - odot) + t.substr(t.rfind('.'));
   ExpectUnauthorized("Bearer " + forged);
   std::string flipped = t;
   flipped.back() = flipped.back() == 'A' ? 'B' : 'A';
@@ -91,10 +94,13 @@ TEST_F(AuthzTest, RefusesTamperedToken) {
 
 TEST_F(AuthzTest, RefusesUnknownIssuerAndDisabledClient) {
   config::Urls other{"https://elsewhere.test", testutil::kApiUrl};
-  auto r = AuthenticateBearer("Bearer " + Token("admin", {testutil::kApiUrl}), snapshot_, other, clock_);
+  auto r =
+      AuthenticateBearer("Bearer " + Token("admin", {testutil::kApiUrl}), snapshot_, other, clock_);
   EXPECT_FALSE(r.ok());
   config::Snapshot empty;
-  EXPECT_FALSE(AuthenticateBearer("Bearer " + Token("admin", {testutil::kApiUrl}), empty, urls_, clock_).ok());
+  EXPECT_FALSE(
+      AuthenticateBearer("Bearer " + Token("admin", {testutil::kApiUrl}), empty, urls_, clock_)
+          .ok());
   ExpectUnauthorized("Bearer " + Token("off", {testutil::kApiUrl}));
 }
 
@@ -117,7 +123,8 @@ TEST(CallerTest, RoleReach) {
   const std::vector<P> all = {P::kRead, P::kReadSecrets, P::kManageApps, P::kAdminEnvironment,
                               P::kManageOrganization};
   const Case cases[] = {
-      {model::kEnvironmentAdminRoleId, {P::kRead, P::kReadSecrets, P::kManageApps, P::kAdminEnvironment}},
+      {model::kEnvironmentAdminRoleId,
+       {P::kRead, P::kReadSecrets, P::kManageApps, P::kAdminEnvironment}},
       {model::kClientApplicationDeveloperRoleId, {P::kRead, P::kReadSecrets, P::kManageApps}},
       {model::kConfigurationReadOnlyRoleId, {P::kRead}},
   };
@@ -132,7 +139,8 @@ TEST(CallerTest, RoleReach) {
     }
   }
   Caller org;
-  org.roles = {Assignment(model::kOrganizationAdminRoleId, model::RoleScopeType::kOrganization, "org")};
+  org.roles = {
+      Assignment(model::kOrganizationAdminRoleId, model::RoleScopeType::kOrganization, "org")};
   EXPECT_TRUE(org.IsOrganizationAdmin());
   for (P p : all) EXPECT_TRUE(org.Can(p, f));
   Caller none;

@@ -14,9 +14,8 @@ bool IsJsonContentType(std::string_view value) {
   while (!media.empty() && media.front() == ' ') media.remove_prefix(1);
   std::string lower(media);
   for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return lower == "application/json" ||
-         (lower.rfind("application/", 0) == 0 && lower.size() > 5 &&
-          lower.compare(lower.size() - 5, 5, "+json") == 0);
+  return lower == "application/json" || (lower.rfind("application/", 0) == 0 && lower.size() > 5 &&
+                                         lower.compare(lower.size() - 5, 5, "+json") == 0);
 }
 
 }  // namespace
@@ -26,7 +25,8 @@ Result<boost::json::object, ApiError> ParseJsonBody(const ApiRequest& request, b
   if (!request.content_type || !IsJsonContentType(*request.content_type)) {
     return Fail(InvalidRequest("The request body must be application/json.", 415));
   }
-  if (!IsValidUtf8(request.body)) return Fail(InvalidRequest("The request body is not valid UTF-8."));
+  if (!IsValidUtf8(request.body))
+    return Fail(InvalidRequest("The request body is not valid UTF-8."));
   boost::system::error_code ec;
   boost::json::value v = boost::json::parse(request.body, ec);
   if (ec) return Fail(InvalidRequest("The request body is not valid JSON."));
@@ -94,21 +94,21 @@ std::optional<int64_t> BodyReader::Int(std::string_view name, bool required, int
     n = v->as_int64();
   } else if (v->is_uint64()) {
     n = v->as_uint64() > static_cast<uint64_t>(INT64_MAX) ? INT64_MAX
-                                                           : static_cast<int64_t>(v->as_uint64());
+                                                          : static_cast<int64_t>(v->as_uint64());
   } else {
     Invalid(std::string(name), "The value must be an integer.");
     return std::nullopt;
   }
   if (n < min || n > max) {
-    OutOfRange(std::string(name),
-               "The value must be between " + std::to_string(min) + " and " + std::to_string(max) + ".");
+    OutOfRange(std::string(name), "The value must be between " + std::to_string(min) + " and " +
+                                      std::to_string(max) + ".");
     return std::nullopt;
   }
   return n;
 }
 
 std::optional<std::vector<std::string>> BodyReader::StringArray(std::string_view name,
-                                                                 bool required) {
+                                                                bool required) {
   const auto* v = object_.if_contains(name);
   if (v == nullptr || v->is_null()) {
     if (required) Required(std::string(name));
@@ -153,7 +153,7 @@ std::optional<std::string> BodyReader::RefId(std::string_view name, bool require
 }
 
 std::optional<std::vector<std::string>> BodyReader::RefIdArray(std::string_view name,
-                                                                bool required) {
+                                                               bool required) {
   const auto* v = object_.if_contains(name);
   if (v == nullptr || v->is_null()) {
     if (required) Required(std::string(name));

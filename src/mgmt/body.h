@@ -4,7 +4,6 @@
 // OUT_OF_RANGE for a number outside its range). Unknown fields are ignored (SPEC §6).
 
 #include <boost/json.hpp>
-
 #include <cstdint>
 #include <optional>
 #include <string>

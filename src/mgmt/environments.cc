@@ -28,7 +28,7 @@ json::object EnvironmentJson(const Call& call, const model::Environment& env) {
 
 // The writable fields of an environment (create and PUT alike).
 Result<model::Environment, ApiError> ReadEnvironment(const ApiRequest& request,
-                                                      model::Environment env) {
+                                                     model::Environment env) {
   auto body = ParseJsonBody(request);
   if (!body) return Fail(std::move(body).error());
   BodyReader r(*body);
@@ -116,9 +116,8 @@ ApiResult HandleEnvironments(const Services& s, const Call& call) {
     auto updated = ReadEnvironment(call.request, (*env)->environment);
     if (!updated) return Fail(std::move(updated).error());
     updated->updated_at = s.clock.Now();
-    auto written = WriteAndRefresh(s, updated->id, [&](storage::Transaction& tx) {
-      return tx.Update(*updated);
-    });
+    auto written = WriteAndRefresh(s, updated->id,
+                                   [&](storage::Transaction& tx) { return tx.Update(*updated); });
     if (!written) return Fail(std::move(written).error());
     return JsonResponse(200, EnvironmentJson(call, *updated));
   }

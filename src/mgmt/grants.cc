@@ -29,7 +29,7 @@ json::object GrantJson(const Call& call, const model::Grant& g) {
 // {"resource":{"id"},"scopes":[{"id"},...]}: the resource must be in this environment and every
 // scope must belong to it.
 Result<model::Grant, ApiError> ReadGrant(const ApiRequest& request,
-                                          const config::EnvironmentSnapshot& env, model::Grant g) {
+                                         const config::EnvironmentSnapshot& env, model::Grant g) {
   auto body = ParseJsonBody(request);
   if (!body) return Fail(std::move(body).error());
   BodyReader r(*body);
@@ -51,7 +51,8 @@ Result<model::Grant, ApiError> ReadGrant(const ApiRequest& request,
     if (sc == data.scopes.end()) {
       return Fail(InvalidValue("scopes", "Scope " + sid + " is not a scope of the resource."));
     }
-    if (std::find(g.scopes.begin(), g.scopes.end(), sc->id) == g.scopes.end()) g.scopes.push_back(sc->id);
+    if (std::find(g.scopes.begin(), g.scopes.end(), sc->id) == g.scopes.end())
+      g.scopes.push_back(sc->id);
   }
   return g;
 }
@@ -62,8 +63,8 @@ ApiResult HandleGrants(const Services& s, const Call& call, const config::Enviro
                        const model::Application& app) {
   const EnvId& env_id = env.environment.id;
   const auto& method = call.request.method;
-  const std::string base = call.Href("/environments/" + env_id.str() + "/applications/" +
-                                     app.id.str() + "/grants");
+  const std::string base =
+      call.Href("/environments/" + env_id.str() + "/applications/" + app.id.str() + "/grants");
   std::vector<const model::Grant*> mine;
   for (const auto& g : env.data->grants) {
     if (g.application_id == app.id) mine.push_back(&g);
@@ -83,8 +84,9 @@ ApiResult HandleGrants(const Services& s, const Call& call, const config::Enviro
     g.created_at = g.updated_at = s.clock.Now();
     auto read = ReadGrant(call.request, env, std::move(g));
     if (!read) return Fail(std::move(read).error());
-    auto written = WriteAndRefresh(s, env_id, [&](storage::Transaction& tx) { return tx.Insert(*read); },
-                                   /*reference=*/true);
+    auto written = WriteAndRefresh(
+        s, env_id, [&](storage::Transaction& tx) { return tx.Insert(*read); },
+        /*reference=*/true);
     if (!written) return Fail(std::move(written).error());
     return Created(GrantJson(call, *read), base + "/" + read->id.str());
   }
@@ -100,15 +102,17 @@ ApiResult HandleGrants(const Services& s, const Call& call, const config::Enviro
   if (!call.caller.Can(Permission::kManageApps, env_id)) return Fail(Forbidden());
   if (method == "DELETE") {
     const GrantId gid = found->id;
-    auto written = WriteAndRefresh(s, env_id, [&](storage::Transaction& tx) { return tx.Delete(gid); });
+    auto written =
+        WriteAndRefresh(s, env_id, [&](storage::Transaction& tx) { return tx.Delete(gid); });
     if (!written) return Fail(std::move(written).error());
     return NoContent();
   }
   auto updated = ReadGrant(call.request, env, *found);
   if (!updated) return Fail(std::move(updated).error());
   updated->updated_at = s.clock.Now();
-  auto written = WriteAndRefresh(s, env_id, [&](storage::Transaction& tx) { return tx.Update(*updated); },
-                                 /*reference=*/true);
+  auto written = WriteAndRefresh(
+      s, env_id, [&](storage::Transaction& tx) { return tx.Update(*updated); },
+      /*reference=*/true);
   if (!written) return Fail(std::move(written).error());
   return JsonResponse(200, GrantJson(call, *updated));
 }

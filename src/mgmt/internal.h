@@ -2,7 +2,6 @@
 // Shared plumbing of the management handlers (not part of the module's interface).
 
 #include <boost/json.hpp>
-
 #include <functional>
 #include <memory>
 #include <optional>
@@ -56,9 +55,10 @@ Result<std::shared_ptr<const config::EnvironmentSnapshot>, ApiError> Environment
 // Runs `body` in one store transaction, then refreshes the environment's snapshot so the token
 // endpoint sees the change before the response is sent. `reference`: a kNotFound from the body
 // names something the request referenced (400), not the path (404).
-Result<void, ApiError> WriteAndRefresh(const Services& s, const EnvId& env,
-                                       const std::function<storage::StoreResult<void>(storage::Transaction&)>& body,
-                                       bool reference = false);
+Result<void, ApiError> WriteAndRefresh(
+    const Services& s, const EnvId& env,
+    const std::function<storage::StoreResult<void>(storage::Transaction&)>& body,
+    bool reference = false);
 
 std::optional<std::string> PathId(std::string_view segment);
 boost::json::object Ref(const std::string& id);

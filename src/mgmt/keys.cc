@@ -24,9 +24,12 @@ constexpr auto kExpiringWindow = std::chrono::hours(24 * 30);
 
 std::string_view SignatureAlgorithm(KeyAlgorithm a) {
   switch (a) {
-    case KeyAlgorithm::kRsa: return "SHA256withRSA";
-    case KeyAlgorithm::kEc: return "SHA256withECDSA";
-    case KeyAlgorithm::kEdDsa: return "Ed25519";
+    case KeyAlgorithm::kRsa:
+      return "SHA256withRSA";
+    case KeyAlgorithm::kEc:
+      return "SHA256withECDSA";
+    case KeyAlgorithm::kEdDsa:
+      return "Ed25519";
   }
   return "";
 }
@@ -71,9 +74,8 @@ json::object KeyJson(const Call& call, const model::SigningKey& k, TimePoint now
 
 // UTF-8 code points (OpenSSL limits DN values in characters, not bytes).
 size_t CodePoints(std::string_view s) {
-  return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) {
-    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  }));
+  return static_cast<size_t>(std::count_if(
+      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
 std::string_view Trim(std::string_view s) {
@@ -160,7 +162,8 @@ Result<KeySpec, ApiError> ReadKeySpec(const ApiRequest& request) {
       case KeyAlgorithm::kEc: {
         auto length = r.Int("keyLength", false, std::numeric_limits<int64_t>::min(),
                             std::numeric_limits<int64_t>::max());
-        if (length && *length != 256) r.Invalid("keyLength", "An EC key length must be 256 (P-256).");
+        if (length && *length != 256)
+          r.Invalid("keyLength", "An EC key length must be 256 (P-256).");
         spec.key_length = 256;
         break;
       }
@@ -222,7 +225,8 @@ Result<KeyChange, ApiError> ReadKeyChange(const ApiRequest& request) {
     if (*status == "REVOKED") {
       change.revoke = true;
     } else if (!IsKnownStatus(*status)) {
-      r.Invalid("status", "The status must be REVOKED to revoke the key; the others are read-only.");
+      r.Invalid("status",
+                "The status must be REVOKED to revoke the key; the others are read-only.");
     }
   }
   if (usage && *usage != "SIGNING") r.Invalid("usageType", "The usage type must be SIGNING.");

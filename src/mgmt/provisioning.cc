@@ -36,7 +36,9 @@ Result<model::SigningKey, std::string> MakeSigningKey(const model::Environment& 
   crypto::KeyKind kind = crypto::KeyKind::kRsa;
   int32_t length = spec.key_length;
   switch (spec.algorithm) {
-    case model::KeyAlgorithm::kRsa: kind = crypto::KeyKind::kRsa; break;
+    case model::KeyAlgorithm::kRsa:
+      kind = crypto::KeyKind::kRsa;
+      break;
     case model::KeyAlgorithm::kEc:
       kind = crypto::KeyKind::kEcP256;
       length = 256;
@@ -68,7 +70,8 @@ Result<model::SigningKey, std::string> MakeSigningKey(const model::Environment& 
 }
 
 Result<NewEnvironment, std::string> MakeEnvironment(model::Environment env,
-                                                    const std::string& api_url, const Clock& clock) {
+                                                    const std::string& api_url,
+                                                    const Clock& clock) {
   const TimePoint now = clock.Now();
   NewEnvironment out;
   if (env.id.empty()) env.id = EnvId(NewUuid());

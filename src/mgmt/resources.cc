@@ -325,7 +325,8 @@ ApiResult HandleResources(const Services& s, const Call& call,
   if (!updated) return Fail(std::move(updated).error());
   updated->updated_at = s.clock.Now();
   // Update() leaves the secret alone, so a concurrent rotation is never undone.
-  auto written = WriteAndRefresh(s, env_id, [&](storage::Transaction& tx) { return tx.Update(*updated); });
+  auto written =
+      WriteAndRefresh(s, env_id, [&](storage::Transaction& tx) { return tx.Update(*updated); });
   if (!written) return Fail(std::move(written).error());
   return JsonResponse(200, ResourceJson(call, *updated));
 }

@@ -11,13 +11,13 @@ namespace json = boost::json;
 // What each role may do, as PingOne-style permission names.
 std::vector<std::string_view> PermissionsOf(const RoleId& role) {
   if (role == model::kOrganizationAdminRoleId) {
-    return {"environments:create", "environments:delete", "environments:read",
-            "environments:update", "applications:manage", "resources:manage", "keys:manage",
-            "roleAssignments:manage"};
+    return {"environments:create", "environments:delete",   "environments:read",
+            "environments:update", "applications:manage",   "resources:manage",
+            "keys:manage",         "roleAssignments:manage"};
   }
   if (role == model::kEnvironmentAdminRoleId) {
     return {"environments:read", "environments:update", "applications:manage",
-            "resources:manage", "keys:manage", "roleAssignments:manage"};
+            "resources:manage",  "keys:manage",         "roleAssignments:manage"};
   }
   if (role == model::kClientApplicationDeveloperRoleId) {
     return {"environments:read", "applications:manage", "resources:manage"};
@@ -101,8 +101,10 @@ ApiResult HandleRoleAssignments(const Services& s, const Call& call,
     std::optional<model::RoleScopeType> scope_type;
     if (const auto* scope = r.Raw("scope"); scope != nullptr && scope->is_object()) {
       const auto* type = scope->as_object().if_contains("type");
-      if (type != nullptr && type->is_string()) scope_type = model::ParseRoleScopeType(type->as_string());
-      if (!scope_type) r.Invalid("scope.type", "The scope type must be ORGANIZATION or ENVIRONMENT.");
+      if (type != nullptr && type->is_string())
+        scope_type = model::ParseRoleScopeType(type->as_string());
+      if (!scope_type)
+        r.Invalid("scope.type", "The scope type must be ORGANIZATION or ENVIRONMENT.");
     }
     if (!r.ok()) return Fail(r.Error());
     const model::Role* role = FindRole(*role_id);
@@ -125,7 +127,8 @@ ApiResult HandleRoleAssignments(const Services& s, const Call& call,
       if (!call.snapshot->FindEnvironment(*scope_id)) {
         return Fail(InvalidValue("scope.id", "The environment does not exist."));
       }
-      if (!call.caller.Can(Permission::kAdminEnvironment, EnvId(*scope_id))) return Fail(Forbidden());
+      if (!call.caller.Can(Permission::kAdminEnvironment, EnvId(*scope_id)))
+        return Fail(Forbidden());
     }
     for (const auto* ra : mine) {
       if (ra->role_id.str() == *role_id && ra->scope_id == *scope_id) {
@@ -141,8 +144,9 @@ ApiResult HandleRoleAssignments(const Services& s, const Call& call,
     ra.scope_id = *scope_id;
     ra.scope_type = *scope_type;
     ra.created_at = s.clock.Now();
-    auto written = WriteAndRefresh(s, env_id, [&](storage::Transaction& tx) { return tx.Insert(ra); },
-                                   /*reference=*/true);
+    auto written = WriteAndRefresh(
+        s, env_id, [&](storage::Transaction& tx) { return tx.Insert(ra); },
+        /*reference=*/true);
     if (!written) return Fail(std::move(written).error());
     return Created(AssignmentJson(call, ra), base + "/" + ra.id.str());
   }
@@ -156,11 +160,13 @@ ApiResult HandleRoleAssignments(const Services& s, const Call& call,
   if (method == "GET") return JsonResponse(200, AssignmentJson(call, *found));
   if (method != "DELETE") return Fail(MethodNotAllowed("GET, DELETE"));
   if (!call.caller.Can(Permission::kAdminEnvironment, env_id)) return Fail(Forbidden());
-  if (found->scope_type == model::RoleScopeType::kOrganization && !call.caller.IsOrganizationAdmin()) {
+  if (found->scope_type == model::RoleScopeType::kOrganization &&
+      !call.caller.IsOrganizationAdmin()) {
     return Fail(Forbidden());
   }
   const RoleAssignmentId rid = found->id;
-  auto written = WriteAndRefresh(s, env_id, [&](storage::Transaction& tx) { return tx.Delete(rid); });
+  auto written =
+      WriteAndRefresh(s, env_id, [&](storage::Transaction& tx) { return tx.Delete(rid); });
   if (!written) return Fail(std::move(written).error());
   return NoContent();
 }

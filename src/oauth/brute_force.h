@@ -23,10 +23,10 @@
 namespace tollgate::oauth {
 
 struct ThrottlePolicy {
-  int free_failures = 10;                            // failures allowed before any delay
-  std::chrono::seconds base_delay{1};                // the first delay, doubled per failure
-  std::chrono::seconds max_delay{60};                // the longest delay
-  std::chrono::seconds forget_after{15 * 60};        // quiet time after which a key is dropped
+  int free_failures = 10;                      // failures allowed before any delay
+  std::chrono::seconds base_delay{1};          // the first delay, doubled per failure
+  std::chrono::seconds max_delay{60};          // the longest delay
+  std::chrono::seconds forget_after{15 * 60};  // quiet time after which a key is dropped
   size_t max_keys_per_shard = 4096;
 };
 

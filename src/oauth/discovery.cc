@@ -58,9 +58,15 @@ std::string DiscoveryJson(const config::EnvironmentSnapshot& env) {
   o["issuer"] = env.issuer;
   o["token_endpoint"] = env.token_endpoint;
   o["jwks_uri"] = env.issuer + "/jwks";
+  o["introspection_endpoint"] = env.issuer + "/introspect";
+  o["revocation_endpoint"] = env.issuer + "/revoke";
   o["grant_types_supported"] = Strings({"client_credentials"});
   // Only the methods implemented today are advertised (docs/compat/README.md).
   o["token_endpoint_auth_methods_supported"] =
+      Strings({"client_secret_basic", "client_secret_post"});
+  o["introspection_endpoint_auth_methods_supported"] =
+      Strings({"client_secret_basic", "client_secret_post"});
+  o["revocation_endpoint_auth_methods_supported"] =
       Strings({"client_secret_basic", "client_secret_post"});
   o["scopes_supported"] = Strings({"openid", "profile", "email", "address", "phone"});
   o["response_types_supported"] = boost::json::array();

@@ -19,27 +19,8 @@ Result<TokenResponse, OAuthError> TokenEndpoint::Handle(
         ValidationError(OAuthErrorCode::kUnsupportedGrantType, "The grant type is not supported"));
   }
 
-  auto presented = Present(request);
-  if (!presented) return Fail(std::move(presented).error());
-
-  // SPEC §2.2 rule 8: a blocked (client, address) is answered before its credentials are read.
-  if (int64_t wait = throttle_.RetryAfter(presented->client_id, request.remote_address); wait > 0) {
-    OAuthError e = ClientAuthError(OAuthErrorCode::kTemporarilyUnavailable,
-                                   "Too many failed authentication attempts; retry later",
-                                   "client throttled after repeated failures");
-    e.retry_after_seconds = static_cast<int>(wait);
-    return Fail(std::move(e));
-  }
-  auto app = Authenticate(*presented, env, clock_);
-  if (!app) {
-    // Only real clients are tracked, so a spray of invented client_ids cannot grow the table.
-    if (app.error().code == OAuthErrorCode::kInvalidClient &&
-        env.FindApp(presented->client_id) != nullptr) {
-      throttle_.RecordFailure(presented->client_id, request.remote_address);
-    }
-    return Fail(std::move(app).error());
-  }
-  throttle_.RecordSuccess(presented->client_id, request.remote_address);
+  auto app = AuthenticateClient(request, env, clock_, throttle_);
+  if (!app) return Fail(std::move(app).error());
 
   return ClientCredentialsGrant(request, env, **app, issuer_, api_url_);
 }

@@ -14,8 +14,9 @@ namespace tollgate::oauth {
 
 class TokenEndpoint {
  public:
-  TokenEndpoint(const Clock& clock, std::string api_url, ThrottlePolicy throttle = {})
-      : clock_(clock), issuer_(clock), api_url_(std::move(api_url)), throttle_(clock, throttle) {}
+  // `throttle` is shared with the other endpoints that authenticate clients.
+  TokenEndpoint(const Clock& clock, std::string api_url, FailureThrottle& throttle)
+      : clock_(clock), issuer_(clock), api_url_(std::move(api_url)), throttle_(throttle) {}
 
   // Thread-safe. `request` has passed the HTTP checks of SPEC §2.1.
   Result<TokenResponse, OAuthError> Handle(const TokenRequest& request,
@@ -25,7 +26,7 @@ class TokenEndpoint {
   const Clock& clock_;
   TokenIssuer issuer_;
   std::string api_url_;
-  mutable FailureThrottle throttle_;
+  FailureThrottle& throttle_;
 };
 
 }  // namespace tollgate::oauth

@@ -23,7 +23,9 @@ std::string Str(const json::value& v) {
 class TokenEndpointTest : public ::testing::Test {
  protected:
   TokenEndpointTest()
-      : clock_(FromUnixMillis(1'800'000'000'000)), endpoint_(clock_, testutil::kApiUrl) {
+      : clock_(FromUnixMillis(1'800'000'000'000)),
+        throttle_(clock_),
+        endpoint_(clock_, testutil::kApiUrl, throttle_) {
     EnvBuilder b;
     b.Resource("one", "https://api.one", 600, {"read", "write"})
         .App("svc")
@@ -45,6 +47,7 @@ class TokenEndpointTest : public ::testing::Test {
   }
 
   FakeClock clock_;
+  FailureThrottle throttle_;
   TokenEndpoint endpoint_;
   std::shared_ptr<const config::EnvironmentSnapshot> env_;
 };

@@ -18,6 +18,9 @@ struct TokenRequest {
   std::optional<std::string> client_secret;
   std::optional<std::string> client_assertion_type;
   std::optional<std::string> client_assertion;
+  // Introspection and revocation (RFC 7662, RFC 7009).
+  std::optional<std::string> token;
+  std::optional<std::string> token_type_hint;
 };
 
 struct TokenResponse {

@@ -1,17 +1,19 @@
 #include "server/server.h"
 
-#include <boost/json.hpp>
 #include <unistd.h>
 
+#include <boost/json.hpp>
 #include <cstdio>
 #include <iostream>
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "config/jti_cache.h"
 #include "config/snapshot.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "mgmt/api.h"
+#include "oauth/introspection.h"
 #include "oauth/token_endpoint.h"
 #include "server/bootstrap.h"
 #include "server/master_key.h"
@@ -151,12 +153,25 @@ int Serve(const Options& options) {
   }
 
   SystemClock clock;
-  oauth::TokenEndpoint endpoint(clock, urls.api_url);
+  config::JtiCache revoked(**store, storage::JtiKind::kRevokedToken, clock);
+  if (auto loaded = revoked.Load(); !loaded) {
+    PrintError("cannot load revoked tokens: " + loaded.error().message);
+    return 1;
+  }
+  if (auto purged = revoked.Purge(); !purged) {
+    log::Warn("cannot purge expired revocations: {}", purged.error().message);
+  }
+  oauth::FailureThrottle throttle(clock);
+  oauth::TokenEndpoint endpoint(clock, urls.api_url, throttle);
+  oauth::Introspection introspection(clock, throttle, revoked);
+  oauth::Revocation revocation(clock, throttle, revoked);
   http::Services services;
   services.config = &config;
   services.token_endpoint = &endpoint;
+  services.introspection = &introspection;
+  services.revocation = &revocation;
   services.clock = &clock;
-  mgmt::ManagementApi management(**store, config, clock);
+  mgmt::ManagementApi management(**store, config, clock, &revoked);
   services.management = &management;
   services.ready = [] { return true; };
   http::Router router(std::move(services));

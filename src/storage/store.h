@@ -116,9 +116,30 @@ class Transaction {
   virtual StoreResult<void> Delete(const KeyId& id) = 0;
 };
 
+// Token IDs remembered until they expire (SPEC §7): revoked access tokens (§5) and client
+// assertions already used (§2.2 rule 6). They survive restarts and, with a shared database,
+// are seen by every node.
+enum class JtiKind { kRevokedToken, kUsedAssertion };
+
+struct RememberedJti {
+  JtiKind kind = JtiKind::kRevokedToken;
+  EnvId environment_id;
+  std::string jti;
+  TimePoint expires_at;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
+
+  // Remembers `jti` durably. Returns false, changing nothing, when the same (kind, environment,
+  // jti) is already remembered and unexpired at `now` (a replay). kNotFound for an unknown
+  // environment.
+  virtual StoreResult<bool> RememberJti(const RememberedJti& jti, TimePoint now) = 0;
+  // Every remembered jti of `kind` still unexpired at `now`.
+  virtual StoreResult<std::vector<RememberedJti>> LoadJtis(JtiKind kind, TimePoint now) = 0;
+  // Forgets every jti that expired at or before `now`.
+  virtual StoreResult<void> PurgeExpiredJtis(TimePoint now) = 0;
 
   // Runs `body` in one transaction. Commits (durably: the data survives a crash once this
   // returns) when `body` succeeds; rolls back everything when it fails, returning its error.

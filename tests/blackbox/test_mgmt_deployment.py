@@ -126,7 +126,8 @@ def configure(server):
 
     def role(app, role_name, env):
         admin.create(f"/environments/{app['env']}/applications/{app['id']}/roleAssignments",
-                     {"role": {"id": roles[role_name]}, "scope": {"id": env, "type": "ENVIRONMENT"}})
+                     {"role": {"id": roles[role_name]},
+                      "scope": {"id": env, "type": "ENVIRONMENT"}})
 
     apps = {
         "fulfilment": application(P, "Fulfilment service"),

@@ -7,10 +7,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from mgmt_support import (SECRET_RE, admin, app_body, app_path, apps_path, assert_ref,  # noqa: F401
-                          assert_timestamp, assert_uuid, check_created, check_paging, create_app,
-                          create_env, expect, expect_error, expect_not_found, mgmt_server,
-                          uniq, walk_strings)
+import mgmt_support
+from mgmt_support import (SECRET_RE, app_body, app_path, apps_path, assert_timestamp, assert_uuid,
+                          check_created, check_paging, create_app, create_env, expect,
+                          expect_error, expect_not_found, uniq, walk_strings)
+
+# One server per module (module-scoped fixtures).
+mgmt_server = mgmt_support.mgmt_server
+admin = mgmt_support.admin
 
 JWKS = {"keys": [{"kty": "EC", "crv": "P-256", "kid": "k1", "use": "sig", "alg": "ES256",
                   "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
@@ -134,7 +138,8 @@ def test_list_shape_and_paging(admin, mgmt_server):
 
 
 def test_put_replaces_and_resets_absent_optional_fields(admin, env):
-    app, secret = create_app(admin, env, description="old", tokenEndpointAuthMethod="CLIENT_SECRET_POST",
+    app, secret = create_app(admin, env, description="old",
+                             tokenEndpointAuthMethod="CLIENT_SECRET_POST",
                              requestScopesForMultipleResourcesEnabled=True, includeX5t=True,
                              redirectUris=["https://x.example.test/cb"], responseTypes=["CODE"])
     new_name = uniq("renamed")

@@ -9,12 +9,16 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from mgmt_support import (APP_DEVELOPER, ENV_ADMIN, ORG_ADMIN, READ_ONLY, Api, admin,  # noqa: F401
-                          app_body, app_path, apps_path, assign_role, b64url, create_app,
-                          create_env, create_resource, create_scope, create_service_with_resource,
-                          create_worker, env_path, expect, expect_error, expect_forbidden,
-                          expect_not_found, expect_unauthorized, jwks, mgmt_server,
+import mgmt_support
+from mgmt_support import (APP_DEVELOPER, ENV_ADMIN, ORG_ADMIN, READ_ONLY, Api, app_body, app_path,
+                          apps_path, assign_role, b64url, create_app, create_env,
+                          create_service_with_resource, create_worker, env_path, expect,
+                          expect_forbidden, expect_not_found, expect_unauthorized, jwks,
                           resources_path, role_ids, token_claims, token_request, uniq)
+
+# One server per module (module-scoped fixtures).
+mgmt_server = mgmt_support.mgmt_server
+admin = mgmt_support.admin
 
 UNKNOWN_ENV = "6e0f3c1a-9b7d-4c2e-8f1a-2b3c4d5e6f70"
 
@@ -107,18 +111,19 @@ def test_tampered_tokens_are_401(admin, mgmt_server, read_only, envs):
     # Claims changed under the original signature: promote to the admin app, or extend exp.
     expect_unauthorized(admin.get("/environments", token=tamper(
         token, client_id=mgmt_server.admin["clientId"], sub=mgmt_server.admin["clientId"])))
-    expect_unauthorized(admin.get(apps_path(envs[0]), token=tamper(token, exp=int(time.time()) + 7200)))
+    apps = apps_path(envs[0])
+    expect_unauthorized(admin.get(apps, token=tamper(token, exp=int(time.time()) + 7200)))
     # An expired-looking token (exp in the past), with the signature of the original.
-    expect_unauthorized(admin.get(apps_path(envs[0]), token=tamper(token, exp=int(time.time()) - 10)))
+    expect_unauthorized(admin.get(apps, token=tamper(token, exp=int(time.time()) - 10)))
     # A signature with one bit flipped.
     head, payload, sig = token.split(".")
     raw = bytearray(jwt.utils.base64url_decode(sig))
     raw[-1] ^= 1
-    expect_unauthorized(admin.get(apps_path(envs[0]), token=f"{head}.{payload}.{b64url(bytes(raw))}"))
+    expect_unauthorized(admin.get(apps, token=f"{head}.{payload}.{b64url(bytes(raw))}"))
     # Unsigned.
     none_token = jwt.encode(jwt.decode(token, options={"verify_signature": False}), key=None,
                             algorithm="none")
-    expect_unauthorized(admin.get(apps_path(envs[0]), token=none_token))
+    expect_unauthorized(admin.get(apps, token=none_token))
 
 
 def test_forged_token_with_a_foreign_key_is_401(admin, mgmt_server):

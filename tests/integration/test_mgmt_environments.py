@@ -4,10 +4,14 @@ the built-in OPENID_CONNECT and PINGONE_API resources)."""
 
 import requests
 
-from mgmt_support import (admin, assert_int, assert_list_shape, assert_ref, assert_timestamp,  # noqa: F401
-                          assert_uuid, check_created, check_paging, create_app, create_env,
-                          env_path, expect, expect_error, expect_not_found, mgmt_server,
-                          token_claims, token_request, uniq)
+import mgmt_support
+from mgmt_support import (assert_int, assert_list_shape, assert_ref, assert_timestamp, assert_uuid,
+                          check_created, check_paging, create_app, create_env, env_path, expect,
+                          expect_error, expect_not_found, token_claims, token_request, uniq)
+
+# One server per module (module-scoped fixtures).
+mgmt_server = mgmt_support.mgmt_server
+admin = mgmt_support.admin
 
 
 def check_environment(env, name=None):

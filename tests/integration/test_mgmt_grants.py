@@ -3,10 +3,15 @@
 
 import pytest
 
-from mgmt_support import (ENV_ADMIN, ORG_ADMIN, READ_ONLY, admin, app_path, assert_timestamp,  # noqa: F401
-                          assert_uuid, check_created, check_paging, create_app, create_env,
-                          create_grant, create_resource, create_scope, expect, expect_error,
-                          expect_not_found, mgmt_server, role_ids)
+import mgmt_support
+from mgmt_support import (ENV_ADMIN, ORG_ADMIN, READ_ONLY, app_path, assert_timestamp, assert_uuid,
+                          check_created, check_paging, create_app, create_env, create_grant,
+                          create_resource, create_scope, expect, expect_error, expect_not_found,
+                          role_ids)
+
+# One server per module (module-scoped fixtures).
+mgmt_server = mgmt_support.mgmt_server
+admin = mgmt_support.admin
 
 
 @pytest.fixture(scope="module")
@@ -193,7 +198,8 @@ def test_role_assignment_cannot_be_updated(admin, env):
     ra = admin.create(ras_path(env, worker["id"]), {"role": {"id": roles[READ_ONLY]},
                                                     "scope": {"id": env, "type": "ENVIRONMENT"}})
     resp = admin.put(ras_path(env, worker["id"]) + "/" + ra["id"],
-                     {"role": {"id": roles[ENV_ADMIN]}, "scope": {"id": env, "type": "ENVIRONMENT"}})
+                     {"role": {"id": roles[ENV_ADMIN]},
+                      "scope": {"id": env, "type": "ENVIRONMENT"}})
     expect_error(resp, 405, "METHOD_NOT_ALLOWED")
     assert "PUT" not in resp.headers["Allow"]
     assert expect(admin.get(ras_path(env, worker["id"]) + "/" + ra["id"]), 200) == ra
@@ -204,7 +210,8 @@ def test_organization_role_assignment(admin, env, mgmt_server):
     worker, _ = create_app(admin, env, type="WORKER")
     org = mgmt_server.admin["organizationId"]
     ra = admin.create(ras_path(env, worker["id"]),
-                      {"role": {"id": roles[ORG_ADMIN]}, "scope": {"id": org, "type": "ORGANIZATION"}})
+                      {"role": {"id": roles[ORG_ADMIN]},
+                       "scope": {"id": org, "type": "ORGANIZATION"}})
     assert ra["scope"] == {"id": org, "type": "ORGANIZATION"}
 
 

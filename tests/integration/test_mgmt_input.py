@@ -6,9 +6,13 @@ import urllib.parse
 
 import pytest
 
-from mgmt_support import (admin, app_body, app_path, apps_path, check_wire, create_app,  # noqa: F401
-                          create_env, expect, expect_error, expect_not_found, mgmt_server,
-                          raw_exchange, uniq)
+import mgmt_support
+from mgmt_support import (app_body, app_path, apps_path, check_wire, create_app, create_env,
+                          expect, expect_error, expect_not_found, raw_exchange, uniq)
+
+# One server per module (module-scoped fixtures).
+mgmt_server = mgmt_support.mgmt_server
+admin = mgmt_support.admin
 
 LIMIT = 1024 * 1024
 

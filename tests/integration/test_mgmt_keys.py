@@ -8,10 +8,14 @@ import datetime
 import jwt
 import pytest
 
-from mgmt_support import (ENV_ADMIN, admin, assert_int, assert_timestamp, assert_uuid,  # noqa: F401
-                          check_created, check_paging, create_env, create_worker, expect,
-                          expect_error, expect_not_found, expect_unauthorized, jwks, mgmt_server,
-                          token_request, walk_strings)
+import mgmt_support
+from mgmt_support import (ENV_ADMIN, assert_int, assert_timestamp, assert_uuid, check_created,
+                          check_paging, create_env, create_worker, expect, expect_error,
+                          expect_not_found, expect_unauthorized, jwks, token_request, walk_strings)
+
+# One server per module (module-scoped fixtures).
+mgmt_server = mgmt_support.mgmt_server
+admin = mgmt_support.admin
 
 PRIVATE_FIELDS = {"d", "p", "q", "dp", "dq", "qi", "k", "privateKey", "private_key",
                   "privateKeyPem", "pem", "pkcs8", "secret", "keyMaterial"}

@@ -4,10 +4,15 @@ semantics, DELETE and its cascade, the built-in resources, and the resource secr
 
 import pytest
 
-from mgmt_support import (admin, assert_int, assert_timestamp, assert_uuid, check_created,  # noqa: F401
-                          check_paging, create_app, create_env, create_grant, create_resource,
-                          create_scope, expect, expect_error, expect_not_found, mgmt_server,
-                          resources_path, uniq, walk_strings)
+import mgmt_support
+from mgmt_support import (assert_int, assert_timestamp, assert_uuid, check_created, check_paging,
+                          create_app, create_env, create_grant, create_resource, create_scope,
+                          expect, expect_error, expect_not_found, resources_path, uniq,
+                          walk_strings)
+
+# One server per module (module-scoped fixtures).
+mgmt_server = mgmt_support.mgmt_server
+admin = mgmt_support.admin
 
 
 @pytest.fixture(scope="module")

@@ -7,11 +7,15 @@ import datetime
 import pytest
 import requests
 
-from mgmt_support import (ENV_ADMIN, admin, app_body, app_path, apps_path, assign_role,  # noqa: F401
-                          create_app, create_env, create_grant, create_resource, create_scope,
+import mgmt_support
+from mgmt_support import (ENV_ADMIN, app_body, app_path, apps_path, assign_role, create_app,
+                          create_env, create_grant, create_resource, create_scope,
                           create_service_with_resource, env_path, expect, expect_not_found,
-                          mgmt_server, oauth_error, resources_path, token_claims, token_request,
-                          uniq)
+                          oauth_error, resources_path, token_claims, token_request, uniq)
+
+# One server per module (module-scoped fixtures).
+mgmt_server = mgmt_support.mgmt_server
+admin = mgmt_support.admin
 
 
 def in_rfc3339(seconds):
@@ -131,6 +135,10 @@ def test_include_x5t_applies_at_once(admin, mgmt_server, env):
     expect(admin.put(app_path(env, app["id"]), app_body(app["name"], includeX5t=True)), 200)
     header, _ = token_claims(token_request(mgmt_server, env, app["id"], secret))
     assert isinstance(header.get("x5t"), str) and header["x5t"], header
+    # includeTyp is accepted, but typ is always sent (SPEC §6, §2.6).
+    expect(admin.put(app_path(env, app["id"]), app_body(app["name"], includeTyp=False)), 200)
+    header, _ = token_claims(token_request(mgmt_server, env, app["id"], secret))
+    assert header["typ"] == "at+jwt" and "x5t" not in header, header
 
 
 def test_secret_rotation_with_previous_keeps_the_old_secret(admin, mgmt_server, env):
@@ -305,3 +313,16 @@ def json_without_links(value):
     if isinstance(value, list):
         return [json_without_links(v) for v in value]
     return value
+
+
+def test_deleting_an_environment_removes_the_roles_that_reach_it(admin, mgmt_server, env):
+    """A worker living in `env` whose only role is on the deleted environment loses it."""
+    doomed = create_env(admin)["id"]
+    worker, secret = create_app(admin, env, type="WORKER")
+    assign_role(admin, env, worker["id"], ENV_ADMIN, doomed)
+    token = token_request(mgmt_server, env, worker["id"], secret).json()["access_token"]
+    expect(admin.get(apps_path(doomed), token=token), 200)
+    expect(admin.delete(env_path(doomed)), 204)
+    assert admin.items(app_path(env, worker["id"]) + "/roleAssignments", "roleAssignments") == []
+    assert expect(admin.get("/environments", token=token), 200)["count"] == 0
+    oauth_error(token_request(mgmt_server, env, worker["id"], secret), 400, "unauthorized_client")

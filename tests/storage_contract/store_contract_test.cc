@@ -300,10 +300,9 @@ TEST_P(StoreContractTest, SetResourceSecretChangesOnlyTheSecret) {
   model::Resource expected = res;
   expected.secret = "rotated";
   EXPECT_EQ(Fields(d.resources[0]), Fields(expected));
-  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) {
-                        return t.SetResourceSecret(ResourceId(NewUuid()), "x");
-                      }),
-                      StoreErrorCode::kNotFound));
+  EXPECT_TRUE(IsError(
+      WriteOne([&](Transaction& t) { return t.SetResourceSecret(ResourceId(NewUuid()), "x"); }),
+      StoreErrorCode::kNotFound));
 }
 
 TEST_P(StoreContractTest, UpdateScope) {
@@ -404,8 +403,9 @@ TEST_P(StoreContractTest, MakeDefaultKeyRetiresTheOtherDefaultsOfItsEnvironmentO
   EnvironmentData o = LoadEnv(other.id);
   ASSERT_EQ(o.signing_keys.size(), 1u);
   EXPECT_TRUE(o.signing_keys[0].is_default) << "another environment's default is untouched";
-  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.MakeDefaultKey(KeyId(NewUuid()), Time(1)); }),
-                      StoreErrorCode::kNotFound));
+  EXPECT_TRUE(
+      IsError(WriteOne([&](Transaction& t) { return t.MakeDefaultKey(KeyId(NewUuid()), Time(1)); }),
+              StoreErrorCode::kNotFound));
 }
 
 // ------------------------------------------------------------------------------------------
@@ -980,6 +980,57 @@ TEST_P(StoreContractTest, ConcurrentWritersOnSeveralStoresAllLand) {
   for (std::thread& t : threads) t.join();
   EXPECT_EQ(failures.load(), 0);
   EXPECT_EQ(LoadEnv(env_.id).resources.size(), static_cast<size_t>(kStores * kWritesPerStore));
+}
+
+// ------------------------------------------------------------------------------------------
+// Remembered jtis (revoked tokens, used assertions).
+
+TEST_P(StoreContractTest, RememberJtiRefusesAnUnexpiredReplay) {
+  SeedEnvironment();
+  RememberedJti j{JtiKind::kUsedAssertion, env_.id, "jti-1", Time(10'000)};
+  auto first = store().RememberJti(j, Time(0));
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_TRUE(*first);
+  auto replay = store().RememberJti(j, Time(5'000));
+  ASSERT_TRUE(replay.ok());
+  EXPECT_FALSE(*replay) << "a replay before exp is refused";
+  // The same jti of the other kind, or after expiry, is new.
+  RememberedJti other_kind = j;
+  other_kind.kind = JtiKind::kRevokedToken;
+  EXPECT_TRUE(*store().RememberJti(other_kind, Time(5'000)));
+  RememberedJti later = j;
+  later.expires_at = Time(20'000);
+  EXPECT_TRUE(*store().RememberJti(later, Time(10'000)));
+}
+
+TEST_P(StoreContractTest, RememberedJtisLoadUntilTheyExpireAndPurge) {
+  SeedEnvironment();
+  ASSERT_TRUE(
+      store().RememberJti({JtiKind::kRevokedToken, env_.id, "a", Time(1'000)}, Time(0)).ok());
+  ASSERT_TRUE(
+      store().RememberJti({JtiKind::kRevokedToken, env_.id, "b", Time(3'000)}, Time(0)).ok());
+  ASSERT_TRUE(
+      store().RememberJti({JtiKind::kUsedAssertion, env_.id, "c", Time(3'000)}, Time(0)).ok());
+  auto loaded = store().LoadJtis(JtiKind::kRevokedToken, Time(2'000));
+  ASSERT_TRUE(loaded.ok());
+  ASSERT_EQ(loaded->size(), 1u);
+  EXPECT_EQ((*loaded)[0].jti, "b");
+  EXPECT_EQ((*loaded)[0].environment_id, env_.id);
+  EXPECT_EQ((*loaded)[0].expires_at, Time(3'000));
+  ASSERT_TRUE(store().PurgeExpiredJtis(Time(3'000)).ok());
+  EXPECT_TRUE(store().LoadJtis(JtiKind::kRevokedToken, Time(0))->empty());
+  EXPECT_TRUE(store().LoadJtis(JtiKind::kUsedAssertion, Time(0))->empty());
+}
+
+TEST_P(StoreContractTest, RememberedJtisOfAnUnknownOrDeletedEnvironment) {
+  SeedEnvironment();
+  auto unknown =
+      store().RememberJti({JtiKind::kRevokedToken, EnvId(NewUuid()), "x", Time(1'000)}, Time(0));
+  EXPECT_TRUE(IsError(unknown, StoreErrorCode::kNotFound));
+  ASSERT_TRUE(
+      store().RememberJti({JtiKind::kRevokedToken, env_.id, "y", Time(9'000)}, Time(0)).ok());
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Delete(env_.id); })));
+  EXPECT_TRUE(store().LoadJtis(JtiKind::kRevokedToken, Time(0))->empty());
 }
 
 }  // namespace

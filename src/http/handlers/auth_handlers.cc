@@ -53,6 +53,8 @@ Result<oauth::TokenRequest, oauth::OAuthError> ParseTokenRequest(const Request& 
       {"client_secret", &oauth::TokenRequest::client_secret},
       {"client_assertion_type", &oauth::TokenRequest::client_assertion_type},
       {"client_assertion", &oauth::TokenRequest::client_assertion},
+      {"token", &oauth::TokenRequest::token},
+      {"token_type_hint", &oauth::TokenRequest::token_type_hint},
   };
 
   // RFC 6749 §3.2: no parameter twice, except RFC 8707's `resource`.
@@ -101,6 +103,30 @@ Response Token(const Request& request, const config::EnvironmentSnapshot& env,
     AppendJsonString(r.body, result->scope);
   }
   r.body += "}";
+  AddNoStore(r);
+  return r;
+}
+
+Response Introspect(const Request& request, const config::EnvironmentSnapshot& env,
+                    const oauth::Introspection& introspection) {
+  auto parsed = ParseTokenRequest(request);
+  if (!parsed) return WriteOAuthError(parsed.error(), request.correlation_id, env.issuer);
+  auto result = introspection.Handle(*parsed, env);
+  if (!result) return WriteOAuthError(result.error(), request.correlation_id, env.issuer);
+  Response r;
+  r.body = std::move(result).value();
+  AddNoStore(r);
+  return r;
+}
+
+Response Revoke(const Request& request, const config::EnvironmentSnapshot& env,
+                const oauth::Revocation& revocation) {
+  auto parsed = ParseTokenRequest(request);
+  if (!parsed) return WriteOAuthError(parsed.error(), request.correlation_id, env.issuer);
+  auto result = revocation.Handle(*parsed, env);
+  if (!result) return WriteOAuthError(result.error(), request.correlation_id, env.issuer);
+  Response r;  // RFC 7009 §2.2: 200 with an empty body
+  r.content_type.clear();
   AddNoStore(r);
   return r;
 }

@@ -4,6 +4,7 @@
 #include "common/clock.h"
 #include "config/snapshot.h"
 #include "http/message.h"
+#include "oauth/introspection.h"
 #include "oauth/token_endpoint.h"
 
 namespace tollgate::http::handlers {
@@ -11,6 +12,12 @@ namespace tollgate::http::handlers {
 // POST /{envID}/as/token.
 Response Token(const Request& request, const config::EnvironmentSnapshot& env,
                const oauth::TokenEndpoint& endpoint);
+// POST /{envID}/as/introspect (RFC 7662).
+Response Introspect(const Request& request, const config::EnvironmentSnapshot& env,
+                    const oauth::Introspection& introspection);
+// POST /{envID}/as/revoke (RFC 7009). Blocks on the store.
+Response Revoke(const Request& request, const config::EnvironmentSnapshot& env,
+                const oauth::Revocation& revocation);
 // GET /{envID}/as/jwks.
 Response Jwks(const config::EnvironmentSnapshot& env, TimePoint now);
 // GET /{envID}/as/.well-known/{openid-configuration,oauth-authorization-server}.

@@ -27,7 +27,8 @@ Response Management(const Request& request, const mgmt::ManagementApi& api,
   in.content_type = request.content_type;
   in.authorization = request.authorization;
   // SPEC §6: links are built from the request's own scheme and host.
-  in.base_url = IsSafeHost(request.host) ? "http://" + std::string(request.host) : std::string(api_url);
+  in.base_url =
+      IsSafeHost(request.host) ? "http://" + std::string(request.host) : std::string(api_url);
   mgmt::ApiResponse out = api.Handle(in);
   Response r;
   r.status = out.status;

@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "config/snapshot.h"
+#include "oauth/brute_force.h"
 #include "oauth/oauth_error.h"
 #include "oauth/token_request.h"
 
@@ -41,5 +42,21 @@ Result<const config::AppEntry*, OAuthError> Authenticate(const PresentedCredenti
 // Constant-time check of `presented` against the application's current and unexpired previous
 // secret. Used by CLIENT_SECRET_BASIC and CLIENT_SECRET_POST.
 bool CheckClientSecret(const config::AppEntry& app, std::string_view presented, TimePoint now);
+
+// Present(), then the brute-force check (a blocked client and address get 429 before their
+// credentials are read), then Authenticate(), recording the outcome (SPEC §2.2 rules 1-8).
+Result<const config::AppEntry*, OAuthError> AuthenticateClient(
+    const TokenRequest& request, const config::EnvironmentSnapshot& env, const Clock& clock,
+    FailureThrottle& throttle);
+
+// An introspection caller (SPEC §4): an application with its own tokenEndpointAuthMethod, or a
+// resource (client_id = resource ID) with its introspectEndpointAuthMethod and secret.
+struct IntrospectionCaller {
+  const config::AppEntry* app = nullptr;
+  const model::Resource* resource = nullptr;
+};
+Result<IntrospectionCaller, OAuthError> AuthenticateIntrospectionCaller(
+    const TokenRequest& request, const config::EnvironmentSnapshot& env, const Clock& clock,
+    FailureThrottle& throttle);
 
 }  // namespace tollgate::oauth

@@ -181,8 +181,21 @@ CREATE TABLE signing_keys (
 CREATE INDEX signing_keys_by_environment ON signing_keys (environment_id, created_at);
 )sql";
 
-constexpr std::array<Migration, 1> kMigrations{{
+// Revoked access tokens and used client assertions, kept until they expire (store.h).
+constexpr const char* kMigration2 = R"sql(
+CREATE TABLE remembered_jtis (
+  kind           TEXT NOT NULL,
+  environment_id TEXT NOT NULL REFERENCES environments (id) ON DELETE CASCADE,
+  jti            TEXT NOT NULL,
+  expires_at     INTEGER NOT NULL,
+  PRIMARY KEY (kind, environment_id, jti)
+);
+CREATE INDEX remembered_jtis_by_expiry ON remembered_jtis (expires_at);
+)sql";
+
+constexpr std::array<Migration, 2> kMigrations{{
     {1, kMigration1},
+    {2, kMigration2},
 }};
 
 }  // namespace

@@ -62,6 +62,10 @@ std::optional<int64_t> Millis(const std::optional<TimePoint>& t) {
 
 TimePoint Time(int64_t ms) { return FromUnixMillis(ms); }
 
+std::string_view JtiKindName(JtiKind kind) {
+  return kind == JtiKind::kRevokedToken ? "REVOKED_TOKEN" : "USED_ASSERTION";
+}
+
 std::optional<TimePoint> Time(const std::optional<int64_t>& ms) {
   if (!ms) return std::nullopt;
   return FromUnixMillis(*ms);
@@ -459,7 +463,8 @@ class SqliteTransaction final : public Transaction {
                            "WHERE is_default = 1 AND id <> ?1 AND environment_id = "
                            "(SELECT environment_id FROM signing_keys WHERE id = ?1)",
                            id.str(), Millis(now)));
-      return Execute(Db(), "UPDATE signing_keys SET is_default = 1, retired_at = NULL WHERE id = ?1",
+      return Execute(Db(),
+                     "UPDATE signing_keys SET is_default = 1, retired_at = NULL WHERE id = ?1",
                      id.str());
     });
   }
@@ -1030,6 +1035,62 @@ class SqliteStore final : public Store {
         [&]() { return InReadTransaction([&]() { return LoadEnvironmentLocked(id); }); });
   }
 
+  StoreResult<bool> RememberJti(const RememberedJti& jti, TimePoint now) override {
+    return Serialized([&]() -> StoreResult<bool> {
+      TG_STORE_TRY(db_.Exec("BEGIN IMMEDIATE"));
+      auto result = [&]() -> StoreResult<bool> {
+        TG_STORE_TRY(FailIfNoRow(db_.Handle(), NotFound("environment.id", "no such environment"),
+                                 "SELECT 1 FROM environments WHERE id = ?1",
+                                 jti.environment_id.str()));
+        // An expired entry no longer blocks the same jti.
+        TG_STORE_TRY(Execute(db_.Handle(),
+                             "DELETE FROM remembered_jtis WHERE kind = ?1 AND environment_id = ?2 "
+                             "AND jti = ?3 AND expires_at <= ?4",
+                             JtiKindName(jti.kind), jti.environment_id.str(), jti.jti,
+                             Millis(now)));
+        TG_STORE_TRY(Execute(db_.Handle(),
+                             "INSERT OR IGNORE INTO remembered_jtis (kind, environment_id, jti, "
+                             "expires_at) VALUES (?1, ?2, ?3, ?4)",
+                             JtiKindName(jti.kind), jti.environment_id.str(), jti.jti,
+                             Millis(jti.expires_at)));
+        return sqlite3_changes(db_.Handle()) == 1;
+      }();
+      if (!result.ok()) {
+        db_.RollbackIfInTransaction();
+        return result;
+      }
+      if (auto committed = db_.Exec("COMMIT"); !committed.ok()) {
+        db_.RollbackIfInTransaction();
+        return Fail(std::move(committed).error());
+      }
+      return result;
+    });
+  }
+
+  StoreResult<std::vector<RememberedJti>> LoadJtis(JtiKind kind, TimePoint now) override {
+    return Serialized([&]() -> StoreResult<std::vector<RememberedJti>> {
+      TG_STORE_ASSIGN(auto stmt,
+                      Statement::Prepare(db_.Handle(),
+                                         "SELECT environment_id, jti, expires_at FROM "
+                                         "remembered_jtis WHERE kind = ?1 AND expires_at > ?2 "
+                                         "ORDER BY expires_at, environment_id, jti"));
+      stmt.Bind(JtiKindName(kind), Millis(now));
+      std::vector<RememberedJti> out;
+      TG_STORE_TRY(ForEachRow(stmt, [&](Statement& row) -> StoreResult<void> {
+        out.push_back({kind, EnvId(row.Text(0)), row.Text(1), Time(row.Int(2))});
+        return {};
+      }));
+      return out;
+    });
+  }
+
+  StoreResult<void> PurgeExpiredJtis(TimePoint now) override {
+    return Serialized([&]() -> StoreResult<void> {
+      return Execute(db_.Handle(), "DELETE FROM remembered_jtis WHERE expires_at <= ?1",
+                     Millis(now));
+    });
+  }
+
  private:
   // Runs `f` holding the connection. A call made from inside a Write body on the same thread
   // fails instead of deadlocking; an exception leaves no transaction open.
@@ -1092,7 +1153,7 @@ class SqliteStore final : public Store {
 };
 
 StoreResult<std::unique_ptr<Store>> OpenAndPrepare(const std::string& path,
-                                               std::shared_ptr<const SecretCodec> codec) {
+                                                   std::shared_ptr<const SecretCodec> codec) {
   const bool in_memory = path == ":memory:";
   sqlite3* raw = nullptr;
   const int rc =

@@ -1,0 +1,27 @@
+#pragma once
+// Verification of access tokens this server issued (RFC 9068 §4), for introspection,
+// revocation and the management API.
+
+#include <boost/json.hpp>
+#include <optional>
+#include <string_view>
+
+#include "common/clock.h"
+#include "config/jti_cache.h"
+#include "config/snapshot.h"
+
+namespace tollgate::oauth {
+
+// The claims of `token` when it is a compact JWS signed by a non-revoked key of `env` with the
+// key's algorithm, `iss` is `env`'s issuer, `exp` is in the future, `jti`, `client_id` and
+// `aud` are present, and (when `revoked` is given) its `jti` is not revoked. std::nullopt for
+// anything else; never throws.
+std::optional<boost::json::object> VerifyAccessToken(std::string_view token,
+                                                     const config::EnvironmentSnapshot& env,
+                                                     const Clock& clock,
+                                                     const config::JtiCache* revoked);
+
+// True when the `aud` claim (a string or an array of strings) contains `audience`.
+bool AudienceContains(const boost::json::object& claims, std::string_view audience);
+
+}  // namespace tollgate::oauth

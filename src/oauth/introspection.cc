@@ -1,0 +1,63 @@
+#include "oauth/introspection.h"
+
+#include <boost/json.hpp>
+
+#include "oauth/access_token.h"
+#include "oauth/client_auth/client_auth.h"
+
+namespace tollgate::oauth {
+namespace {
+
+namespace json = boost::json;
+
+constexpr const char* kInactive = R"({"active":false})";
+
+}  // namespace
+
+Result<std::string, OAuthError> Introspection::Handle(
+    const TokenRequest& request, const config::EnvironmentSnapshot& env) const {
+  auto caller = AuthenticateIntrospectionCaller(request, env, clock_, throttle_);
+  if (!caller) return Fail(std::move(caller).error());
+  if (!request.token) return Fail(InvalidRequest("token is required"));
+
+  auto claims = VerifyAccessToken(*request.token, env, clock_, &revoked_);
+  if (!claims) return std::string(kInactive);
+  // A resource only sees the tokens addressed to it.
+  if (caller->resource != nullptr && !AudienceContains(*claims, caller->resource->audience)) {
+    return std::string(kInactive);
+  }
+  json::object out;
+  out["active"] = true;
+  out["token_type"] = "Bearer";
+  for (std::string_view name :
+       {"scope", "client_id", "sub", "aud", "iss", "exp", "iat", "jti", "env", "org"}) {
+    if (const auto* v = claims->if_contains(name)) out[name] = *v;
+  }
+  return json::serialize(out);
+}
+
+Result<void, OAuthError> Revocation::Handle(const TokenRequest& request,
+                                            const config::EnvironmentSnapshot& env) const {
+  auto app = AuthenticateClient(request, env, clock_, throttle_);
+  if (!app) return Fail(std::move(app).error());
+  if (!request.token) return Fail(InvalidRequest("token is required"));
+
+  auto claims = VerifyAccessToken(*request.token, env, clock_, nullptr);
+  // RFC 7009 §2.2: invalid tokens, and tokens of other clients, are answered 200 too.
+  if (!claims || claims->at("client_id").as_string() != (*app)->app.id.str()) return {};
+  boost::system::error_code ec;
+  const double exp = claims->at("exp").to_number<double>(ec);
+  if (ec) return {};
+  const TimePoint expires_at = FromUnixMillis(static_cast<int64_t>(exp) * 1000);
+  auto stored =
+      revoked_.Remember(env.environment.id, std::string(claims->at("jti").as_string()), expires_at);
+  if (!stored) {
+    OAuthError e = ServerError("revocation not stored: " + stored.error().message);
+    e.code = OAuthErrorCode::kTemporarilyUnavailable;
+    e.description = "The revocation could not be recorded; retry later";
+    return Fail(std::move(e));
+  }
+  return {};
+}
+
+}  // namespace tollgate::oauth

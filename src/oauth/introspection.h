@@ -1,0 +1,54 @@
+#pragma once
+// Introspection (SPEC §4, RFC 7662) and revocation (SPEC §5, RFC 7009) of access tokens.
+
+#include <string>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "config/jti_cache.h"
+#include "config/snapshot.h"
+#include "oauth/brute_force.h"
+#include "oauth/oauth_error.h"
+#include "oauth/token_request.h"
+
+namespace tollgate::oauth {
+
+// Thread-safe; never touches the store.
+class Introspection {
+ public:
+  Introspection(const Clock& clock, FailureThrottle& throttle, const config::JtiCache& revoked)
+      : clock_(clock), throttle_(throttle), revoked_(revoked) {}
+
+  // The JSON body: {"active":false} for any token that is not valid for this caller (bad
+  // signature, expired, another environment's, revoked, or, for a resource caller, not
+  // addressed to it); else the token's claims with active and token_type. Errors: the caller's
+  // authentication (401 invalid_client, 429) and a missing `token` (400 invalid_request).
+  Result<std::string, OAuthError> Handle(const TokenRequest& request,
+                                         const config::EnvironmentSnapshot& env) const;
+
+ private:
+  const Clock& clock_;
+  FailureThrottle& throttle_;
+  const config::JtiCache& revoked_;
+};
+
+// Thread-safe; Handle() blocks on the store (run it off the I/O threads).
+class Revocation {
+ public:
+  Revocation(const Clock& clock, FailureThrottle& throttle, config::JtiCache& revoked)
+      : clock_(clock), throttle_(throttle), revoked_(revoked) {}
+
+  // Revokes `token` (by its jti, until its exp) when it is a valid token of this environment
+  // issued to the calling application. Succeeds also for unknown or invalid tokens
+  // (RFC 7009 §2.2). Errors: the caller's authentication, a missing `token`, and 503
+  // temporarily_unavailable when the store cannot record the revocation.
+  Result<void, OAuthError> Handle(const TokenRequest& request,
+                                  const config::EnvironmentSnapshot& env) const;
+
+ private:
+  const Clock& clock_;
+  FailureThrottle& throttle_;
+  config::JtiCache& revoked_;
+};
+
+}  // namespace tollgate::oauth

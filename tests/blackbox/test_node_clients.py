@@ -1,0 +1,86 @@
+"""Node's openid-client (discovery + client_credentials) and jose (JWKS verification, RFC 9068
+`typ`) against the real server: an implementation of the protocol that shares no code with ours.
+The npm packages are installed once into the build tree (npm registry only)."""
+
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from tollgate_server import TollgateServer
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+NODE_DIR = os.path.join(HERE, "node")
+
+
+@pytest.fixture(scope="module")
+def node_client():
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.fail("node and npm are required (scripts/install-deps.sh test installs them)")
+    work = os.environ.get("TOLLGATE_NODE_CACHE") or os.path.join(
+        os.path.dirname(os.environ.get("TOLLGATE_BIN", "build/apps/tollgate")), "..", "node-clients")
+    work = os.path.abspath(work)
+    os.makedirs(work, exist_ok=True)
+    for name in ("package.json", "client_credentials.mjs"):
+        shutil.copy(os.path.join(NODE_DIR, name), work)
+    if not os.path.isdir(os.path.join(work, "node_modules", "openid-client")):
+        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"],
+                       cwd=work, check=True, timeout=600)
+    return os.path.join(work, "client_credentials.mjs")
+
+
+@pytest.fixture(scope="module")
+def server():
+    s = TollgateServer(seed={
+        "resources": [{"name": "orders", "audience": "https://orders.example.test",
+                       "accessTokenValiditySeconds": 900, "scopes": ["orders:read", "orders:write"]}],
+        "applications": [
+            {"name": "poster", "tokenEndpointAuthMethod": "CLIENT_SECRET_POST",
+             "grants": [{"resource": "orders", "scopes": ["orders:read", "orders:write"]}]},
+        ]})
+    s.start()
+    yield s
+    s.close()
+
+
+def run(node_client, *args):
+    out = subprocess.run(["node", node_client, *args], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def test_openid_client_basic_admin_token_verified_by_jose(node_client, server):
+    issuer = f"{server.base_url}/{server.env_id}/as"
+    # serve runs on a free port without --api-url, so the api-url is its own base URL.
+    result = run(node_client, issuer, server.admin["clientId"], server.admin["clientSecret"],
+                 server.base_url, "client_secret_basic")
+    assert result["issuer"] == issuer
+    assert result["tokenType"].lower() == "bearer"
+    assert result["expiresIn"] == 3600
+    assert result["header"]["typ"] == "at+jwt"
+    assert result["header"]["alg"] == "RS256"
+    assert result["claims"]["client_id"] == server.admin["clientId"]
+    assert result["claims"]["aud"] == [server.base_url]
+    assert "scope" not in result["claims"]
+
+
+def test_openid_client_post_with_scope_verified_by_jose(node_client, server):
+    app = server.app("poster")
+    issuer = f"{server.base_url}/{server.env_id}/as"
+    result = run(node_client, issuer, app["id"], app["secret"], "https://orders.example.test",
+                 "client_secret_post", "orders:write")
+    assert result["claims"]["scope"] == "orders:write"
+    assert result["claims"]["sub"] == app["id"]
+    assert result["expiresIn"] == 900
+    assert result["claims"]["exp"] - result["claims"]["iat"] == 900
+
+
+def test_jose_refuses_the_wrong_audience(node_client, server):
+    issuer = f"{server.base_url}/{server.env_id}/as"
+    out = subprocess.run(["node", node_client, issuer, server.admin["clientId"],
+                          server.admin["clientSecret"], "https://not-the-api.example",
+                          "client_secret_basic"], capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0
+    assert "aud" in out.stderr
