@@ -972,7 +972,7 @@ TEST_P(StoreContractTest, ConcurrentWritersOnSeveralStoresAllLand) {
         res.id = ResourceId(NewUuid());
         res.environment_id = env_.id;
         res.name = fmt::format("s{}-res{}", i, j);
-        res.secret = "s";
+        res.secret = fmt::format("secret-{}-{}", i, j);
         if (!stores[i]->Write([&](Transaction& t) { return t.Insert(res); }).ok()) ++failures;
       }
     });
