@@ -1,17 +1,27 @@
 #!/usr/bin/python3
-"""Management-API helper of bench/run.sh: sets up what the benchmark needs through /v1.
+"""Management-API and token helper of bench/run.sh. Talks to loopback servers only.
 
-Only the standard library (http.client with keep-alive), so it runs on Debian's python3 as is.
-Every command prints one JSON object on stdout; errors go to stderr with a non-zero exit.
+Standard library only (http.client with keep-alive), except `verify`, which uses Debian's
+python3-jwt (PyJWT with python3-cryptography) to check the signature. Every command prints one
+JSON object on stdout; errors go to stderr with a non-zero exit.
 
-  mgmt.py setup --api URL --env ADMIN_ENV --client-id ID --client-secret SECRET
-      A new environment "Bench" with a CUSTOM resource (scopes read, write), a SERVICE
-      application with CLIENT_CREDENTIALS, a grant of both scopes, and the app's secret.
-  mgmt.py key   --api URL ... --bench-env ENV --algorithm EC|EdDSA|RSA
-      A new signing key of ENV with "default": true (the previous default retires).
-  mgmt.py grow  --api URL ... --bench-env ENV --apps N --resources M --threads T
-      M more resources (one scope each) and N more SERVICE applications, each with a grant on
-      one of those resources, created with T threads, one keep-alive connection each.
+  mgmt.py setup  ADMIN --name NAME
+      A new environment with a CUSTOM resource (scopes read, write), a SERVICE application with
+      CLIENT_CREDENTIALS, a grant of both scopes, and the application's secret (GET .../secret).
+  mgmt.py key    ADMIN --bench-env ENV --algorithm RSA|EC|EdDSA
+      A new signing key of ENV with "default": true (ENV's previous default retires).
+  mgmt.py grow   ADMIN --bench-env ENV --apps N --resources M --threads T
+      M resources (one scope each), then N SERVICE applications, each with a grant on one of
+      those resources, through /v1 with T threads (one keep-alive connection each).
+  mgmt.py verify --token-url URL --client-id ID --client-secret S --alg ALG [--body B]
+      One token request like the load's; checks HTTP 200, the JWT header's alg and typ, the
+      claims, and the signature against the environment's JWKS.
+  mgmt.py load   --token-url URL --client-id ID --client-secret S --count N --conns C
+      N token requests over C keep-alive connections (for the profiler, where wrk is too fast);
+      gives up after --max-seconds.
+
+ADMIN is --api URL --env ADMIN_ENV --client-id ID --client-secret SECRET (the admin app that
+`tollgate init` printed).
 """
 import argparse
 import base64
@@ -22,25 +32,40 @@ import threading
 import time
 import urllib.parse
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+BODY = "grant_type=client_credentials&scope=read%20write"  # the peers' bench.lua body
+
 
 class Api:
-    """One keep-alive connection to the server; re-opened once if the server closed it."""
+    """One keep-alive connection; re-opened once if the server closed it."""
 
     def __init__(self, base, token=None):
         u = urllib.parse.urlsplit(base)
         self.host, self.port = u.hostname, u.port or 80
-        if self.host not in ("127.0.0.1", "localhost", "::1"):
+        if self.host not in LOOPBACK:
             raise SystemExit("mgmt.py: only loopback servers are allowed, got " + base)
         self.token = token
         self.conn = None
 
-    def _connect(self):
-        self.conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
+    def raw(self, method, path, data=None, headers=None):
+        h = dict(headers or {})
+        if self.token and "Authorization" not in h:
+            h["Authorization"] = "Bearer " + self.token
+        for attempt in (0, 1):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=120)
+            try:
+                self.conn.request(method, path, body=data, headers=h)
+                resp = self.conn.getresponse()
+                return resp.status, resp.getheaders(), resp.read()
+            except (http.client.HTTPException, OSError):
+                self.conn.close()
+                self.conn = None
+                if attempt:
+                    raise
 
     def call(self, method, path, body=None, headers=None, form=False):
         h = dict(headers or {})
-        if self.token:
-            h["Authorization"] = "Bearer " + self.token
         data = None
         if body is not None:
             if form:
@@ -49,30 +74,23 @@ class Api:
             else:
                 data = json.dumps(body)
                 h["Content-Type"] = "application/json"
-        for attempt in (0, 1):
-            if self.conn is None:
-                self._connect()
-            try:
-                self.conn.request(method, path, body=data, headers=h)
-                resp = self.conn.getresponse()
-                raw = resp.read()
-                break
-            except (http.client.HTTPException, ConnectionError, OSError):
-                self.conn.close()
-                self.conn = None
-                if attempt:
-                    raise
+        status, _, raw = self.raw(method, path, data, h)
         text = raw.decode("utf-8", "replace")
-        if resp.status >= 300:
-            raise SystemExit(f"mgmt.py: {method} {path} -> HTTP {resp.status}: {text[:500]}")
+        if status >= 300:
+            raise SystemExit(f"mgmt.py: {method} {path} -> HTTP {status}: {text[:500]}")
         return json.loads(text) if text else {}
+
+
+def basic(client_id, secret):
+    # RFC 6749 §2.3.1: both halves form-encoded (the secrets' alphabet needs no escaping).
+    pair = urllib.parse.quote(client_id, safe="") + ":" + urllib.parse.quote(secret, safe="")
+    return "Basic " + base64.b64encode(pair.encode()).decode()
 
 
 def admin_token(args):
     api = Api(args.api)
-    basic = base64.b64encode(f"{args.client_id}:{args.client_secret}".encode()).decode()
     tok = api.call("POST", f"/{args.env}/as/token", {"grant_type": "client_credentials"},
-                   headers={"Authorization": "Basic " + basic}, form=True)
+                   headers={"Authorization": basic(args.client_id, args.client_secret)}, form=True)
     return tok["access_token"]
 
 
@@ -98,7 +116,8 @@ def grant(api, env, app_id, res_id, scope_ids):
 def cmd_setup(args):
     api = Api(args.api, admin_token(args))
     env = api.call("POST", "/v1/environments",
-                   {"name": "Bench " + time.strftime("%Y%m%dT%H%M%S"), "description": "tollgate bench/run.sh", "type": "SANDBOX"})["id"]
+                   {"name": args.name, "description": "tollgate bench/run.sh",
+                    "type": "SANDBOX"})["id"]
     res_id, scope_ids = new_resource(api, env, "Bench API", "https://api.bench.example",
                                      ["read", "write"])
     app = new_service_app(api, env, "bench-service")
@@ -114,12 +133,14 @@ def cmd_key(args):
     if args.algorithm == "EC":
         body["keyLength"] = 256
     key = api.call("POST", f"/v1/environments/{args.bench_env}/keys", body)
-    return {"keyId": key["id"], "algorithm": key["algorithm"], "default": key["default"],
-            "signatureAlgorithm": key.get("signatureAlgorithm")}
+    if not key.get("default"):
+        raise SystemExit(f"mgmt.py: the new key is not the default: {key}")
+    return {"keyId": key["id"], "algorithm": key["algorithm"],
+            "signatureAlgorithm": key.get("signatureAlgorithm"), "default": key["default"]}
 
 
-def run_parallel(total, threads, work, label):
-    """Calls work(api, i) for i in range(total) from `threads` threads; returns seconds taken."""
+def run_parallel(make_api, total, threads, work, label):
+    """Calls work(api, i) for i in range(total) from `threads` threads; returns seconds."""
     lock = threading.Lock()
     state = {"next": 0, "done": 0, "error": None}
     t0 = time.monotonic()
@@ -133,7 +154,7 @@ def run_parallel(total, threads, work, label):
                 state["next"] += 1
             try:
                 work(api, i)
-            except BaseException as e:  # SystemExit from Api.call included
+            except BaseException as e:  # SystemExit from Api.call too
                 with lock:
                     state["error"] = e
                 return
@@ -144,8 +165,7 @@ def run_parallel(total, threads, work, label):
                 print(f"  {label}: {d}/{total} in {time.monotonic() - t0:.1f}s",
                       file=sys.stderr, flush=True)
 
-    apis = [Api(ARGS.api, ARGS.token) for _ in range(threads)]
-    ts = [threading.Thread(target=worker, args=(a,)) for a in apis]
+    ts = [threading.Thread(target=worker, args=(make_api(),)) for _ in range(max(1, threads))]
     for t in ts:
         t.start()
     for t in ts:
@@ -156,47 +176,129 @@ def run_parallel(total, threads, work, label):
 
 
 def cmd_grow(args):
-    args.token = admin_token(args)
+    token = admin_token(args)
     env = args.bench_env
     resources = [None] * args.resources
 
     def make_resource(api, i):
-        resources[i] = new_resource(api, env, f"grow-res-{i:05d}",
-                                    f"https://grow-{i:05d}.bench.example", [f"s{i % 10}"])
+        resources[i] = new_resource(api, env, f"grow-res-{i:06d}",
+                                    f"https://grow-{i:06d}.bench.example", [f"s{i % 10}"])
 
     def make_app(api, i):
-        app = new_service_app(api, env, f"grow-app-{i:06d}")
+        app = new_service_app(api, env, f"grow-app-{i:06d}-{args.tag}")
         if resources:
             res_id, scope_ids = resources[i % len(resources)]
             grant(api, env, app["id"], res_id, scope_ids)
 
-    t_res = run_parallel(args.resources, args.threads, make_resource, "resources")
-    t_app = run_parallel(args.apps, args.threads, make_app, "applications")
+    def make_api():
+        return Api(args.api, token)
+
+    t_res = run_parallel(make_api, args.resources, args.threads, make_resource, "resources")
+    t_app = run_parallel(make_api, args.apps, args.threads, make_app, "applications")
     calls = args.resources * 2 + args.apps * (2 if resources else 1)
-    return {"resources": args.resources, "apps": args.apps, "resourceSeconds": round(t_res, 1),
-            "appSeconds": round(t_app, 1), "calls": calls,
-            "callsPerSecond": round(calls / max(t_res + t_app, 1e-9), 1)}
+    return {"resources": args.resources, "apps": args.apps, "resourceSeconds": round(t_res, 2),
+            "appSeconds": round(t_app, 2), "calls": calls,
+            "secondsPerApp": round(t_app / max(args.apps, 1), 4)}
+
+
+def b64url_json(part):
+    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+
+
+def cmd_verify(args):
+    import jwt  # Debian's python3-jwt; imported here so the other commands need nothing
+
+    u = urllib.parse.urlsplit(args.token_url)
+    api = Api(f"{u.scheme}://{u.netloc}")
+    status, headers, raw = api.raw("POST", u.path, args.body, {
+        "Authorization": basic(args.client_id, args.client_secret),
+        "Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"})
+    if status != 200:
+        raise SystemExit(f"mgmt.py: token request -> HTTP {status}: {raw[:300]!r}")
+    body = json.loads(raw)
+    token = body["access_token"]
+    header = b64url_json(token.split(".")[0])
+    claims = b64url_json(token.split(".")[1])
+    problems = []
+    if header.get("alg") != args.alg:
+        problems.append(f"alg is {header.get('alg')}, expected {args.alg}")
+    if header.get("typ") != "at+jwt":
+        problems.append(f"typ is {header.get('typ')}")
+    if body.get("token_type") != "Bearer" or body.get("expires_in") != 3600:
+        problems.append(f"token_type/expires_in: {body.get('token_type')}/{body.get('expires_in')}")
+    if body.get("scope") != "read write":
+        problems.append(f"scope is {body.get('scope')!r}")
+    issuer = u.path.rsplit("/token", 1)[0]
+    _, _, jwks_raw = api.raw("GET", issuer + "/jwks")
+    jwks = json.loads(jwks_raw)
+    jwk = next((k for k in jwks["keys"] if k.get("kid") == header.get("kid")), None)
+    if jwk is None:
+        problems.append("kid not in the JWKS")
+    else:
+        key = jwt.PyJWK(jwk).key
+        try:
+            jwt.decode(token, key, algorithms=[args.alg], audience="https://api.bench.example",
+                       options={"require": ["exp", "iat", "iss", "aud"]})
+        except Exception as e:  # noqa: BLE001 - any verification failure is reported
+            problems.append(f"signature/claims: {e}")
+    if problems:
+        raise SystemExit("mgmt.py: token check failed: " + "; ".join(problems))
+    return {"status": status, "alg": header["alg"], "kid": header["kid"], "bytes": len(raw),
+            "tokenBytes": len(token), "claims": sorted(claims), "signature": "VALID"}
+
+
+def cmd_load(args):
+    u = urllib.parse.urlsplit(args.token_url)
+    hdrs = {"Authorization": basic(args.client_id, args.client_secret),
+            "Content-Type": "application/x-www-form-urlencoded"}
+    deadline = time.monotonic() + args.max_seconds
+    counts = {"ok": 0, "other": 0}
+    lock = threading.Lock()
+
+    def work(api, _):
+        if time.monotonic() > deadline:
+            raise SystemExit("mgmt.py: load exceeded --max-seconds")
+        status, _, _ = api.raw("POST", u.path, args.body, hdrs)
+        with lock:
+            counts["ok" if status == 200 else "other"] += 1
+
+    secs = run_parallel(lambda: Api(f"{u.scheme}://{u.netloc}"), args.count, args.conns, work,
+                        "requests")
+    return {"requests": args.count, "ok": counts["ok"], "non200": counts["other"],
+            "seconds": round(secs, 2)}
 
 
 def main():
-    global ARGS
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("command", choices=["setup", "key", "grow"])
-    p.add_argument("--api", required=True, help="http://127.0.0.1:PORT")
-    p.add_argument("--env", required=True, help="the admin app's environment")
-    p.add_argument("--client-id", required=True)
-    p.add_argument("--client-secret", required=True)
+    p.add_argument("command", choices=["setup", "key", "grow", "verify", "load"])
+    p.add_argument("--api", help="http://127.0.0.1:PORT")
+    p.add_argument("--env", help="the admin app's environment")
+    p.add_argument("--client-id")
+    p.add_argument("--client-secret")
+    p.add_argument("--name", default="Bench")
     p.add_argument("--bench-env")
     p.add_argument("--algorithm", choices=["RSA", "EC", "EdDSA"])
     p.add_argument("--apps", type=int, default=10000)
     p.add_argument("--resources", type=int, default=1000)
     p.add_argument("--threads", type=int, default=4)
-    ARGS = p.parse_args()
-    if ARGS.command in ("key", "grow") and not ARGS.bench_env:
-        p.error("--bench-env is required for " + ARGS.command)
-    if ARGS.command == "key" and not ARGS.algorithm:
-        p.error("--algorithm is required for key")
-    out = {"setup": cmd_setup, "key": cmd_key, "grow": cmd_grow}[ARGS.command](ARGS)
+    p.add_argument("--tag", default="v1")
+    p.add_argument("--token-url")
+    p.add_argument("--alg")
+    p.add_argument("--body", default=BODY)
+    p.add_argument("--count", type=int, default=3000)
+    p.add_argument("--conns", type=int, default=8)
+    p.add_argument("--max-seconds", type=float, default=600)
+    args = p.parse_args()
+    need = {"setup": ["api", "env", "client_id", "client_secret"],
+            "key": ["api", "env", "client_id", "client_secret", "bench_env", "algorithm"],
+            "grow": ["api", "env", "client_id", "client_secret", "bench_env"],
+            "verify": ["token_url", "client_id", "client_secret", "alg"],
+            "load": ["token_url", "client_id", "client_secret"]}[args.command]
+    missing = [n for n in need if getattr(args, n) in (None, "")]
+    if missing:
+        p.error(f"{args.command} needs " + ", ".join("--" + m.replace("_", "-") for m in missing))
+    out = {"setup": cmd_setup, "key": cmd_key, "grow": cmd_grow, "verify": cmd_verify,
+           "load": cmd_load}[args.command](args)
     print(json.dumps(out))
 
 

@@ -1,0 +1,243 @@
+#!/usr/bin/python3
+"""Turns bench/run.sh's raw measurements into figures, goals and the chart's data.
+
+  report.py RAW CHART_DAT
+
+RAW holds one measurement per line, `KEY ROUND VALUE` (ROUND is the alternation round, or `-`
+for a one-off figure), plus `info NAME TEXT...` lines. Prints every figure as `NAME value`, then
+a summary table and the goals of issue 5, each as a ratio measured in the same run. Medians are
+over the rounds; a ratio between two targets is the median of the per-round ratios (the two runs
+of a round ran back to back, so drift on this shared machine hits both).
+"""
+import statistics
+import sys
+from collections import defaultdict
+
+raw_path, chart_path = sys.argv[1], sys.argv[2]
+series = defaultdict(dict)  # key -> {round: value}
+info = {}
+for line in open(raw_path):
+    parts = line.split()
+    if not parts:
+        continue
+    if parts[0] == "info":
+        info[parts[1]] = " ".join(parts[2:])
+        continue
+    key, rnd, value = parts[0], parts[1], parts[2]
+    try:
+        series[key][rnd] = float(value)
+    except ValueError:
+        pass
+
+
+def med(key):
+    v = list(series.get(key, {}).values())
+    return statistics.median(v) if v else None
+
+
+def total(key):
+    v = list(series.get(key, {}).values())
+    return sum(v) if v else None
+
+
+def ratio(a, b):
+    """Median over rounds of a/b, from the rounds where both were measured."""
+    sa, sb = series.get(a, {}), series.get(b, {})
+    rs = [sa[r] / sb[r] for r in sa if r in sb and sb[r] > 0]
+    return (statistics.median(rs), rs) if rs else (None, [])
+
+
+figures = []  # (name, value, text)
+
+
+def fig(name, value, digits=0):
+    if value is None:
+        figures.append((name, None, "n/a"))
+        return None
+    text = f"{value:.{digits}f}" if isinstance(value, float) or digits else str(value)
+    figures.append((name, value, text))
+    return value
+
+
+for name in ("cores", "cpu_model", "openssl", "wrk", "gcc", "nginx", "node", "oidc_provider",
+             "tollgate_commit", "load_avg_start", "load_avg_end", "mode", "rounds", "duration",
+             "runs_per_round", "warmup"):
+    if name in info:
+        figures.append((name, info[name], info[name]))
+
+fig("openssl_rsa2048_sign_per_s", med("limit.rsa2048"), 0)
+fig("openssl_ecdsap256_sign_per_s", med("limit.ecdsap256"), 0)
+fig("openssl_ed25519_sign_per_s", med("limit.ed25519"), 0)
+
+TARGETS = [("tollgate_rs256", "tg_rs256"), ("tollgate_es256", "tg_es256"),
+           ("tollgate_eddsa", "tg_eddsa"), ("oidc_provider", "oidc"), ("nginx", "nginx")]
+for name, key in TARGETS:
+    rps = med(f"{key}.rps")
+    if rps is None:
+        continue
+    unit = "rps" if key == "nginx" else "tokens_per_s"
+    fig(f"{name}_{unit}", rps, 0)
+    fig(f"{name}_p50_ms", med(f"{key}.p50_ms"), 2)
+    fig(f"{name}_p99_ms", med(f"{key}.p99_ms"), 2)
+    fig(f"{name}_non2xx", total(f"{key}.non2xx"), 0)
+    fig(f"{name}_socket_errors", total(f"{key}.socket_errors"), 0)
+    fig(f"{name}_rss_mb", med(f"{key}.rss_mb"), 1)
+    fig(f"{name}_server_cpu_pct", med(f"{key}.srv_cpu_pct"), 0)
+    fig(f"{name}_wrk_cpu_pct", med(f"{key}.wrk_cpu_pct"), 0)
+    cpu = med(f"{key}.srv_cpu_pct")
+    if cpu is not None and rps:
+        fig(f"{name}_server_cpu_us_per_request", cpu / 100 * 1e6 / rps, 0)
+
+RATIOS = [("ratio_rs256_over_limit", "tg_rs256.rps", "limit.rsa2048"),
+          ("ratio_rs256_over_oidc_provider", "tg_rs256.rps", "oidc.rps"),
+          ("ratio_rs256_over_nginx", "tg_rs256.rps", "nginx.rps"),
+          ("ratio_es256_over_nginx", "tg_es256.rps", "nginx.rps"),
+          ("ratio_eddsa_over_nginx", "tg_eddsa.rps", "nginx.rps"),
+          ("ratio_oidc_provider_over_limit", "oidc.rps", "limit.rsa2048")]
+per_round = {}
+for name, a, b in RATIOS:
+    r, rs = ratio(a, b)
+    if r is not None:
+        fig(name, r, 3)
+        per_round[name] = rs
+
+# Configuration growth.
+for key, name, d in (("grow.apps", "grow_apps", 0), ("grow.resources", "grow_resources", 0),
+                     ("grow.load_s", "grow_load_seconds", 1),
+                     ("grow.base_rps", "grow_base_tokens_per_s", 0),
+                     ("grow.rps", "grow_tokens_per_s", 0),
+                     ("grow.base_p99_ms", "grow_base_p99_ms", 2), ("grow.p99_ms", "grow_p99_ms", 2),
+                     ("grow.non2xx", "grow_non2xx", 0),
+                     ("grow.base_rss_idle_mb", "grow_base_rss_idle_mb", 1),
+                     ("grow.rss_idle_mb", "grow_rss_idle_mb", 1),
+                     ("grow.base_rss_mb", "grow_base_rss_after_load_mb", 1),
+                     ("grow.rss_mb", "grow_rss_after_load_mb", 1),
+                     ("grow.startup_base_ms", "startup_one_app_ms", 0),
+                     ("grow.startup_ms", "startup_grown_ms", 0),
+                     ("grow.v1_write_base_ms", "v1_write_one_app_env_ms", 0),
+                     ("grow.v1_write_ms", "v1_write_grown_env_ms", 0),
+                     ("big.apps", "startup_big_apps", 0), ("big.load_s", "startup_big_load_seconds", 1),
+                     ("big.startup_ms", "startup_big_ms", 0),
+                     ("big.rss_idle_mb", "startup_big_rss_idle_mb", 1)):
+    v = med(key) if key.endswith(("rps", "p99_ms")) else (
+        total(key) if key.endswith("non2xx") else med(key))
+    if v is not None:
+        fig(name, v, d)
+if "grow.method" in info:
+    figures.append(("grow_load_method", info["grow.method"], info["grow.method"]))
+grow_ratio, grow_rounds = ratio("grow.rps", "grow.base_rps")
+if grow_ratio is not None:
+    fig("ratio_grown_over_one_app", grow_ratio, 3)
+    per_round["ratio_grown_over_one_app"] = grow_rounds
+apps = med("grow.apps")
+rss_per_app = None
+if apps and med("grow.rss_mb") is not None and med("grow.base_rss_mb") is not None:
+    # After the same load on both servers, so the difference is the configuration.
+    rss_per_app = fig("grow_rss_per_app_kib",
+                      (series["grow.rss_mb"][max(series["grow.rss_mb"])] -
+                       series["grow.base_rss_mb"][max(series["grow.base_rss_mb"])]) * 1024 / apps, 2)
+big_apps = med("big.apps")
+if big_apps and med("big.rss_idle_mb") is not None and med("grow.base_rss_idle_mb") is not None:
+    fig("startup_big_rss_per_app_kib",
+        (med("big.rss_idle_mb") - med("grow.base_rss_idle_mb")) * 1024 / big_apps, 2)
+
+# Micro-benchmarks: already one figure each.
+for key in sorted(k for k in series if k.startswith("micro.")):
+    fig(key.replace("micro.", "micro_", 1) + "_ns", med(key), 0)
+
+for name, value, text in figures:
+    print(f"{name} {text}")
+for name, rs in per_round.items():
+    print(f"# {name} per round: " + " ".join(f"{x:.3f}" for x in rs))
+
+# Summary table.
+rows = [("openssl RSA-2048 sign/s, -multi (limit)", "limit.rsa2048", None),
+        ("Tollgate RS256", "tg_rs256", "ratio_rs256_over_limit"),
+        ("node-oidc-provider RS256", "oidc", "ratio_oidc_provider_over_limit"),
+        ("Tollgate ES256", "tg_es256", "ratio_es256_over_nginx"),
+        ("Tollgate EdDSA", "tg_eddsa", "ratio_eddsa_over_nginx"),
+        ("nginx fixed 200 (HTTP ceiling)", "nginx", None)]
+fv = {n: v for n, v, _ in figures}
+
+
+def f(v, d=0):
+    return "n/a" if v is None else f"{v:,.{d}f}"
+
+
+print()
+print("Summary (medians over rounds; ratios: median of per-round ratios)")
+print(f"{'target':<40} {'req/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'non2xx':>7} {'RSS MB':>7} "
+      f"{'srv CPU%':>8}  ratio")
+for label, key, rname in rows:
+    if key == "limit.rsa2048":
+        v = med(key)
+        if v is not None:
+            print(f"{label:<40} {f(v):>9}")
+        continue
+    if med(f"{key}.rps") is None:
+        continue
+    rtext = ""
+    if rname and fv.get(rname) is not None:
+        rtext = f"{fv[rname]:.2f} " + ("of limit" if "limit" in rname else "of nginx")
+    print(f"{label:<40} {f(med(key + '.rps')):>9} {f(med(key + '.p50_ms'), 2):>7} "
+          f"{f(med(key + '.p99_ms'), 2):>7} {f(total(key + '.non2xx')):>7} "
+          f"{f(med(key + '.rss_mb'), 1):>7} {f(med(key + '.srv_cpu_pct')):>8}  {rtext}")
+if med("grow.rps") is not None:
+    print(f"{'Tollgate, one app (grow baseline)':<40} {f(med('grow.base_rps')):>9} "
+          f"{'':>7} {f(med('grow.base_p99_ms'), 2):>7}")
+    print(f"{'Tollgate, +%d apps +%d resources' % (apps or 0, med('grow.resources') or 0):<40} "
+          f"{f(med('grow.rps')):>9} {'':>7} {f(med('grow.p99_ms'), 2):>7} "
+          f"{f(total('grow.non2xx')):>7}")
+
+# Goals of issue 5.
+goals = []
+
+
+def goal(name, value, op, target, unit=""):
+    if value is None:
+        goals.append((name, "n/a", f"{op} {target}{unit}", "NOT MEASURED"))
+        return
+    met = value >= target if op == ">=" else value <= target
+    if met:
+        verdict = "met"
+    elif op == ">=":
+        verdict = f"MISSED by {100 * (1 - value / target):.0f}% (x{target / value:.2f} needed)"
+    else:
+        verdict = f"MISSED by {100 * (value / target - 1):.0f}% (x{value / target:.2f} over)"
+    goals.append((name, f"{value:,.3g}{unit}" if value < 100 else f"{value:,.0f}{unit}",
+                  f"{op} {target}{unit}", verdict))
+
+
+goal("RS256 tokens/s / openssl RSA-2048 limit", fv.get("ratio_rs256_over_limit"), ">=", 0.85)
+nonzero = [fv.get(n) for n in ("tollgate_rs256_non2xx", "tollgate_rs256_socket_errors")]
+goal("RS256 non-2xx + socket errors",
+     None if None in nonzero else sum(nonzero), "<=", 0)
+goal("RS256 p99 at 32 connections", fv.get("tollgate_rs256_p99_ms"), "<=", 8, " ms")
+goal("RS256 resident memory after the load", fv.get("tollgate_rs256_rss_mb"), "<=", 32, " MB")
+goal("ES256 tokens/s / nginx", fv.get("ratio_es256_over_nginx"), ">=", 0.5)
+goal("ES256 p99", fv.get("tollgate_es256_p99_ms"), "<=", 3, " ms")
+goal("EdDSA tokens/s / nginx", fv.get("ratio_eddsa_over_nginx"), ">=", 0.5)
+goal("EdDSA p99", fv.get("tollgate_eddsa_p99_ms"), "<=", 3, " ms")
+goal("grown config tokens/s / one-app", fv.get("ratio_grown_over_one_app"), ">=", 0.95)
+goal("resident memory per application", fv.get("grow_rss_per_app_kib"), "<=", 4, " KiB")
+big_ms = fv.get("startup_big_ms")
+goal(f"start-up with {int(big_apps or 0):,} applications",
+     None if big_ms is None else big_ms / 1000, "<=", 3, " s")
+print()
+print("Goals of issue 5 (measured in this run)")
+print(f"{'goal':<42} {'measured':>12} {'target':>10}  verdict")
+for name, value, target, verdict in goals:
+    print(f"{name:<42} {value:>12} {target:>10}  {verdict}")
+
+# Chart data: label, value, colour.
+chart = [("openssl RSA-2048\\nsign limit", "limit.rsa2048", "#888888"),
+         ("Tollgate\\nRS256", "tg_rs256.rps", "#1f77b4"),
+         ("node-oidc-provider\\nRS256", "oidc.rps", "#ff7f0e"),
+         ("Tollgate\\nES256", "tg_es256.rps", "#2ca02c"),
+         ("Tollgate\\nEdDSA", "tg_eddsa.rps", "#17becf"),
+         ("nginx fixed body\\n(HTTP ceiling)", "nginx.rps", "#7f7f7f")]
+with open(chart_path, "w") as out:
+    for label, key, colour in chart:
+        v = med(key)
+        if v is not None:
+            out.write(f'"{label}" {v:.0f} 0x{colour[1:]}\n')
