@@ -4,6 +4,7 @@
 #include <unordered_set>
 
 #include "common/base64.h"
+#include "jwt/jwk_set.h"
 
 namespace tollgate::config {
 
@@ -54,6 +55,12 @@ storage::StoreResult<std::shared_ptr<const EnvironmentSnapshot>> BuildEnvironmen
   for (const auto& app : data.applications) {
     AppEntry entry;
     entry.app = app;
+    if (app.token_endpoint_auth_method == model::AuthMethod::kPrivateKeyJwt && !app.jwks.empty()) {
+      // Validated strictly when it was written; a set that no longer parses leaves the client
+      // without keys (its assertions are refused) rather than failing the environment.
+      auto set = jwt::ParseJwkSet(app.jwks, jwt::JwkSetMode::kLenient);
+      if (set) entry.jwks = std::make_shared<const jwt::JwkSet>(std::move(*set));
+    }
     env->apps.emplace(app.id.str(), std::move(entry));
   }
   for (const auto& s : data.secrets) {

@@ -13,6 +13,7 @@
 
 #include "common/clock.h"
 #include "crypto/keys.h"
+#include "jwt/jwk_set.h"
 #include "model/model.h"
 #include "storage/store.h"
 
@@ -40,6 +41,8 @@ struct AppEntry {
   std::vector<CustomGrant> custom_grants;  // ordered by resource creation
   std::vector<model::RoleAssignment> role_assignments;
   bool has_role_assignments = false;
+  // PRIVATE_KEY_JWT with an inline `jwks`: its keys, parsed once; null otherwise.
+  std::shared_ptr<const jwt::JwkSet> jwks;
 };
 
 struct KeyEntry {

@@ -13,6 +13,11 @@ void AddNoStore(Response& response) {
 
 Response WriteOAuthError(const oauth::OAuthError& error, std::string_view correlation_id,
                          std::string_view issuer) {
+  if (error.would_block) {
+    Response retry;
+    retry.retry_off_io = true;  // not an answer yet; the session asks again off the I/O threads
+    return retry;
+  }
   if (!error.debug.empty()) {
     log::Info("oauth error {} correlation={} debug={}", error.WireCode(), correlation_id,
               error.debug);

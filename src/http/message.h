@@ -21,6 +21,8 @@ struct Request {
   std::string_view host;            // the Host header, for absolute URLs in /v1 answers
   std::string_view remote_address;  // the peer's IP address
   std::string correlation_id;
+  // True when the handler runs off the I/O threads and may block (Response::retry_off_io).
+  bool may_block = false;
 };
 
 struct Response {
@@ -30,6 +32,9 @@ struct Response {
   std::vector<std::pair<std::string, std::string>> headers;
   // Close the connection after this response (used after framing errors).
   bool close = false;
+  // Not an answer: handle the same request again with may_block, off the I/O threads (a
+  // PRIVATE_KEY_JWT client's jwksUrl must be fetched first).
+  bool retry_off_io = false;
 };
 
 }  // namespace tollgate::http

@@ -14,7 +14,8 @@ class RouterTest : public ::testing::Test {
   RouterTest()
       : clock_(FromUnixMillis(1'800'000'000'000)),
         throttle_(clock_),
-        endpoint_(clock_, testutil::kApiUrl, throttle_) {
+        endpoint_(oauth::ClientAuthServices{&clock_, &throttle_, nullptr, nullptr},
+                  testutil::kApiUrl) {
     testutil::EnvBuilder b;
     b.Resource("one", "https://api.one", 600, {"read"}).App("svc").Grant("svc", "one", {"read"});
     data_ = b.data();

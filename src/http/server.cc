@@ -98,6 +98,7 @@ class HttpServer::Impl {
     RunLoop();
     for (auto& t : pool) t.join();
     blocking_pool_.join();
+    fetch_pool_.join();
     // Stopped cleanly: a late SIGINT/SIGTERM stays pending instead of killing the exit.
     sigset_t set;
     sigemptyset(&set);
@@ -290,16 +291,19 @@ class HttpServer::Impl {
       request.remote_address = conn->remote_address;
 
       Response response;
-      const bool blocking = Router::IsBlocking(path);
+      bool blocking = Router::IsBlocking(path);
       if (blocking) {
         // Store calls never run on an I/O thread: hop to the blocking pool and back.
         co_await asio::post(blocking_pool_, asio::use_awaitable);
       }
-      try {
-        response = router_->Handle(request);
-      } catch (const std::exception& e) {
-        log::Error("handler failed: {} (correlation {})", e.what(), request.correlation_id);
-        response = WriteInternalError();
+      request.may_block = blocking;
+      response = HandleSafely(request);
+      if (response.retry_off_io && !blocking) {
+        // A handler that must wait (an outbound fetch) runs on its own pool, so that neither
+        // the I/O threads nor the management API's pool wait with it.
+        co_await asio::post(fetch_pool_, asio::use_awaitable);
+        request.may_block = blocking = true;
+        response = HandleSafely(request);
       }
       if (blocking) co_await asio::post(conn->stream.get_executor(), asio::use_awaitable);
       const bool keep_alive = req.keep_alive() && !stopping_;
@@ -309,6 +313,17 @@ class HttpServer::Impl {
     boost::system::error_code ignored;
     conn->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
     conn->stream.socket().close(ignored);
+  }
+
+  Response HandleSafely(const Request& request) const {
+    try {
+      Response r = router_->Handle(request);
+      if (r.retry_off_io && request.may_block) return WriteInternalError();  // never loops
+      return r;
+    } catch (const std::exception& e) {
+      log::Error("handler failed: {} (correlation {})", e.what(), request.correlation_id);
+      return WriteInternalError();
+    }
   }
 
   static Response WriteInternalError() {
@@ -325,6 +340,7 @@ class HttpServer::Impl {
   tcp::acceptor acceptor_;
   asio::signal_set signals_;
   asio::thread_pool blocking_pool_{2};
+  asio::thread_pool fetch_pool_{4};
   std::atomic<bool> stopping_{false};
   std::mutex mu_;
   std::set<std::shared_ptr<Connection>> connections_;

@@ -3,6 +3,7 @@
 
 #include "common/form.h"
 #include "common/uuid.h"
+#include "jwt/jwk_set.h"
 #include "mgmt/body.h"
 #include "mgmt/internal.h"
 #include "mgmt/provisioning.h"
@@ -62,19 +63,11 @@ AuthMethod DefaultAuthMethod(AppType type) {
              : AuthMethod::kClientSecretBasic;
 }
 
+// An absolute http(s) URL with a host, as the jwksUrl fetcher takes (http/url_fetcher.h).
 bool IsHttpUrl(std::string_view url) {
-  return (url.rfind("https://", 0) == 0 || url.rfind("http://", 0) == 0) && url.size() < 2048 &&
-         url.find_first_of(" \t\r\n\"<>") == std::string_view::npos;
-}
-
-// A JWK Set as JSON text: {"keys":[{...,"kty":...}, ...]} with at least one key.
-bool IsJwkSet(const json::value& v) {
-  if (!v.is_object()) return false;
-  const auto* keys = v.as_object().if_contains("keys");
-  if (keys == nullptr || !keys->is_array() || keys->as_array().empty()) return false;
-  return std::all_of(keys->as_array().begin(), keys->as_array().end(), [](const json::value& k) {
-    return k.is_object() && k.as_object().contains("kty") && k.as_object().at("kty").is_string();
-  });
+  size_t scheme = url.rfind("https://", 0) == 0 ? 8 : url.rfind("http://", 0) == 0 ? 7 : 0;
+  return scheme > 0 && url.size() > scheme && url[scheme] != '/' && url[scheme] != ':' &&
+         url.size() < 2048 && url.find_first_of(" \t\r\n\"<>\\") == std::string_view::npos;
 }
 
 // The writable fields (create and PUT alike, SPEC §6): PUT replaces the whole object.
@@ -132,22 +125,15 @@ Result<model::Application, ApiError> ReadApplication(const ApiRequest& request,
     }
   }
   // jwks: a string holding a JWK Set (PingOne), or the JSON object itself.
+  // Every key must be a usable public signing key (jwt::ParseJwkSet, strict): a set the token
+  // endpoint would partly ignore is refused here, where the administrator sees why.
   std::optional<std::string> jwks;
   if (const auto* v = r.Raw("jwks"); v != nullptr && !v->is_null()) {
-    json::value set;
-    bool ok = false;
-    if (v->is_string()) {
-      boost::system::error_code ec;
-      set = json::parse(v->as_string(), ec);
-      ok = !ec && IsJwkSet(set);
+    std::string text = v->is_string() ? std::string(v->as_string()) : json::serialize(*v);
+    if (auto set = jwt::ParseJwkSet(text, jwt::JwkSetMode::kStrict); set) {
+      jwks = std::move(text);
     } else {
-      set = *v;
-      ok = IsJwkSet(set);
-    }
-    if (ok) {
-      jwks = json::serialize(set);
-    } else {
-      r.Invalid("jwks", "The value must be a JWK Set: {\"keys\":[...]}.");
+      r.Invalid("jwks", set.error());
     }
   }
   if (jwks_url && !jwks_url->empty() && !IsHttpUrl(*jwks_url)) {

@@ -61,13 +61,16 @@ std::string DiscoveryJson(const config::EnvironmentSnapshot& env) {
   o["introspection_endpoint"] = env.issuer + "/introspect";
   o["revocation_endpoint"] = env.issuer + "/revoke";
   o["grant_types_supported"] = Strings({"client_credentials"});
-  // Only the methods implemented today are advertised (docs/compat/README.md).
-  o["token_endpoint_auth_methods_supported"] =
-      Strings({"client_secret_basic", "client_secret_post"});
-  o["introspection_endpoint_auth_methods_supported"] =
-      Strings({"client_secret_basic", "client_secret_post"});
-  o["revocation_endpoint_auth_methods_supported"] =
-      Strings({"client_secret_basic", "client_secret_post"});
+  // RFC 8414 §2; the JWT methods' algorithms are those SPEC §2.2 accepts.
+  const std::initializer_list<std::string_view> methods = {
+      "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt"};
+  const std::initializer_list<std::string_view> assertion_algs = {
+      "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"};
+  for (std::string_view endpoint :
+       {"token_endpoint", "introspection_endpoint", "revocation_endpoint"}) {
+    o[std::string(endpoint) + "_auth_methods_supported"] = Strings(methods);
+    o[std::string(endpoint) + "_auth_signing_alg_values_supported"] = Strings(assertion_algs);
+  }
   o["scopes_supported"] = Strings({"openid", "profile", "email", "address", "phone"});
   o["response_types_supported"] = boost::json::array();
   o["subject_types_supported"] = Strings({"public"});

@@ -16,7 +16,7 @@ constexpr const char* kInactive = R"({"active":false})";
 
 Result<std::string, OAuthError> Introspection::Handle(
     const TokenRequest& request, const config::EnvironmentSnapshot& env) const {
-  auto caller = AuthenticateIntrospectionCaller(request, env, clock_, throttle_);
+  auto caller = AuthenticateIntrospectionCaller(request, env, auth_);
   if (!caller) return Fail(std::move(caller).error());
   if (!request.token) return Fail(InvalidRequest("token is required"));
 
@@ -38,7 +38,7 @@ Result<std::string, OAuthError> Introspection::Handle(
 
 Result<void, OAuthError> Revocation::Handle(const TokenRequest& request,
                                             const config::EnvironmentSnapshot& env) const {
-  auto app = AuthenticateClient(request, env, clock_, throttle_);
+  auto app = AuthenticateClient(request, env, auth_);
   if (!app) return Fail(std::move(app).error());
   if (!request.token) return Fail(InvalidRequest("token is required"));
 

@@ -7,7 +7,7 @@
 #include "common/result.h"
 #include "config/jti_cache.h"
 #include "config/snapshot.h"
-#include "oauth/brute_force.h"
+#include "oauth/client_auth/client_auth.h"
 #include "oauth/oauth_error.h"
 #include "oauth/token_request.h"
 
@@ -16,8 +16,8 @@ namespace tollgate::oauth {
 // Thread-safe; never touches the store.
 class Introspection {
  public:
-  Introspection(const Clock& clock, FailureThrottle& throttle, const config::JtiCache& revoked)
-      : clock_(clock), throttle_(throttle), revoked_(revoked) {}
+  Introspection(const ClientAuthServices& auth, const config::JtiCache& revoked)
+      : auth_(auth), clock_(*auth.clock), revoked_(revoked) {}
 
   // The JSON body: {"active":false} for any token that is not valid for this caller (bad
   // signature, expired, another environment's, revoked, or, for a resource caller, not
@@ -27,16 +27,16 @@ class Introspection {
                                          const config::EnvironmentSnapshot& env) const;
 
  private:
+  ClientAuthServices auth_;
   const Clock& clock_;
-  FailureThrottle& throttle_;
   const config::JtiCache& revoked_;
 };
 
 // Thread-safe; Handle() blocks on the store (run it off the I/O threads).
 class Revocation {
  public:
-  Revocation(const Clock& clock, FailureThrottle& throttle, config::JtiCache& revoked)
-      : clock_(clock), throttle_(throttle), revoked_(revoked) {}
+  Revocation(const ClientAuthServices& auth, config::JtiCache& revoked)
+      : auth_(auth), clock_(*auth.clock), revoked_(revoked) {}
 
   // Revokes `token` (by its jti, until its exp) when it is a valid token of this environment
   // issued to the calling application. Succeeds also for unknown or invalid tokens
@@ -46,8 +46,8 @@ class Revocation {
                                   const config::EnvironmentSnapshot& env) const;
 
  private:
+  ClientAuthServices auth_;
   const Clock& clock_;
-  FailureThrottle& throttle_;
   config::JtiCache& revoked_;
 };
 

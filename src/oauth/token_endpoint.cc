@@ -19,7 +19,7 @@ Result<TokenResponse, OAuthError> TokenEndpoint::Handle(
         ValidationError(OAuthErrorCode::kUnsupportedGrantType, "The grant type is not supported"));
   }
 
-  auto app = AuthenticateClient(request, env, clock_, throttle_);
+  auto app = AuthenticateClient(request, env, auth_);
   if (!app) return Fail(std::move(app).error());
 
   return ClientCredentialsGrant(request, env, **app, issuer_, api_url_);

@@ -5,7 +5,7 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "config/snapshot.h"
-#include "oauth/brute_force.h"
+#include "oauth/client_auth/client_auth.h"
 #include "oauth/oauth_error.h"
 #include "oauth/token_issuer.h"
 #include "oauth/token_request.h"
@@ -14,19 +14,18 @@ namespace tollgate::oauth {
 
 class TokenEndpoint {
  public:
-  // `throttle` is shared with the other endpoints that authenticate clients.
-  TokenEndpoint(const Clock& clock, std::string api_url, FailureThrottle& throttle)
-      : clock_(clock), issuer_(clock), api_url_(std::move(api_url)), throttle_(throttle) {}
+  // `auth` is shared with the other endpoints that authenticate clients.
+  TokenEndpoint(const ClientAuthServices& auth, std::string api_url)
+      : auth_(auth), issuer_(*auth.clock), api_url_(std::move(api_url)) {}
 
   // Thread-safe. `request` has passed the HTTP checks of SPEC §2.1.
   Result<TokenResponse, OAuthError> Handle(const TokenRequest& request,
                                            const config::EnvironmentSnapshot& env) const;
 
  private:
-  const Clock& clock_;
+  ClientAuthServices auth_;
   TokenIssuer issuer_;
   std::string api_url_;
-  FailureThrottle& throttle_;
 };
 
 }  // namespace tollgate::oauth

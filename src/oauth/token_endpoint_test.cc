@@ -25,7 +25,7 @@ class TokenEndpointTest : public ::testing::Test {
   TokenEndpointTest()
       : clock_(FromUnixMillis(1'800'000'000'000)),
         throttle_(clock_),
-        endpoint_(clock_, testutil::kApiUrl, throttle_) {
+        endpoint_(ClientAuthServices{&clock_, &throttle_, nullptr, nullptr}, testutil::kApiUrl) {
     EnvBuilder b;
     b.Resource("one", "https://api.one", 600, {"read", "write"})
         .App("svc")

@@ -3,8 +3,12 @@
 #include <unistd.h>
 
 #include <boost/json.hpp>
+#include <condition_variable>
 #include <cstdio>
 #include <iostream>
+#include <mutex>
+#include <stop_token>
+#include <thread>
 
 #include "common/clock.h"
 #include "common/log.h"
@@ -12,7 +16,9 @@
 #include "config/snapshot.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "http/url_fetcher.h"
 #include "mgmt/api.h"
+#include "oauth/client_auth/remote_jwks.h"
 #include "oauth/introspection.h"
 #include "oauth/token_endpoint.h"
 #include "server/bootstrap.h"
@@ -21,6 +27,60 @@
 
 namespace tollgate::server {
 namespace {
+
+// Background upkeep while serving: writes the used assertion jtis that the token path queued
+// (every 50 ms, so a crash loses at most that much; a graceful stop loses nothing) and forgets
+// expired jtis once a minute. Stops, after a last write, when destroyed.
+class Maintenance {
+ public:
+  Maintenance(config::JtiCache& used_assertions, config::JtiCache& revoked)
+      : used_(used_assertions),
+        revoked_(revoked),
+        thread_([this](std::stop_token stop) { Loop(stop); }) {}
+  ~Maintenance() {
+    thread_.request_stop();
+    thread_.join();
+    Flush();
+  }
+
+ private:
+  void Loop(const std::stop_token& stop) {
+    std::mutex mu;
+    std::condition_variable_any wake;
+    auto next_purge = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+    std::unique_lock lock(mu);
+    while (!stop.stop_requested()) {
+      wake.wait_for(lock, stop, std::chrono::milliseconds(50), [] { return false; });
+      Flush();
+      if (std::chrono::steady_clock::now() >= next_purge) {
+        next_purge += std::chrono::minutes(1);
+        for (config::JtiCache* cache : {&used_, &revoked_}) {
+          if (auto purged = cache->Purge(); !purged) {
+            log::Warn("cannot purge expired jtis: {}", purged.error().message);
+          }
+        }
+      }
+    }
+  }
+
+  void Flush() {
+    auto flushed = used_.FlushPending();
+    if (flushed.ok() != flush_ok_) {  // log the changes, not every failed retry
+      flush_ok_ = flushed.ok();
+      if (!flushed) {
+        log::Warn("cannot store used client assertions ({} queued): {}", used_.PendingCount(),
+                  flushed.error().message);
+      } else {
+        log::Info("storing used client assertions again");
+      }
+    }
+  }
+
+  config::JtiCache& used_;
+  config::JtiCache& revoked_;
+  bool flush_ok_ = true;
+  std::jthread thread_;
+};
 
 struct HostPort {
   std::string host;
@@ -161,10 +221,24 @@ int Serve(const Options& options) {
   if (auto purged = revoked.Purge(); !purged) {
     log::Warn("cannot purge expired revocations: {}", purged.error().message);
   }
+  // SPEC §2.2 rule 6: assertion jtis already used, remembered across restarts.
+  config::JtiCache used_assertions(**store, storage::JtiKind::kUsedAssertion, clock);
+  if (auto loaded = used_assertions.Load(); !loaded) {
+    PrintError("cannot load used client assertions: " + loaded.error().message);
+    return 1;
+  }
   oauth::FailureThrottle throttle(clock);
-  oauth::TokenEndpoint endpoint(clock, urls.api_url, throttle);
-  oauth::Introspection introspection(clock, throttle, revoked);
-  oauth::Revocation revocation(clock, throttle, revoked);
+  http::UrlFetcher fetcher;
+  oauth::RemoteJwks remote_jwks([&fetcher](const std::string& url) { return fetcher.Get(url); },
+                                clock);
+  oauth::ClientAuthServices auth;
+  auth.clock = &clock;
+  auth.throttle = &throttle;
+  auth.used_assertions = &used_assertions;
+  auth.remote_jwks = &remote_jwks;
+  oauth::TokenEndpoint endpoint(auth, urls.api_url);
+  oauth::Introspection introspection(auth, revoked);
+  oauth::Revocation revocation(auth, revoked);
   http::Services services;
   services.config = &config;
   services.token_endpoint = &endpoint;
@@ -178,7 +252,10 @@ int Serve(const Options& options) {
 
   log::Info("tollgate listening on http://{}:{} (auth-url {}, api-url {})", host, *port,
             urls.auth_url, urls.api_url);
-  server.Run(router);
+  {
+    Maintenance maintenance(used_assertions, revoked);
+    server.Run(router);
+  }  // the last used assertions are written before the process exits
   log::Info("tollgate stopped");
   return 0;
 }

@@ -28,6 +28,14 @@ std::string SchemeForMessage(std::string_view uri) {
 
 }  // namespace
 
+StoreResult<void> Store::RememberJtis(const std::vector<RememberedJti>& jtis, TimePoint now) {
+  for (const RememberedJti& jti : jtis) {
+    auto r = RememberJti(jti, now);
+    if (!r.ok() && r.error().code != StoreErrorCode::kNotFound) return Fail(std::move(r).error());
+  }
+  return {};
+}
+
 StoreResult<std::unique_ptr<Store>> OpenStore(const std::string& uri,
                                               std::shared_ptr<const SecretCodec> codec) {
   const std::string_view u(uri);

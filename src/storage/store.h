@@ -136,6 +136,11 @@ class Store {
   // jti) is already remembered and unexpired at `now` (a replay). kNotFound for an unknown
   // environment.
   virtual StoreResult<bool> RememberJti(const RememberedJti& jti, TimePoint now) = 0;
+  // RememberJti for each of `jtis`, in as few transactions as the backend can (SQLite: one):
+  // durable when this returns. Entries already remembered, or of environments that no longer
+  // exist, are skipped without failing the batch. Fails only when the store cannot be written,
+  // and then may have remembered some of the entries (remembering again is harmless).
+  virtual StoreResult<void> RememberJtis(const std::vector<RememberedJti>& jtis, TimePoint now);
   // Every remembered jti of `kind` still unexpired at `now`.
   virtual StoreResult<std::vector<RememberedJti>> LoadJtis(JtiKind kind, TimePoint now) = 0;
   // Forgets every jti that expired at or before `now`.

@@ -187,5 +187,9 @@ def test_discovery_advertises_introspection_and_revocation(mgmt_server):  # noqa
     issuer = f"{mgmt_server.base_url}/{env}/as"
     assert doc["introspection_endpoint"] == issuer + "/introspect"
     assert doc["revocation_endpoint"] == issuer + "/revoke"
-    assert doc["introspection_endpoint_auth_methods_supported"] == ["client_secret_basic",
-                                                                    "client_secret_post"]
+    methods = ["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt"]
+    for endpoint in ("token", "introspection", "revocation"):
+        assert doc[f"{endpoint}_endpoint_auth_methods_supported"] == methods
+        assert "none" not in doc[f"{endpoint}_endpoint_auth_signing_alg_values_supported"]
+        assert {"HS256", "RS256", "PS256", "ES256", "EdDSA"} <= set(
+            doc[f"{endpoint}_endpoint_auth_signing_alg_values_supported"])

@@ -3,6 +3,16 @@ Retry-After past a threshold (the SPEC leaves the threshold open; it must come w
 MAX_FAILURES), other clients are unaffected, and a success resets the count. Its own server, so
 the failures here never touch the other modules' clients."""
 
+import base64
+import hashlib
+import hmac
+import http.client
+import json
+import threading
+import time
+import urllib.parse
+import uuid
+
 import pytest
 import requests
 
@@ -14,7 +24,9 @@ MAX_FAILURES = 100
 @pytest.fixture(scope="module")
 def server():
     apps = [{"name": n, "grants": [{"resource": "api", "scopes": ["read"]}]}
-            for n in ("target", "bystander", "resetter")]
+            for n in ("target", "bystander", "resetter", "flooded", "other")]
+    apps.append({"name": "jwt-flooded", "tokenEndpointAuthMethod": "CLIENT_SECRET_JWT",
+                 "grants": [{"resource": "api", "scopes": ["read"]}]})
     s = TollgateServer(seed={"resources": [{"name": "api", "audience": "https://api.example.test",
                                             "scopes": ["read"]}],
                              "applications": apps})
@@ -66,3 +78,80 @@ def test_repeated_failures_are_slowed_down_and_a_success_resets(server):
     for _ in range(threshold - 2):
         assert attempt(server, session, "resetter", "wrong").status_code == 401
     assert attempt(server, session, "resetter").status_code == 200
+
+
+def post_from(server, source, body, headers):
+    """One token request from loopback address `source` (any 127.x.y.z reaches the server)."""
+    u = urllib.parse.urlsplit(server.base_url)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10, source_address=(source, 0))
+    try:
+        conn.request("POST", urllib.parse.urlsplit(server.token_url()).path, body=body,
+                     headers={**FORM, **headers})
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    finally:
+        conn.close()
+
+
+def hs256(secret, claims):
+    def b64(d):
+        return base64.urlsafe_b64encode(d).rstrip(b"=").decode()
+    head = b64(b'{"alg":"HS256"}') + "." + b64(json.dumps(claims).encode())
+    return head + "." + b64(hmac.new(secret.encode(), head.encode(), hashlib.sha256).digest())
+
+
+def test_a_flood_against_one_client_slows_only_the_attacker(server):
+    """Issue 4's done-when: a brute-force run against one client (wrong Basic secrets and forged
+    assertions from 127.0.0.1) is throttled, while other clients, and the attacked clients
+    themselves calling from another address (127.0.0.2), keep getting every token."""
+    flooded, jwt_app = server.app("flooded"), server.app("jwt-flooded")
+    stop = threading.Event()
+    attacker = {"401": 0, "429": 0, "other": 0}
+
+    def attack(kind):
+        while not stop.is_set():
+            if kind == "basic":
+                status, _ = post_from(server, "127.0.0.1", "grant_type=client_credentials",
+                                      {"Authorization": basic(flooded["id"], "guess")})
+            else:
+                claims = {"iss": jwt_app["id"], "sub": jwt_app["id"], "aud": server.token_url(),
+                          "jti": str(uuid.uuid4()), "exp": int(time.time()) + 60}
+                body = urllib.parse.urlencode({
+                    "grant_type": "client_credentials",
+                    "client_assertion_type":
+                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                    "client_assertion": hs256("guess", claims)})
+                status, _ = post_from(server, "127.0.0.1", body, {})
+            attacker[str(status) if status in (401, 429) else "other"] += 1
+
+    threads = [threading.Thread(target=attack, args=(k,)) for k in ("basic", "jwt", "basic")]
+    for t in threads:
+        t.start()
+    try:
+        deadline = time.monotonic() + 60
+        while attacker["429"] < 20:  # the attack is being throttled
+            assert all(t.is_alive() for t in threads)
+            assert time.monotonic() < deadline, f"the attack was not throttled: {attacker}"
+            time.sleep(0.01)
+        served = []
+        for _ in range(50):
+            served.append(post_from(server, "127.0.0.1", "grant_type=client_credentials",
+                                    {"Authorization": basic(server.app("other")["id"],
+                                                            server.app("other")["secret"])})[0])
+            served.append(post_from(server, "127.0.0.2", "grant_type=client_credentials",
+                                    {"Authorization": basic(flooded["id"], flooded["secret"])})[0])
+            claims = {"iss": jwt_app["id"], "sub": jwt_app["id"], "aud": server.token_url(),
+                      "jti": str(uuid.uuid4()), "exp": int(time.time()) + 60}
+            body = urllib.parse.urlencode({
+                "grant_type": "client_credentials",
+                "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                "client_assertion": hs256(jwt_app["secret"], claims)})
+            served.append(post_from(server, "127.0.0.2", body, {})[0])
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(30)
+    assert served == [200] * len(served), served
+    assert attacker["other"] == 0, attacker
+    # Throttled answers outnumber the wrong-credential answers the attacker could still get.
+    assert attacker["429"] > attacker["401"], attacker

@@ -1033,5 +1033,31 @@ TEST_P(StoreContractTest, RememberedJtisOfAnUnknownOrDeletedEnvironment) {
   EXPECT_TRUE(store().LoadJtis(JtiKind::kRevokedToken, Time(0))->empty());
 }
 
+TEST_P(StoreContractTest, RememberJtisWritesABatchAndSkipsWhatItCannotKeep) {
+  SeedEnvironment();
+  ASSERT_TRUE(
+      store().RememberJti({JtiKind::kUsedAssertion, env_.id, "old", Time(5'000)}, Time(0)).ok());
+  const std::vector<RememberedJti> batch = {
+      {JtiKind::kUsedAssertion, env_.id, "a", Time(9'000)},
+      {JtiKind::kUsedAssertion, EnvId(NewUuid()), "gone", Time(9'000)},  // unknown environment
+      {JtiKind::kUsedAssertion, env_.id, "old", Time(7'000)},  // already there: kept as it was
+      {JtiKind::kUsedAssertion, env_.id, "b", Time(8'000)},
+  };
+  ASSERT_TRUE(Ok(store().RememberJtis(batch, Time(1'000))));
+  ASSERT_TRUE(Ok(store().RememberJtis({}, Time(1'000))));
+  auto loaded = store().LoadJtis(JtiKind::kUsedAssertion, Time(1'000));
+  ASSERT_TRUE(Ok(loaded));
+  std::vector<std::pair<std::string, int64_t>> got;
+  for (const auto& j : *loaded) got.emplace_back(j.jti, Ms(j.expires_at));
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (std::vector<std::pair<std::string, int64_t>>{
+                     {"a", Ms(Time(9'000))}, {"b", Ms(Time(8'000))}, {"old", Ms(Time(5'000))}}));
+  // A replay of a batch entry is refused by the single-entry call, as for any remembered jti.
+  EXPECT_FALSE(*store().RememberJti(batch[0], Time(2'000)));
+  if (!backend().IsPersistent()) return;
+  Reopen();
+  EXPECT_EQ(store().LoadJtis(JtiKind::kUsedAssertion, Time(1'000))->size(), 3u);
+}
+
 }  // namespace
 }  // namespace tollgate::storage::testing

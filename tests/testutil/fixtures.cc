@@ -110,4 +110,44 @@ std::shared_ptr<const config::EnvironmentSnapshot> EnvBuilder::Build() const {
   return std::move(built).value();
 }
 
+namespace {
+
+class IdentityCodec final : public storage::SecretCodec {
+ public:
+  std::string Seal(std::string_view plaintext, std::string_view) const override {
+    return std::string(plaintext);
+  }
+  std::optional<std::string> Open(std::string_view sealed, std::string_view) const override {
+    return std::string(sealed);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<storage::Store> OpenMemoryStore() {
+  auto store = storage::OpenStore("sqlite::memory:", std::make_shared<IdentityCodec>());
+  if (!store) throw std::runtime_error("cannot open a memory store: " + store.error().message);
+  return std::move(store).value();
+}
+
+std::string JwkSetJson(const std::vector<const crypto::PrivateKey*>& keys,
+                       const std::vector<std::string>& kids) {
+  std::string out = "{\"keys\":[";
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const crypto::PublicJwk j = keys[i]->Public();
+    if (i > 0) out += ",";
+    out += "{\"kty\":\"" + j.kty + "\"";
+    if (i < kids.size() && !kids[i].empty()) out += ",\"kid\":\"" + kids[i] + "\"";
+    for (const auto& [name, value] : {std::pair<std::string, std::string>{"n", j.n},
+                                      {"e", j.e},
+                                      {"crv", j.crv},
+                                      {"x", j.x},
+                                      {"y", j.y}}) {
+      if (!value.empty()) out += ",\"" + name + "\":\"" + value + "\"";
+    }
+    out += "}";
+  }
+  return out + "]}";
+}
+
 }  // namespace tollgate::testutil

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "config/snapshot.h"
+#include "crypto/keys.h"
 #include "storage/store.h"
 
 namespace tollgate::testutil {
@@ -38,5 +39,13 @@ class EnvBuilder {
   storage::EnvironmentData data_;
   int seq_ = 0;
 };
+
+// An empty `sqlite::memory:` store whose codec does not encrypt (tests only).
+std::unique_ptr<storage::Store> OpenMemoryStore();
+
+// The JWK Set JSON text {"keys":[...]} of the public halves of `keys`, the i-th with kid
+// kids[i] (no "kid" member when it is empty).
+std::string JwkSetJson(const std::vector<const crypto::PrivateKey*>& keys,
+                       const std::vector<std::string>& kids);
 
 }  // namespace tollgate::testutil

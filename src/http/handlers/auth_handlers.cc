@@ -40,6 +40,7 @@ Result<oauth::TokenRequest, oauth::OAuthError> ParseTokenRequest(const Request& 
   }
   oauth::TokenRequest out;
   out.remote_address = std::string(request.remote_address);
+  out.may_block = request.may_block;
   if (request.authorization) out.authorization = std::string(*request.authorization);
 
   struct Slot {

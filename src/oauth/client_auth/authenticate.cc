@@ -24,7 +24,8 @@ bool MechanismMatches(Mechanism m, AuthMethod method) {
 
 Result<const config::AppEntry*, OAuthError> Authenticate(const PresentedCredentials& presented,
                                                          const config::EnvironmentSnapshot& env,
-                                                         const Clock& clock) {
+                                                         const ClientAuthServices& services,
+                                                         bool may_block) {
   const bool basic = presented.mechanism == Mechanism::kBasic;
   auto denied = [basic](std::string debug) {
     OAuthError e = ClientAuthError(OAuthErrorCode::kInvalidClient, "Invalid client credentials",
@@ -51,14 +52,18 @@ Result<const config::AppEntry*, OAuthError> Authenticate(const PresentedCredenti
     case AuthMethod::kClientSecretBasic:
     case AuthMethod::kClientSecretPost:
       // Rule 5.
-      if (!CheckClientSecret(*app, presented.secret, clock.Now())) {
+      if (!CheckClientSecret(*app, presented.secret, services.clock->Now())) {
         return Fail(denied("client secret mismatch"));
       }
       return app;
     case AuthMethod::kClientSecretJwt:
     case AuthMethod::kPrivateKeyJwt:
-      // TODO(issue 4): client assertion verification (RFC 7523); refused until it lands.
-      return Fail(denied("client assertions are not supported yet"));
+      // Rule 6 (RFC 7523 §3).
+      if (auto verified = VerifyAssertion(*presented.assertion, *app, env, services, may_block);
+          !verified) {
+        return Fail(std::move(verified).error());
+      }
+      return app;
     case AuthMethod::kNone:
       return app;  // public client: the grant check refuses client_credentials
   }

@@ -1,15 +1,20 @@
 #pragma once
 // Client authentication at the token endpoint (SPEC §2.2, RFC 6749 §2.3, RFC 7523).
 // Two steps: Present() finds out which mechanism the request used (rules 1 and 2, Basic
-// decoding), Authenticate() checks it against the application (rules 3 to 5). Every failure is
+// decoding, assertion decoding), Authenticate() checks it against the application (rules 3
+// to 6). Every failure is
 // an OAuthError ready for the wire; none says whether the client exists.
 
+#include <optional>
 #include <string>
 
 #include "common/clock.h"
 #include "common/result.h"
+#include "config/jti_cache.h"
 #include "config/snapshot.h"
+#include "jwt/assertion.h"
 #include "oauth/brute_force.h"
+#include "oauth/client_auth/remote_jwks.h"
 #include "oauth/oauth_error.h"
 #include "oauth/token_request.h"
 
@@ -24,30 +29,54 @@ enum class Mechanism {
 
 struct PresentedCredentials {
   Mechanism mechanism = Mechanism::kNone;
-  std::string client_id;
-  std::string secret;     // kBasic, kPost
-  std::string assertion;  // kAssertion
+  std::string client_id;                    // for kAssertion: the assertion's `sub`
+  std::string secret;                       // kBasic, kPost
+  std::optional<jwt::Assertion> assertion;  // kAssertion: decoded, not verified
 };
 
-// Rules 1, 2 and the Basic format (RFC 6749 §2.3.1: both halves are form-encoded).
+// What client authentication uses besides the request and the snapshot. The pointees outlive
+// every endpoint holding this struct, and are thread-safe.
+struct ClientAuthServices {
+  const Clock* clock = nullptr;
+  FailureThrottle* throttle = nullptr;
+  // Assertion jtis already used (SPEC §2.2 rule 6); null: every assertion is refused.
+  config::JtiCache* used_assertions = nullptr;
+  // The keys behind jwksUrl; null: PRIVATE_KEY_JWT clients with a jwksUrl are refused.
+  RemoteJwks* remote_jwks = nullptr;
+};
+
+// Rules 1, 2, the Basic format (RFC 6749 §2.3.1: both halves are form-encoded) and the
+// decoding of an assertion (its `sub` names the client; a body client_id must agree).
 Result<PresentedCredentials, OAuthError> Present(const TokenRequest& request);
 
-// Rules 3 to 5: finds the client in `env`, requires the presented mechanism to be the
+// Rules 3 to 6: finds the client in `env`, requires the presented mechanism to be the
 // application's tokenEndpointAuthMethod, and checks the secret in constant time (the previous
-// secret too, until it expires). Returns the application's entry, owned by `env`.
+// secret too, until it expires) or the assertion (its claims, its signature by the client's
+// secret or keys, and that its jti is new). Returns the application's entry, owned by `env`.
+// An error with `would_block` set is not an answer: the jwksUrl keys must be fetched, which
+// `may_block` = false does not allow; ask again off the I/O thread.
 Result<const config::AppEntry*, OAuthError> Authenticate(const PresentedCredentials& presented,
                                                          const config::EnvironmentSnapshot& env,
-                                                         const Clock& clock);
+                                                         const ClientAuthServices& services,
+                                                         bool may_block);
 
 // Constant-time check of `presented` against the application's current and unexpired previous
 // secret. Used by CLIENT_SECRET_BASIC and CLIENT_SECRET_POST.
 bool CheckClientSecret(const config::AppEntry& app, std::string_view presented, TimePoint now);
 
+// Rule 6 for `app` (CLIENT_SECRET_JWT or PRIVATE_KEY_JWT): claims, signature, then the jti's
+// first use. The error is ready for the wire (or has `would_block`, as for Authenticate).
+Result<void, OAuthError> VerifyAssertion(const jwt::Assertion& assertion,
+                                         const config::AppEntry& app,
+                                         const config::EnvironmentSnapshot& env,
+                                         const ClientAuthServices& services, bool may_block);
+
 // Present(), then the brute-force check (a blocked client and address get 429 before their
 // credentials are read), then Authenticate(), recording the outcome (SPEC §2.2 rules 1-8).
+// `request.may_block` is passed on to Authenticate().
 Result<const config::AppEntry*, OAuthError> AuthenticateClient(
-    const TokenRequest& request, const config::EnvironmentSnapshot& env, const Clock& clock,
-    FailureThrottle& throttle);
+    const TokenRequest& request, const config::EnvironmentSnapshot& env,
+    const ClientAuthServices& services);
 
 // An introspection caller (SPEC §4): an application with its own tokenEndpointAuthMethod, or a
 // resource (client_id = resource ID) with its introspectEndpointAuthMethod and secret.
@@ -56,7 +85,7 @@ struct IntrospectionCaller {
   const model::Resource* resource = nullptr;
 };
 Result<IntrospectionCaller, OAuthError> AuthenticateIntrospectionCaller(
-    const TokenRequest& request, const config::EnvironmentSnapshot& env, const Clock& clock,
-    FailureThrottle& throttle);
+    const TokenRequest& request, const config::EnvironmentSnapshot& env,
+    const ClientAuthServices& services);
 
 }  // namespace tollgate::oauth

@@ -73,10 +73,15 @@ Result<PresentedCredentials, OAuthError> Present(const TokenRequest& request) {
     if (request.client_assertion_type != kJwtBearer || !request.client_assertion) {
       return Fail(BadCredentials(false, "client_assertion_type or client_assertion missing/wrong"));
     }
-    out.assertion = *request.client_assertion;
-    // The client is named by the assertion's `sub` (RFC 7523 §3); a body client_id must agree,
-    // which the assertion authenticator checks.
-    if (request.client_id) out.client_id = *request.client_id;
+    auto assertion = jwt::DecodeAssertion(*request.client_assertion);
+    if (!assertion) return Fail(BadCredentials(false, "client_assertion: " + assertion.error()));
+    // RFC 7523 §3: the client is the assertion's subject; RFC 7521 §4.2: a client_id sent
+    // beside it must name the same client.
+    if (request.client_id && *request.client_id != assertion->sub) {
+      return Fail(BadCredentials(false, "body client_id differs from the assertion's sub"));
+    }
+    out.client_id = assertion->sub;
+    out.assertion = std::move(*assertion);
     return out;
   }
   if (!request.client_id) {

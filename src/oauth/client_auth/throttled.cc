@@ -37,15 +37,17 @@ bool ResourceMechanismMatches(Mechanism m, model::IntrospectAuthMethod method) {
 }  // namespace
 
 Result<const config::AppEntry*, OAuthError> AuthenticateClient(
-    const TokenRequest& request, const config::EnvironmentSnapshot& env, const Clock& clock,
-    FailureThrottle& throttle) {
+    const TokenRequest& request, const config::EnvironmentSnapshot& env,
+    const ClientAuthServices& services) {
+  FailureThrottle& throttle = *services.throttle;
   auto presented = Present(request);
   if (!presented) return Fail(std::move(presented).error());
   // SPEC §2.2 rule 8: a blocked (client, address) is answered before its credentials are read.
   if (int64_t wait = throttle.RetryAfter(presented->client_id, request.remote_address); wait > 0) {
     return Fail(Throttled(wait));
   }
-  auto app = Authenticate(*presented, env, clock);
+  auto app = Authenticate(*presented, env, services, request.may_block);
+  if (!app && app.error().would_block) return app;  // not an outcome yet
   if (!app) {
     // Only real clients are tracked, so a spray of invented client_ids cannot grow the table.
     if (app.error().code == OAuthErrorCode::kInvalidClient &&
@@ -59,15 +61,16 @@ Result<const config::AppEntry*, OAuthError> AuthenticateClient(
 }
 
 Result<IntrospectionCaller, OAuthError> AuthenticateIntrospectionCaller(
-    const TokenRequest& request, const config::EnvironmentSnapshot& env, const Clock& clock,
-    FailureThrottle& throttle) {
+    const TokenRequest& request, const config::EnvironmentSnapshot& env,
+    const ClientAuthServices& services) {
+  FailureThrottle& throttle = *services.throttle;
   auto presented = Present(request);
   if (!presented) return Fail(std::move(presented).error());
   const model::Resource* resource = env.FindApp(presented->client_id) == nullptr
                                         ? FindResource(env, presented->client_id)
                                         : nullptr;
   if (resource == nullptr) {
-    auto app = AuthenticateClient(request, env, clock, throttle);
+    auto app = AuthenticateClient(request, env, services);
     if (!app) return Fail(std::move(app).error());
     return IntrospectionCaller{*app, nullptr};
   }

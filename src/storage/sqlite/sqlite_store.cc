@@ -1067,6 +1067,33 @@ class SqliteStore final : public Store {
     });
   }
 
+  StoreResult<void> RememberJtis(const std::vector<RememberedJti>& jtis, TimePoint now) override {
+    if (jtis.empty()) return {};
+    return Serialized([&]() -> StoreResult<void> {
+      TG_STORE_TRY(db_.Exec("BEGIN IMMEDIATE"));
+      auto result = [&]() -> StoreResult<void> {
+        for (const RememberedJti& jti : jtis) {
+          TG_STORE_TRY(
+              Execute(db_.Handle(),
+                      "DELETE FROM remembered_jtis WHERE kind = ?1 AND environment_id = ?2 "
+                      "AND jti = ?3 AND expires_at <= ?4",
+                      JtiKindName(jti.kind), jti.environment_id.str(), jti.jti, Millis(now)));
+          // Only for environments that still exist; an existing entry is kept as it is.
+          TG_STORE_TRY(Execute(db_.Handle(),
+                               "INSERT OR IGNORE INTO remembered_jtis (kind, environment_id, jti, "
+                               "expires_at) SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM "
+                               "environments WHERE id = ?2)",
+                               JtiKindName(jti.kind), jti.environment_id.str(), jti.jti,
+                               Millis(jti.expires_at)));
+        }
+        return {};
+      }();
+      if (result.ok()) result = db_.Exec("COMMIT");
+      if (!result.ok()) db_.RollbackIfInTransaction();
+      return result;
+    });
+  }
+
   StoreResult<std::vector<RememberedJti>> LoadJtis(JtiKind kind, TimePoint now) override {
     return Serialized([&]() -> StoreResult<std::vector<RememberedJti>> {
       TG_STORE_ASSIGN(auto stmt,
