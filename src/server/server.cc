@@ -64,15 +64,17 @@ Result<std::unique_ptr<storage::Store>, std::string> OpenWithKey(const Options& 
   auto store = storage::OpenStore(options.store_uri, codec);
   if (!store) {
     const auto& e = store.error();
+    // A PostgreSQL URI may carry a password: messages show it redacted.
+    const std::string uri = storage::RedactStoreUri(options.store_uri);
     switch (e.code) {
       case storage::StoreErrorCode::kWrongMasterKey:
-        return Fail("the store " + options.store_uri +
+        return Fail("the store " + uri +
                     " was initialized with another master key; refusing to start");
       case storage::StoreErrorCode::kSchemaTooNew:
-        return Fail("the store " + options.store_uri +
+        return Fail("the store " + uri +
                     " was written by a newer Tollgate (schema too new); refusing to start");
       default:
-        return Fail("cannot open store " + options.store_uri + ": " + e.message);
+        return Fail("cannot open store " + uri + ": " + e.message);
     }
   }
   return std::move(store).value();
@@ -148,7 +150,8 @@ int Serve(const Options& options) {
     return 1;
   }
   if (!config.Current()->organization) {
-    PrintError("the store " + options.store_uri + " is not initialized; run 'tollgate init' first");
+    PrintError("the store " + storage::RedactStoreUri(options.store_uri) +
+               " is not initialized; run 'tollgate init' first");
     return 1;
   }
 

@@ -75,8 +75,10 @@ StoreResult<std::unique_ptr<Store>> OpenStore(const std::string& uri,
 }
 
 std::string RedactStoreUri(const std::string& uri) {
-  if (!IsPostgresUri(uri)) return uri;
-  const size_t authority = uri.find("//") + 2;
+  // Any scheme://user:password@host form (a mistyped scheme too), plus password= parameters.
+  const size_t scheme_end = uri.find("://");
+  if (scheme_end == std::string::npos) return uri;
+  const size_t authority = scheme_end + 3;
   const size_t authority_end = uri.find_first_of("/?", authority);
   const std::string_view host_part = std::string_view(uri).substr(
       authority,

@@ -213,8 +213,9 @@ class Store {
 StoreResult<std::unique_ptr<Store>> OpenStore(const std::string& uri,
                                               std::shared_ptr<const SecretCodec> codec);
 
-// `uri` fit for messages and logs: a PostgreSQL URI's password (in the userinfo or a
-// `password=` parameter) is replaced by "****"; anything else is returned as it is.
+// `uri` fit for messages and logs: the password of a `scheme://user:password@host...` URI (in
+// the userinfo or a `password=` parameter) is replaced by "****"; anything else is returned as
+// it is.
 std::string RedactStoreUri(const std::string& uri);
 
 }  // namespace tollgate::storage

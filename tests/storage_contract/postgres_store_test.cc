@@ -28,6 +28,8 @@ TEST(RedactStoreUriTest, HidesPasswordsOnly) {
             "postgresql://db.example/t?user=a&password=****&sslmode=verify-full");
   EXPECT_EQ(RedactStoreUri("postgresql://admin@db.example/t"), "postgresql://admin@db.example/t");
   EXPECT_EQ(RedactStoreUri("sqlite:/var/lib/tollgate.db"), "sqlite:/var/lib/tollgate.db");
+  EXPECT_EQ(RedactStoreUri("postgresq://admin:hunter2@db.example/t"),
+            "postgresq://admin:****@db.example/t");
 }
 
 TEST(PostgresOpenTest, MalformedUriIsInternalWithoutThePassword) {
