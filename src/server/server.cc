@@ -8,6 +8,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "config/change_feed.h"
 #include "config/jti_cache.h"
 #include "config/snapshot.h"
 #include "http/router.h"
@@ -145,6 +146,16 @@ int Serve(const Options& options) {
   urls.api_url = TrimSlash(options.api_url.empty() ? urls.auth_url : options.api_url);
 
   config::ConfigHolder config(**store, urls);
+  SystemClock clock;
+  config::JtiCache revoked(**store, storage::JtiKind::kRevokedToken, clock);
+  // Several nodes on one database: listen before loading, so no change is missed in between.
+  config::ChangeFeed feed(**store, config, {&revoked});
+  auto shared = feed.Open();
+  if (!shared) {
+    PrintError("cannot follow changes of the store " + storage::RedactStoreUri(options.store_uri) +
+               ": " + shared.error().message);
+    return 1;
+  }
   if (auto loaded = config.LoadAll(); !loaded) {
     PrintError("cannot load the configuration: " + loaded.error().message);
     return 1;
@@ -155,8 +166,6 @@ int Serve(const Options& options) {
     return 1;
   }
 
-  SystemClock clock;
-  config::JtiCache revoked(**store, storage::JtiKind::kRevokedToken, clock);
   if (auto loaded = revoked.Load(); !loaded) {
     PrintError("cannot load revoked tokens: " + loaded.error().message);
     return 1;
@@ -176,12 +185,15 @@ int Serve(const Options& options) {
   services.clock = &clock;
   mgmt::ManagementApi management(**store, config, clock, &revoked);
   services.management = &management;
-  services.ready = [] { return true; };
+  if (*shared) feed.Start();
+  // Token issuance goes on from the snapshot while the database is away; readiness says so.
+  services.ready = [&feed] { return feed.StoreReachable(); };
   http::Router router(std::move(services));
 
   log::Info("tollgate listening on http://{}:{} (auth-url {}, api-url {})", host, *port,
             urls.auth_url, urls.api_url);
   server.Run(router);
+  feed.Stop();
   log::Info("tollgate stopped");
   return 0;
 }
