@@ -10,7 +10,7 @@ pkgs=(g++ cmake ninja-build ccache pkg-config
       libgtest-dev libgmock-dev libbenchmark-dev curl)
 if [ "$what" = test ]; then
   pkgs+=(python3 python3-pytest python3-requests python3-jwt python3-authlib sqlite3 clang-format git
-        postgresql)
+        postgresql nginx)
 fi
 missing=()
 if [ "$what" = test ] && ! command -v node >/dev/null; then pkgs+=(nodejs npm); fi
@@ -21,7 +21,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}" >&2
   SUDO=""
   [ "$(id -u)" = 0 ] || SUDO=sudo
-  # Packages with a service (postgresql) must not start it: the tests run throwaway servers of
+  # Packages with a service (postgresql, nginx) must not start it: the tests run throwaway servers of
   # their own, and nothing may outlive a test run. policy-rc.d 101 forbids starting services
   # for the duration of the install (kept as it is when the machine already has one).
   guard=""
