@@ -21,8 +21,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}" >&2
   SUDO=""
   [ "$(id -u)" = 0 ] || SUDO=sudo
-  # Packages with a service (postgresql, nginx) must not start it: the tests run throwaway servers of
-  # their own, and nothing may outlive a test run. policy-rc.d 101 forbids starting services
+  # Packages with a service (postgresql, nginx) must not start it: the tests run throwaway
+  # servers of their own, and nothing may outlive a test run. policy-rc.d 101 forbids starting services
   # for the duration of the install (kept as it is when the machine already has one).
   guard=""
   if [ ! -e /usr/sbin/policy-rc.d ]; then
