@@ -28,7 +28,10 @@ storage::StoreResult<bool> ChangeFeed::Open() {
   // Listening already: what the versions below miss arrives as notifications.
   auto versions = source_->Versions();
   if (!versions) return Fail(std::move(versions).error());
-  for (const auto& v : *versions) applied_[v.environment_id.str()] = v.version;
+  {
+    std::lock_guard lock(applied_mu_);
+    for (const auto& v : *versions) applied_[v.environment_id.str()] = v.version;
+  }
   for (storage::JtiKind kind : kKinds) {
     auto seq = source_->LastJtiSeq(kind);
     if (!seq) return Fail(std::move(seq).error());
@@ -92,8 +95,7 @@ void ChangeFeed::Run() {
 bool ChangeFeed::Apply(const storage::ChangeBatch& batch) {
   bool ok = true;
   for (const auto& v : batch.environments) {
-    auto it = applied_.find(v.environment_id.str());
-    if (it != applied_.end() && it->second >= v.version) continue;  // seen (e.g. our own write)
+    if (Applied(v.environment_id, v.version)) continue;  // seen (e.g. our own write)
     ok = Refresh(v.environment_id, v.version) && ok;
   }
   for (const auto& j : batch.jtis) Mirror(j);
@@ -125,8 +127,7 @@ bool ChangeFeed::CheckEverything() {
   if (!versions) return false;
   bool ok = true;
   for (const auto& v : *versions) {
-    auto it = applied_.find(v.environment_id.str());
-    if (it != applied_.end() && it->second == v.version) continue;
+    if (Applied(v.environment_id, v.version)) continue;
     ok = Refresh(v.environment_id, v.version) && ok;
   }
   const TimePoint now = std::chrono::system_clock::now();
@@ -146,8 +147,32 @@ bool ChangeFeed::Refresh(const EnvId& env, int64_t version) {
               refreshed.error().message);
     return false;
   }
-  applied_[env.str()] = version;
+  std::lock_guard lock(applied_mu_);
+  int64_t& applied = applied_[env.str()];
+  applied = std::max(applied, version);
   return true;
+}
+
+bool ChangeFeed::Applied(const EnvId& env, int64_t version) {
+  std::lock_guard lock(applied_mu_);
+  auto it = applied_.find(env.str());
+  return it != applied_.end() && it->second >= version;
+}
+
+storage::StoreResult<void> ChangeFeed::CatchUp() {
+  if (source_ == nullptr) return {};
+  auto versions = store_.LoadVersions();
+  if (!versions) return Fail(std::move(versions).error());
+  for (const auto& v : *versions) {
+    if (Applied(v.environment_id, v.version)) continue;
+    if (auto refreshed = config_.RefreshEnvironment(v.environment_id); !refreshed) {
+      return Fail(std::move(refreshed).error());
+    }
+    std::lock_guard lock(applied_mu_);
+    int64_t& applied = applied_[v.environment_id.str()];
+    applied = std::max(applied, v.version);
+  }
+  return {};
 }
 
 void ChangeFeed::Mirror(const storage::SharedJti& j) {

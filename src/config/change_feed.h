@@ -54,6 +54,13 @@ class ChangeFeed {
   // Stops and joins the thread; idempotent.
   void Stop();
 
+  // Brings every environment whose stored version is newer than the applied one up to date,
+  // on the calling thread, before returning (one small query when nothing changed). The
+  // management API calls it first, so that through a load balancer a client reads its own
+  // writes whichever node took them. Thread-safe; a no-op without a change feed. kUnavailable
+  // when the database cannot be reached (the snapshot is left as it is).
+  storage::StoreResult<void> CatchUp();
+
   // False while the database cannot be reached (as seen by the feed's own connection).
   bool StoreReachable() const { return reachable_.load(std::memory_order_relaxed); }
 
@@ -66,6 +73,8 @@ class ChangeFeed {
   // Compares every environment's version and fetches jtis newer than the last applied one.
   bool CheckEverything();
   bool Refresh(const EnvId& env, int64_t version);
+  // True when `version` of `env` (or a newer one) is already in the snapshot.
+  bool Applied(const EnvId& env, int64_t version);
   void Mirror(const storage::SharedJti& j);
   JtiCache* CacheFor(storage::JtiKind kind) const;
   // Sleeps up to `d`, returning early when stopped.
@@ -77,9 +86,11 @@ class ChangeFeed {
   ChangeFeedOptions options_;
   std::unique_ptr<storage::ChangeSource> source_;
 
+  // Versions only grow; applied_ holds, per environment id, one the snapshot already reflects.
+  std::mutex applied_mu_;
+  std::unordered_map<std::string, int64_t> applied_;
   // Touched by the feed thread only (and by Open before it starts).
-  std::unordered_map<std::string, int64_t> applied_;  // environment id -> version applied
-  std::unordered_map<int, int64_t> last_seq_;         // jti kind -> highest seq applied
+  std::unordered_map<int, int64_t> last_seq_;  // jti kind -> highest seq applied
 
   std::atomic<bool> reachable_{true};
   std::atomic<bool> stop_{false};

@@ -183,7 +183,7 @@ int Serve(const Options& options) {
   services.introspection = &introspection;
   services.revocation = &revocation;
   services.clock = &clock;
-  mgmt::ManagementApi management(**store, config, clock, &revoked);
+  mgmt::ManagementApi management(**store, config, clock, &revoked, *shared ? &feed : nullptr);
   services.management = &management;
   if (*shared) feed.Start();
   // Token issuance goes on from the snapshot while the database is away; readiness says so.

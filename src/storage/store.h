@@ -182,6 +182,11 @@ class Store {
   virtual StoreResult<std::unique_ptr<ChangeSource>> OpenChangeSource() {
     return std::unique_ptr<ChangeSource>();
   }
+  // The current version of every environment (as ChangeSource::Versions), read on the calling
+  // thread; empty for a backend without a change feed.
+  virtual StoreResult<std::vector<EnvironmentVersion>> LoadVersions() {
+    return std::vector<EnvironmentVersion>{};
+  }
 
   // Remembers `jti` durably. Returns false, changing nothing, when the same (kind, environment,
   // jti) is already remembered and unexpired at `now` (a replay). kNotFound for an unknown

@@ -9,7 +9,7 @@ import time
 import pytest
 import requests
 
-from mgmt_support import (Api, create_app, create_env, create_grant, create_scope,
+from mgmt_support import (Api, create_app, create_env, create_grant, create_resource, create_scope,
                           create_service_with_resource, expect, jwks, token_claims,
                           token_request, uniq)
 from pg_support import Deployment
@@ -179,3 +179,18 @@ def test_periodic_check_repairs_a_lost_jti_notification(nodes, admin_a, pg):
             f"VALUES ('REVOKED_TOKEN', '{env}', '{jti}', {exp_ms})", database=d.database)
     propagated("lost jti notification (periodic check)",
                lambda: introspect(b, env, token, app["id"], secret).json()["active"] is False)
+
+
+def test_management_calls_read_their_writes_across_nodes(nodes, admin_a):
+    """No polling here: a call on node B right after a write on node A sees the write, as a
+    client behind a load balancer needs (create a resource, then its scope, then a grant)."""
+    d, _, b = nodes
+    env = d.admin["environmentId"]
+    admin_b = Api(b)
+    for _ in range(5):
+        res = create_resource(admin_a, env)
+        scope = create_scope(admin_b, env, res["id"], "read")
+        app, _ = create_app(admin_a, env)
+        create_grant(admin_b, env, app["id"], res["id"], [scope["id"]])
+        expect(admin_a.delete(f"/environments/{env}/resources/{res['id']}"), 204)
+        expect(admin_b.get(f"/environments/{env}/resources/{res['id']}"), 404)

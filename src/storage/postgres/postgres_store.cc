@@ -1257,6 +1257,19 @@ class PostgresStore final : public Store {
     return PgChangeSource::Open(conninfo_);
   }
 
+  StoreResult<std::vector<EnvironmentVersion>> LoadVersions() override {
+    return WithConnection(
+        [&](const Connection& db) -> StoreResult<std::vector<EnvironmentVersion>> {
+          TG_PG_ASSIGN(auto rows, db.Run("SELECT environment_id, version FROM config_versions"));
+          std::vector<EnvironmentVersion> out;
+          TG_PG_TRY(ForEachRow(rows, [&](const Row& r) -> StoreResult<void> {
+            out.push_back({EnvId(r.Text(0)), r.Int(1)});
+            return {};
+          }));
+          return out;
+        });
+  }
+
   StoreResult<void> Write(const std::function<StoreResult<void>(Transaction&)>& body) override {
     if (!body) return Fail(InternalError("Write: empty body"));
     return InTransaction("BEGIN", [&](const Connection& db) -> StoreResult<void> {
