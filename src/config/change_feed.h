@@ -1,7 +1,7 @@
 #pragma once
 // The change feed across nodes (SPEC §7): keeps this node's snapshot and jti caches in step with
 // a database that several nodes share, so that a management write on any node is honoured by
-// every node's token endpoint within a second. See docs/decisions/0003-change-feed.md.
+// every node's token endpoint within a second. See docs/decisions/0004-change-feed.md.
 //
 // A background thread waits on the store's ChangeSource (PostgreSQL LISTEN/NOTIFY): each changed
 // environment is reloaded with ConfigHolder::RefreshEnvironment, each remembered jti is mirrored

@@ -4,7 +4,7 @@
 // deployment-wide advisory lock (writes are serialized across nodes, as SQLite serializes them
 // within one file), and reads run in REPEATABLE READ transactions (one consistent snapshot).
 // Triggers keep a change counter per environment and notify the change feed at commit
-// (OpenChangeSource, see schema.h and docs/decisions/0003-change-feed.md).
+// (OpenChangeSource, see schema.h and docs/decisions/0004-change-feed.md).
 // Does not include libpq-fe.h.
 
 #include <memory>
