@@ -9,7 +9,8 @@ pkgs=(g++ cmake ninja-build ccache pkg-config
       libssl-dev libsqlite3-dev libpq-dev libfmt-dev
       libgtest-dev libgmock-dev libbenchmark-dev curl)
 if [ "$what" = test ]; then
-  pkgs+=(python3 python3-pytest python3-requests python3-jwt python3-authlib sqlite3 clang-format git)
+  pkgs+=(python3 python3-pytest python3-requests python3-jwt python3-authlib sqlite3 clang-format git
+        postgresql nginx)
 fi
 missing=()
 if [ "$what" = test ] && ! command -v node >/dev/null; then pkgs+=(nodejs npm); fi
@@ -20,6 +21,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}" >&2
   SUDO=""
   [ "$(id -u)" = 0 ] || SUDO=sudo
+  # Packages with a service (postgresql, nginx) must not start it: the tests run throwaway
+  # servers of their own, and nothing may outlive a test run. policy-rc.d 101 forbids starting services
+  # for the duration of the install (kept as it is when the machine already has one).
+  guard=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    guard=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$guard" >/dev/null
+    $SUDO chmod 755 "$guard"
+    trap '$SUDO rm -f "$guard"' EXIT
+  fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

@@ -19,7 +19,13 @@ Commands:
   serve    Serve the auth, management and operations surfaces until SIGINT/SIGTERM.
 
 Options (each also read from the environment variable in brackets; the option wins):
-  --store URI              sqlite:PATH (default sqlite:tollgate.db) [TOLLGATE_STORE]
+  --store URI              where the configuration lives [TOLLGATE_STORE]:
+                             sqlite:PATH   one file, one node (default sqlite:tollgate.db)
+                             postgresql://USER:PASSWORD@HOST:PORT/DATABASE?PARAMS
+                                           a PostgreSQL 13+ database (libpq URI; it must
+                                           exist) that several nodes share: writes on one
+                                           node reach every node's token endpoint within a
+                                           second. Give every node the same master key.
   --listen HOST:PORT       serve: address to listen on (default 127.0.0.1:8080; port 0 picks
                            a free port) [TOLLGATE_LISTEN]
   --threads N              serve: I/O threads (default: one per core) [TOLLGATE_THREADS]
@@ -28,7 +34,8 @@ Options (each also read from the environment variable in brackets; the option wi
   --api-url URL            public base of the management API, also the audience of its tokens
                            (default: the auth-url) [TOLLGATE_API_URL]
   --master-key-file PATH   file holding the base64 master key that encrypts secrets at rest;
-                           created by init with mode 0600 (default: <sqlite path>.key)
+                           created by init with mode 0600 (default: <sqlite path>.key;
+                           a PostgreSQL store needs this or TOLLGATE_MASTER_KEY)
                            [TOLLGATE_MASTER_KEY_FILE]
   The master key itself may be given as base64 of 32 bytes in TOLLGATE_MASTER_KEY.
   --help                   print this text

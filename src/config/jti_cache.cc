@@ -16,11 +16,19 @@ std::string JtiCache::Key(const EnvId& env, std::string_view jti) {
 storage::StoreResult<void> JtiCache::Load() {
   auto loaded = store_.LoadJtis(kind_, clock_.Now());
   if (!loaded) return Fail(std::move(loaded).error());
-  std::unordered_map<std::string, TimePoint> fresh;
-  for (const auto& j : *loaded) fresh[Key(j.environment_id, j.jti)] = j.expires_at;
   std::unique_lock lock(mu_);
-  entries_ = std::move(fresh);
+  for (const auto& j : *loaded) {
+    auto& entry = entries_[Key(j.environment_id, j.jti)];
+    if (entry < j.expires_at) entry = j.expires_at;
+  }
   return {};
+}
+
+void JtiCache::Mirror(const EnvId& env, const std::string& jti, TimePoint expires_at) {
+  if (expires_at <= clock_.Now()) return;
+  std::unique_lock lock(mu_);
+  auto& entry = entries_[Key(env, jti)];
+  if (entry < expires_at) entry = expires_at;
 }
 
 bool JtiCache::Contains(const EnvId& env, std::string_view jti) const {

@@ -1,7 +1,8 @@
 #pragma once
 // An in-memory mirror of the store's remembered jtis of one kind (revoked access tokens or used
 // client assertions), written through to the store (SPEC §7). Contains() never touches the
-// store; Remember() blocks on it. Thread-safe.
+// store; Remember() blocks on it. With a shared store, the change feed mirrors what other nodes
+// remember (Mirror). Thread-safe.
 
 #include <mutex>
 #include <shared_mutex>
@@ -22,13 +23,17 @@ class JtiCache {
   JtiCache(storage::Store& store, storage::JtiKind kind, const Clock& clock,
            size_t max_entries = 1'000'000);
 
-  // Replaces the memory with the store's unexpired entries (at start-up).
+  // Adds the store's unexpired entries to the memory (at start-up, and when the change feed
+  // reconnects). Entries are never forgotten before they expire.
   storage::StoreResult<void> Load();
   // True when `jti` of `env` is remembered and unexpired.
   bool Contains(const EnvId& env, std::string_view jti) const;
   // Remembers durably until `expires_at`; false when it already was (a replay).
   storage::StoreResult<bool> Remember(const EnvId& env, const std::string& jti,
                                       TimePoint expires_at);
+  // Adds an entry another node remembered (from the change feed): memory only, the store has it.
+  void Mirror(const EnvId& env, const std::string& jti, TimePoint expires_at);
+  storage::JtiKind kind() const { return kind_; }
   // Forgets expired entries, in memory and in the store.
   storage::StoreResult<void> Purge();
 

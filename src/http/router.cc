@@ -125,7 +125,10 @@ Response Router::Operations(const Request& request, std::string_view name) const
   } else if (name == "readyz") {
     const bool ready = !services_.ready || services_.ready();
     r.status = ready ? 200 : 503;
-    r.body = ready ? R"({"status":"READY"})" : R"({"status":"NOT_READY"})";
+    // Not ready means the store cannot be reached: token issuance goes on from the snapshot,
+    // management writes answer 503 (docs/deploy.md).
+    r.body =
+        ready ? R"({"status":"READY","store":"UP"})" : R"({"status":"NOT_READY","store":"DOWN"})";
   } else {
     r.content_type = "text/plain; version=0.0.4";
     r.body = fmt::format(

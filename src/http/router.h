@@ -29,7 +29,7 @@ struct Services {
   const oauth::Revocation* revocation = nullptr;        // null: the route answers 404
   const Clock* clock = nullptr;
   const mgmt::ManagementApi* management = nullptr;
-  // /readyz: true when the store and the snapshot can serve.
+  // /readyz: true when the store can be reached (the snapshot always serves once loaded).
   std::function<bool()> ready;
 };
 

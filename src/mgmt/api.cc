@@ -6,11 +6,19 @@
 namespace tollgate::mgmt {
 
 ManagementApi::ManagementApi(storage::Store& store, config::ConfigHolder& config,
-                             const Clock& clock, const config::JtiCache* revoked)
-    : store_(store), config_(config), clock_(clock), revoked_(revoked) {}
+                             const Clock& clock, const config::JtiCache* revoked,
+                             config::ChangeFeed* feed)
+    : store_(store), config_(config), clock_(clock), revoked_(revoked), feed_(feed) {}
 
 ApiResponse ManagementApi::Handle(const ApiRequest& request) const {
   try {
+    // Read-your-writes across nodes: a write another node acknowledged is in the snapshot
+    // before this call reads it. When the database is away, reads go on from the snapshot.
+    if (feed_ != nullptr) {
+      if (auto caught_up = feed_->CatchUp(); !caught_up) {
+        log::Info("management API: cannot catch up with the store: {}", caught_up.error().message);
+      }
+    }
     auto snapshot = config_.Current();
     auto caller =
         AuthenticateBearer(request.authorization, *snapshot, config_.urls(), clock_, revoked_);

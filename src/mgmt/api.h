@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "config/change_feed.h"
 #include "config/jti_cache.h"
 #include "config/snapshot.h"
 #include "storage/store.h"
@@ -34,9 +35,10 @@ struct ApiResponse {
 // Thread-safe: any number of calls may run at once; writes are serialized by the store.
 class ManagementApi {
  public:
-  // `revoked`: tokens revoked at /as/revoke are refused here too (may be null).
+  // `revoked`: tokens revoked at /as/revoke are refused here too (may be null). `feed`: with
+  // several nodes, every call first catches up with writes other nodes committed (may be null).
   ManagementApi(storage::Store& store, config::ConfigHolder& config, const Clock& clock,
-                const config::JtiCache* revoked = nullptr);
+                const config::JtiCache* revoked = nullptr, config::ChangeFeed* feed = nullptr);
   ApiResponse Handle(const ApiRequest& request) const;
 
  private:
@@ -44,6 +46,7 @@ class ManagementApi {
   config::ConfigHolder& config_;
   const Clock& clock_;
   const config::JtiCache* revoked_;
+  config::ChangeFeed* feed_;
 };
 
 }  // namespace tollgate::mgmt

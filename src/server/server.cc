@@ -12,6 +12,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "config/change_feed.h"
 #include "config/jti_cache.h"
 #include "config/snapshot.h"
 #include "http/router.h"
@@ -124,15 +125,17 @@ Result<std::unique_ptr<storage::Store>, std::string> OpenWithKey(const Options& 
   auto store = storage::OpenStore(options.store_uri, codec);
   if (!store) {
     const auto& e = store.error();
+    // A PostgreSQL URI may carry a password: messages show it redacted.
+    const std::string uri = storage::RedactStoreUri(options.store_uri);
     switch (e.code) {
       case storage::StoreErrorCode::kWrongMasterKey:
-        return Fail("the store " + options.store_uri +
+        return Fail("the store " + uri +
                     " was initialized with another master key; refusing to start");
       case storage::StoreErrorCode::kSchemaTooNew:
-        return Fail("the store " + options.store_uri +
+        return Fail("the store " + uri +
                     " was written by a newer Tollgate (schema too new); refusing to start");
       default:
-        return Fail("cannot open store " + options.store_uri + ": " + e.message);
+        return Fail("cannot open store " + uri + ": " + e.message);
     }
   }
   return std::move(store).value();
@@ -203,17 +206,28 @@ int Serve(const Options& options) {
   urls.api_url = TrimSlash(options.api_url.empty() ? urls.auth_url : options.api_url);
 
   config::ConfigHolder config(**store, urls);
+  SystemClock clock;
+  config::JtiCache revoked(**store, storage::JtiKind::kRevokedToken, clock);
+  // SPEC §2.2 rule 6: assertion jtis already used, remembered across restarts.
+  config::JtiCache used_assertions(**store, storage::JtiKind::kUsedAssertion, clock);
+  // Several nodes on one database: listen before loading, so no change is missed in between.
+  config::ChangeFeed feed(**store, config, {&revoked, &used_assertions});
+  auto shared = feed.Open();
+  if (!shared) {
+    PrintError("cannot follow changes of the store " + storage::RedactStoreUri(options.store_uri) +
+               ": " + shared.error().message);
+    return 1;
+  }
   if (auto loaded = config.LoadAll(); !loaded) {
     PrintError("cannot load the configuration: " + loaded.error().message);
     return 1;
   }
   if (!config.Current()->organization) {
-    PrintError("the store " + options.store_uri + " is not initialized; run 'tollgate init' first");
+    PrintError("the store " + storage::RedactStoreUri(options.store_uri) +
+               " is not initialized; run 'tollgate init' first");
     return 1;
   }
 
-  SystemClock clock;
-  config::JtiCache revoked(**store, storage::JtiKind::kRevokedToken, clock);
   if (auto loaded = revoked.Load(); !loaded) {
     PrintError("cannot load revoked tokens: " + loaded.error().message);
     return 1;
@@ -221,8 +235,6 @@ int Serve(const Options& options) {
   if (auto purged = revoked.Purge(); !purged) {
     log::Warn("cannot purge expired revocations: {}", purged.error().message);
   }
-  // SPEC §2.2 rule 6: assertion jtis already used, remembered across restarts.
-  config::JtiCache used_assertions(**store, storage::JtiKind::kUsedAssertion, clock);
   if (auto loaded = used_assertions.Load(); !loaded) {
     PrintError("cannot load used client assertions: " + loaded.error().message);
     return 1;
@@ -245,9 +257,11 @@ int Serve(const Options& options) {
   services.introspection = &introspection;
   services.revocation = &revocation;
   services.clock = &clock;
-  mgmt::ManagementApi management(**store, config, clock, &revoked);
+  mgmt::ManagementApi management(**store, config, clock, &revoked, *shared ? &feed : nullptr);
   services.management = &management;
-  services.ready = [] { return true; };
+  if (*shared) feed.Start();
+  // Token issuance goes on from the snapshot while the database is away; readiness says so.
+  services.ready = [&feed] { return feed.StoreReachable(); };
   http::Router router(std::move(services));
 
   log::Info("tollgate listening on http://{}:{} (auth-url {}, api-url {})", host, *port,
@@ -256,6 +270,7 @@ int Serve(const Options& options) {
     Maintenance maintenance(used_assertions, revoked);
     server.Run(router);
   }  // the last used assertions are written before the process exits
+  feed.Stop();
   log::Info("tollgate stopped");
   return 0;
 }

@@ -1,11 +1,14 @@
 #pragma once
-// The Store: durable configuration of one deployment. Backends: sqlite/ (embedded default),
-// postgres/ (later). Every backend passes tests/storage_contract (the same suite for all).
+// The Store: durable configuration of one deployment. Backends: sqlite/ (embedded default, one
+// node), postgres/ (several nodes share one database). Every backend passes tests/storage_contract
+// (the same suite for all).
 //
 // Thread safety: every method may be called from any thread; calls are serialized inside the
 // backend as needed. Calls block on I/O: never call them from an HTTP I/O thread's hot path
 // (the token endpoint reads config/ snapshots instead).
 
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -128,9 +131,62 @@ struct RememberedJti {
   TimePoint expires_at;
 };
 
+// The change feed of a database that several nodes share (SPEC §7): what other writers (and
+// this node) committed, so that each node refreshes its snapshot and jti caches. config/
+// drives it (config/change_feed.h).
+struct EnvironmentVersion {
+  EnvId environment_id;
+  int64_t version = 0;  // grows with every committed transaction that changed the environment
+};
+
+struct SharedJti {
+  RememberedJti jti;
+  int64_t seq = 0;  // grows with every jti remembered, per kind
+};
+
+struct ChangeBatch {
+  // True when notifications may have been lost since the previous Wait (the listener had to
+  // reconnect): the caller compares every version and reloads the jtis.
+  bool resync = false;
+  std::vector<EnvironmentVersion> environments;  // changed environments, newest version each
+  std::vector<SharedJti> jtis;                   // newly remembered jtis
+};
+
+// Not thread-safe: one thread calls Wait/Versions/JtisAfter; Interrupt may be called from any
+// thread.
+class ChangeSource {
+ public:
+  virtual ~ChangeSource() = default;
+  // Waits up to `timeout` for committed changes and returns them (an empty batch on timeout or
+  // Interrupt). kUnavailable when the database cannot be reached; the next call tries to
+  // reconnect, and its batch then has `resync`.
+  virtual StoreResult<ChangeBatch> Wait(std::chrono::milliseconds timeout) = 0;
+  // Makes the current (or next) Wait return at once.
+  virtual void Interrupt() = 0;
+  // The current version of every environment that was ever changed (deleted ones included).
+  virtual StoreResult<std::vector<EnvironmentVersion>> Versions() = 0;
+  // The unexpired jtis of `kind` with seq > `after`, ascending by seq.
+  virtual StoreResult<std::vector<SharedJti>> JtisAfter(JtiKind kind, int64_t after,
+                                                        TimePoint now) = 0;
+  // The highest seq of `kind` remembered so far (0 when none).
+  virtual StoreResult<int64_t> LastJtiSeq(JtiKind kind) = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
+
+  // Opens the change feed of a store that several nodes may share, already listening (so that
+  // nothing committed after this returns is missed). nullptr for a backend that serves one node
+  // (SQLite). kUnavailable when the database cannot be reached.
+  virtual StoreResult<std::unique_ptr<ChangeSource>> OpenChangeSource() {
+    return std::unique_ptr<ChangeSource>();
+  }
+  // The current version of every environment (as ChangeSource::Versions), read on the calling
+  // thread; empty for a backend without a change feed.
+  virtual StoreResult<std::vector<EnvironmentVersion>> LoadVersions() {
+    return std::vector<EnvironmentVersion>{};
+  }
 
   // Remembers `jti` durably. Returns false, changing nothing, when the same (kind, environment,
   // jti) is already remembered and unexpired at `now` (a replay). kNotFound for an unknown
@@ -149,6 +205,9 @@ class Store {
   // Runs `body` in one transaction. Commits (durably: the data survives a crash once this
   // returns) when `body` succeeds; rolls back everything when it fails, returning its error.
   // A body that throws is rolled back too (kInternal). `body` must not call this Store.
+  // Writes of one deployment are serialized (across nodes, for a shared database).
+  // kUnavailable when the database cannot be reached: nothing was written, except when the
+  // connection was lost during the commit itself, whose outcome is then unknown.
   virtual StoreResult<void> Write(const std::function<StoreResult<void>(Transaction&)>& body) = 0;
 
   virtual StoreResult<Deployment> LoadAll() = 0;
@@ -156,10 +215,17 @@ class Store {
   virtual StoreResult<EnvironmentData> LoadEnvironment(const EnvId& id) = 0;
 };
 
-// Opens (creating if needed) and migrates the store named by `uri`: `sqlite:PATH` or
-// `sqlite::memory:`. kWrongMasterKey when the store was initialized under another master key;
-// kSchemaTooNew when it was migrated by a newer version.
+// Opens (creating if needed) and migrates the store named by `uri`: `sqlite:PATH`,
+// `sqlite::memory:`, or `postgresql://...` / `postgres://...` (a libpq connection URI; the
+// database must exist). kWrongMasterKey when the store was initialized under another master key;
+// kSchemaTooNew when it was migrated by a newer version; kUnavailable when a PostgreSQL server
+// cannot be reached or refuses the login; kInternal for a malformed URI.
 StoreResult<std::unique_ptr<Store>> OpenStore(const std::string& uri,
                                               std::shared_ptr<const SecretCodec> codec);
+
+// `uri` fit for messages and logs: the password of a `scheme://user:password@host...` URI (in
+// the userinfo or a `password=` parameter) is replaced by "****"; anything else is returned as
+// it is.
+std::string RedactStoreUri(const std::string& uri);
 
 }  // namespace tollgate::storage

@@ -25,3 +25,13 @@ def main_server():
 @pytest.fixture(scope="session")
 def client(main_server):
     return Client(main_server)
+
+
+@pytest.fixture(scope="session")
+def pg():
+    """The PostgreSQL cluster of this run (see tests/testutil/pg_support.py)."""
+    from pg_support import shared_cluster
+    cluster, owned = shared_cluster()
+    yield cluster
+    if owned is not None:
+        owned.destroy()

@@ -21,7 +21,12 @@ std::string Describe(const StoreError& e) {
 
 void StoreContractTest::SetUp() {
   backend_ = GetParam().make();
-  ASSERT_NE(backend_, nullptr);
+  // A backend whose server is not configured (PostgreSQL without a test cluster) skips; its
+  // factory records a failure instead when the server is required.
+  if (backend_ == nullptr) {
+    if (HasFailure()) FAIL() << GetParam().name << ": the required test database is missing";
+    GTEST_SKIP() << GetParam().name << ": no test database configured";
+  }
   codec_ = std::make_shared<TestCodec>("master-key-A");
   auto opened = backend_->Open(codec_);
   ASSERT_TRUE(Ok(opened));

@@ -34,20 +34,26 @@ class TollgateServer:
 
     seed: a tollgate_seed spec (see tests/testutil/seed_main.cc), applied after init.
     extra_args: more `serve` options. init_args: more `init` options. env: extra environment
-    for every subprocess (init, seed and serve)."""
+    for every subprocess (init, seed and serve).
+    store: a store URI (e.g. a PostgreSQL database; give the master key in env) instead of a
+    fresh SQLite file. admin: the init output of a deployment already initialized on `store`:
+    this server is then one more node of it, and init is not run."""
 
-    def __init__(self, seed=None, extra_args=(), env=None, init_args=()):
+    def __init__(self, seed=None, extra_args=(), env=None, init_args=(), store=None, admin=None):
         self.tmp = tempfile.TemporaryDirectory(prefix="tollgate-test-")
         self.db_path = os.path.join(self.tmp.name, "tollgate.db")
-        self.store = "sqlite:" + self.db_path
+        self.store = store or "sqlite:" + self.db_path
         self.env = dict(os.environ, **(env or {}))
         self.extra_args = list(extra_args)
-        out = subprocess.run([TOLLGATE_BIN, "init", "--store", self.store, *init_args],
-                             capture_output=True, text=True, env=self.env, timeout=60)
-        if out.returncode != 0:
-            self.tmp.cleanup()
-            raise RuntimeError("tollgate init failed: " + out.stderr)
-        self.admin = json.loads(out.stdout)
+        if admin is not None:
+            self.admin = admin
+        else:
+            out = subprocess.run([TOLLGATE_BIN, "init", "--store", self.store, *init_args],
+                                 capture_output=True, text=True, env=self.env, timeout=60)
+            if out.returncode != 0:
+                self.tmp.cleanup()
+                raise RuntimeError("tollgate init failed: " + out.stderr)
+            self.admin = json.loads(out.stdout)
         self.seeded = None
         self.seeded_at = None  # (time before seeding, time after), wall clock
         if seed is not None:
