@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing, builds with warnings as errors, runs every
 # test (unit, storage contract, integration through the real binary, black-box with real
-# third-party clients), then the same suite again under AddressSanitizer + UBSan.
+# third-party clients, a smoke run of bench/run.sh --quick with the micro-benchmarks built),
+# then the same suite again under AddressSanitizer + UBSan.
 #   SKIP_SANITIZERS=1 scripts/test.sh   skips the sanitizer pass (local iteration only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +11,7 @@ jobs=$(nproc)
 
 run_suite() { # build-dir extra-cmake-args...
   local dir=$1; shift
-  cmake -S . -B "$dir" -G Ninja -DTOLLGATE_WERROR=ON "$@" >/dev/null
+  cmake -S . -B "$dir" -G Ninja -DTOLLGATE_WERROR=ON -DTOLLGATE_BENCH=ON "$@" >/dev/null
   cmake --build "$dir" -j "$jobs"
   (cd "$dir" && ctest --output-on-failure -j "$jobs")
 }
