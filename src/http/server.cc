@@ -1,7 +1,6 @@
 // The only translation unit that includes Beast and Asio.
 #include "http/server.h"
 
-#include <fmt/format.h>
 #include <pthread.h>
 
 #include <array>
@@ -15,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/form.h"
 #include "common/log.h"
 #include "common/uuid.h"
 
@@ -236,7 +236,8 @@ class HttpServer::Impl {
     head.clear();
     head += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
     const auto status = static_cast<bhttp::status>(r.status);
-    fmt::format_to(std::back_inserter(head), "{} ", r.status);
+    AppendDecimal(head, r.status);
+    head += ' ';
     const auto reason = bhttp::obsolete_reason(status);
     head.append(reason.data(), reason.size());
     head += "\r\n";
@@ -267,7 +268,11 @@ class HttpServer::Impl {
     const bool no_body = bhttp::to_status_class(status) == bhttp::status_class::informational ||
                          status == bhttp::status::no_content ||
                          status == bhttp::status::not_modified;
-    if (!no_body) fmt::format_to(std::back_inserter(head), "Content-Length: {}\r\n", r.body.size());
+    if (!no_body) {
+      head += "Content-Length: ";
+      AppendDecimal(head, static_cast<int64_t>(r.body.size()));
+      head += "\r\n";
+    }
     head += "\r\n";
     const std::array<asio::const_buffer, 2> buffers{
         asio::buffer(head), asio::buffer(no_body ? std::string_view() : std::string_view(r.body))};
