@@ -26,6 +26,10 @@ JSON object on stdout; errors go to stderr with a non-zero exit.
   mgmt.py wait   --url URL --since-ns T0 [--max-seconds S]
       Polls URL (a GET, every 2 ms) until it answers 200; prints the milliseconds from T0 (a
       CLOCK_REALTIME reading in ns, `date +%s%N`, taken before the server was started).
+  mgmt.py start  --url URL --log FILE -- COMMAND [ARG...]
+      Starts COMMAND (stdout and stderr appended to FILE), polls URL like `wait`, and prints
+      {"pid", "ms"}: the milliseconds from just before the exec to the first 200, so the
+      figure holds no interpreter start-up. COMMAND keeps running; stop it by its pid.
 
 ADMIN is --api URL --env ADMIN_ENV --client-id ID --client-secret SECRET (the admin app that
 `tollgate init` printed).
@@ -308,10 +312,32 @@ def cmd_wait(args):
     raise SystemExit(f"mgmt.py: {args.url} did not answer 200 within {args.max_seconds}s")
 
 
+def cmd_start(args):
+    import subprocess
+    if not args.command_args:
+        raise SystemExit("mgmt.py: start needs -- COMMAND")
+    log = open(args.log, "ab")
+    t0 = time.time_ns()
+    proc = subprocess.Popen(args.command_args, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+    args.since_ns = t0
+    try:
+        out = cmd_wait(args)
+    except SystemExit:
+        proc.terminate()  # a server still loading may act on SIGTERM only once it serves
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        raise
+    if proc.poll() is not None:
+        raise SystemExit(f"mgmt.py: {args.command_args[0]} exited with {proc.returncode}")
+    return {"pid": proc.pid, "ms": out["ms"]}
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("command",
-                   choices=["setup", "key", "grow", "verify", "load", "seedspec", "wait"])
+                   choices=["setup", "key", "grow", "verify", "load", "seedspec", "wait", "start"])
     p.add_argument("--api", help="http://127.0.0.1:PORT")
     p.add_argument("--env", help="the admin app's environment")
     p.add_argument("--client-id")
@@ -331,18 +357,27 @@ def main():
     p.add_argument("--max-seconds", type=float, default=600)
     p.add_argument("--url")
     p.add_argument("--since-ns", type=int)
-    args = p.parse_args()
+    p.add_argument("--log")
+    argv = sys.argv[1:]
+    rest = []
+    if "--" in argv:  # start: the command to run follows "--"
+        rest = argv[argv.index("--") + 1:]
+        argv = argv[:argv.index("--")]
+    args = p.parse_args(argv)
+    args.command_args = rest
     need = {"setup": ["api", "env", "client_id", "client_secret"],
             "key": ["api", "env", "client_id", "client_secret", "bench_env", "algorithm"],
             "grow": ["api", "env", "client_id", "client_secret", "bench_env"],
             "verify": ["token_url", "client_id", "client_secret", "alg"],
             "load": ["token_url", "client_id", "client_secret"],
-            "seedspec": ["bench_env"], "wait": ["url", "since_ns"]}[args.command]
+            "seedspec": ["bench_env"], "wait": ["url", "since_ns"],
+            "start": ["url", "log"]}[args.command]
     missing = [n for n in need if getattr(args, n) in (None, "")]
     if missing:
         p.error(f"{args.command} needs " + ", ".join("--" + m.replace("_", "-") for m in missing))
     out = {"setup": cmd_setup, "key": cmd_key, "grow": cmd_grow, "verify": cmd_verify,
-           "load": cmd_load, "seedspec": cmd_seedspec, "wait": cmd_wait}[args.command](args)
+           "load": cmd_load, "seedspec": cmd_seedspec, "wait": cmd_wait,
+           "start": cmd_start}[args.command](args)
     print(json.dumps(out))
 
 

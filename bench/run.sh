@@ -8,8 +8,8 @@
 #
 # Options: --rounds N (alternation rounds, default 3; quick 1), --no-peers (skip nginx and
 # node-oidc-provider), --no-oidc, --out DIR (raw results; default a new folder under /tmp),
-# --chart FILE (the PNG; default OUT/tokens.png), --profile (also record a callgrind profile of
-# the token path; slow).
+# --chart FILE (the PNG; default OUT/tokens.png), --profile (also run bench/profile.sh: where a
+# token request's time goes outside the signature, by callgrind and perf; slow).
 # Environment: TOLLGATE_BIN, TOLLGATE_SEED_BIN, TOLLGATE_MICRO_BIN use those binaries instead of
 # building (the smoke test passes its own build's); PEERS (default ../shared/peers beside the
 # repository); PORT_A, PORT_B0, PORT_B1, PORT_C (Tollgate's servers), NGINX_PORT, OIDC_PORT (the
@@ -133,15 +133,13 @@ rss_kb() { awk '/^VmRSS/{print $2}' "/proc/$1/status"; }
 # start_server NAME STORE PORT: starts `tollgate serve`, waits until /readyz answers; sets SPID
 # and STARTUP_MS (from exec to the first 200).
 start_server() {
-  local name=$1 store=$2 port=$3 t0
-  t0=$(date +%s%N)
-  "$TOLLGATE_BIN" serve --store "$store" --listen "127.0.0.1:$port" \
-    </dev/null >>"$WORK/$name.log" 2>&1 &
-  SPID=$!
-  PIDS+=("$SPID")
-  STARTUP_MS=$("$PY" "$HERE/mgmt.py" wait --url "http://127.0.0.1:$port/readyz" --since-ns "$t0" \
-    --max-seconds 120 | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["ms"])') || {
+  local name=$1 store=$2 port=$3 started
+  started=$("$PY" "$HERE/mgmt.py" start --url "http://127.0.0.1:$port/readyz" --max-seconds 120 \
+    --log "$WORK/$name.log" -- "$TOLLGATE_BIN" serve --store "$store" --listen "127.0.0.1:$port") || {
     echo "tollgate ($name) did not start; its log:" >&2; tail -20 "$WORK/$name.log" >&2; exit 1; }
+  SPID=$(jget "$started" pid)
+  STARTUP_MS=$(jget "$started" ms)
+  PIDS+=("$SPID")
 }
 stop_server() { # SPID
   local p=$1 keep=() q
@@ -334,23 +332,8 @@ fi
 
 # --- optional profile of the token path -----------------------------------------------------------
 if [ "$PROFILE" = 1 ]; then
-  log "callgrind profile of the token path (2,000 RS256 requests)"
-  command -v valgrind >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind; }
-  init_store p "$PA"; P_STORE=$STORE
-  start_server p "$P_STORE" "$PA"
-  read -r -a PAA <<<"$(admin_args "$PA")"
-  P=$("$PY" "$HERE/mgmt.py" setup "${PAA[@]}" --name "Bench profile")
-  stop_server "$SPID"
-  valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.out" \
-    "$TOLLGATE_BIN" serve --store "$P_STORE" --listen "127.0.0.1:$PA" --threads 1 \
-    </dev/null >>"$WORK/profile.log" 2>&1 &
-  SPID=$!; PIDS+=("$SPID")
-  "$PY" "$HERE/mgmt.py" wait --url "http://127.0.0.1:$PA/readyz" --since-ns "$(date +%s%N)" >/dev/null
-  "$PY" "$HERE/mgmt.py" load --token-url "$(jget "$P" tokenUrl)" --client-id "$(jget "$P" clientId)" \
-    --client-secret "$(jget "$P" clientSecret)" --count 2000 --conns 4 >/dev/null 2>&1
-  stop_server "$SPID"
-  callgrind_annotate --inclusive=yes "$OUT/callgrind.out" >"$OUT/callgrind.txt" 2>/dev/null || true
-  echo "   profile: $OUT/callgrind.out ($OUT/callgrind.txt)" >&2
+  log "profile of the token path (bench/profile.sh: callgrind, then perf under wrk)"
+  TOLLGATE_BIN=$TOLLGATE_BIN PEERS=$PEERS "$HERE/profile.sh" "$OUT/profile" >&2
 fi
 
 # --- figures, goals, chart ------------------------------------------------------------------------
