@@ -339,7 +339,7 @@ fi
 # --- figures, goals, chart ------------------------------------------------------------------------
 info load_avg_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 "$PY" "$HERE/report.py" "$RAW" "$OUT/chart.dat" | tee "$OUT/report.txt"
-subtitle="$(grep -m1 '^info cpu_model' "$RAW" | cut -d' ' -f3-), $CORES cores; $(date -u +%F); load avg $(grep '^info load_avg_start' "$RAW" | cut -d' ' -f3) at start"
+subtitle="$(grep -m1 '^info cpu_model' "$RAW" | cut -d' ' -f3-), $CORES cores; $(date -u +%F); load average $(grep '^info load_avg_start' "$RAW" | cut -d' ' -f3) at start, $(grep '^info load_avg_end' "$RAW" | cut -d' ' -f3) at end"
 [ "$QUICK" = 1 ] && subtitle="QUICK smoke run, not a measurement; $subtitle"
 gnuplot -e "datafile='$OUT/chart.dat'; outfile='$CHART'; subtitle='$subtitle'" "$HERE/chart.gp"
 echo "chart: $CHART"
