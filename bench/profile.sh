@@ -32,7 +32,7 @@ jget() { "$PY" -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])'
 port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 store="sqlite:$WORK/p.db"
 admin=$("$BIN" init --store "$store")
-A=(--api "http://127.0.0.1:$port" --env "$(jget "$admin" environmentId)" --client-id "$(jget "$admin" clientId)" --client-secret "$(jget "$admin" clientSecret)")
+A=(--api "http://127.0.0.1:$port" --env "$(jget "$admin" environmentId)" --client-id="$(jget "$admin" clientId)" --client-secret="$(jget "$admin" clientSecret)")
 s=$("$PY" "$HERE/mgmt.py" start --url "http://127.0.0.1:$port/readyz" --log "$WORK/setup.log" -- "$BIN" serve --store "$store" --listen "127.0.0.1:$port")
 spid=$(jget "$s" pid); PIDS+=("$spid")
 RS=$("$PY" "$HERE/mgmt.py" setup "${A[@]}" --name "Profile RS256")
@@ -70,8 +70,8 @@ for pair in "ES256:$ES:$ES_REQUESTS" "RS256:$RS:$RS_REQUESTS"; do
     "$BIN" serve --store "$store" --listen "127.0.0.1:$port" --threads 1 >"$WORK/cg.$alg.log" 2>&1 &
   vpid=$!; PIDS+=("$vpid")
   "$PY" "$HERE/mgmt.py" wait --url "http://127.0.0.1:$port/readyz" --since-ns "$(date +%s%N)" >/dev/null
-  "$PY" "$HERE/mgmt.py" load --token-url "$(jget "$j" tokenUrl)" --client-id "$(jget "$j" clientId)" \
-    --client-secret "$(jget "$j" clientSecret)" --count "$n" --conns 4 >/dev/null 2>&1
+  "$PY" "$HERE/mgmt.py" load --token-url "$(jget "$j" tokenUrl)" --client-id="$(jget "$j" clientId)" \
+    --client-secret="$(jget "$j" clientSecret)" --count "$n" --conns 4 >/dev/null 2>&1
   kill -TERM "$vpid"; wait "$vpid" 2>/dev/null || true
   echo "$alg, $n requests, one I/O thread under callgrind:"
   summarize "$OUT/callgrind.$alg.out" "$n"

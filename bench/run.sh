@@ -157,7 +157,7 @@ init_store() {
   ADMIN_JSON=$admin
 }
 admin_args() { # PORT -> mgmt.py admin arguments from ADMIN_JSON
-  "$PY" -c 'import json,sys; a=json.loads(sys.argv[1]); print("--api", "http://127.0.0.1:"+sys.argv[2], "--env", a["environmentId"], "--client-id", a["clientId"], "--client-secret", a["clientSecret"])' "$ADMIN_JSON" "$1"
+  "$PY" -c 'import json,sys; a=json.loads(sys.argv[1]); print("--api", "http://127.0.0.1:"+sys.argv[2], "--env", a["environmentId"], "--client-id="+a["clientId"], "--client-secret="+a["clientSecret"])' "$ADMIN_JSON" "$1"
 }
 jget() { "$PY" -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
 
@@ -211,7 +211,7 @@ ED=$("$PY" "$HERE/mgmt.py" setup "${AA[@]}" --name "Bench EdDSA")
 for pair in "RS256:$RS" "ES256:$ES" "EdDSA:$ED"; do
   alg=${pair%%:*}; j=${pair#*:}
   v=$("$PY" "$HERE/mgmt.py" verify --token-url "$(jget "$j" tokenUrl)" \
-    --client-id "$(jget "$j" clientId)" --client-secret "$(jget "$j" clientSecret)" --alg "$alg")
+    --client-id="$(jget "$j" clientId)" --client-secret="$(jget "$j" clientSecret)" --alg "$alg")
   echo "   $alg token: $v" >&2
 done
 info tollgate_rs256_token "$v"
@@ -309,8 +309,8 @@ for s in $(seq 1 "$STARTS"); do
   raw "big.startup_ms $s $STARTUP_MS"
   echo "   start-up $s: $STARTUP_MS ms" >&2
   if [ "$s" = "$STARTS" ]; then
-    "$PY" "$HERE/mgmt.py" verify --token-url "$(jget "$C" tokenUrl)" --client-id "$(jget "$C" clientId)" \
-      --client-secret "$(jget "$C" clientSecret)" --alg RS256 >/dev/null
+    "$PY" "$HERE/mgmt.py" verify --token-url "$(jget "$C" tokenUrl)" --client-id="$(jget "$C" clientId)" \
+      --client-secret="$(jget "$C" clientSecret)" --alg RS256 >/dev/null
     raw "big.rss_idle_mb - $(awk -v k="$(rss_kb "$SPID")" 'BEGIN{print k/1024}')"
   fi
   stop_server "$SPID"
