@@ -10,7 +10,8 @@ set title "client\\_credentials tokens/s on the same 2 cores (wrk -t1 -c32, keep
 set style fill solid 0.85 border -1
 set boxwidth 0.6
 set logscale y
-set yrange [500:200000]
+stats datafile using 2 nooutput
+set yrange [STATS_min / 2 : STATS_max * 3]
 set ylabel "requests/s, log scale (median of rounds)"
 set grid ytics mytics lc rgb "#dddddd"
 set xtics scale 0 font ",10"

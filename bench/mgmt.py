@@ -19,6 +19,17 @@ JSON object on stdout; errors go to stderr with a non-zero exit.
   mgmt.py load   --token-url URL --client-id ID --client-secret S --count N --conns C
       N token requests over C keep-alive connections (for the profiler, where wrk is too fast);
       gives up after --max-seconds.
+  mgmt.py seedspec --bench-env ENV --apps N --resources M
+      A tests/testutil tollgate_seed spec (stdin of tollgate_seed) for ENV: M resources with one
+      scope each and N SERVICE applications, each granted one of those resources. For stores too
+      large to fill through /v1 in reasonable time (the 100,000-application start-up figure).
+  mgmt.py wait   --url URL --since-ns T0 [--max-seconds S]
+      Polls URL (a GET, every 2 ms) until it answers 200; prints the milliseconds from T0 (a
+      CLOCK_REALTIME reading in ns, `date +%s%N`, taken before the server was started).
+  mgmt.py start  --url URL --log FILE -- COMMAND [ARG...]
+      Starts COMMAND (stdout and stderr appended to FILE), polls URL like `wait`, and prints
+      {"pid", "ms"}: the milliseconds from just before the exec to the first 200, so the
+      figure holds no interpreter start-up. COMMAND keeps running; stop it by its pid.
 
 ADMIN is --api URL --env ADMIN_ENV --client-id ID --client-secret SECRET (the admin app that
 `tollgate init` printed).
@@ -268,9 +279,65 @@ def cmd_load(args):
             "seconds": round(secs, 2)}
 
 
+def cmd_seedspec(args):
+    resources = [{"name": f"seed-res-{i:06d}", "audience": f"https://seed-{i:06d}.bench.example",
+                  "scopes": [f"s{i % 10}"]} for i in range(args.resources)]
+    apps = []
+    for i in range(args.apps):
+        app = {"name": f"seed-app-{i:06d}-{args.tag}", "type": "SERVICE"}
+        if resources:
+            r = resources[i % len(resources)]
+            app["grants"] = [{"resource": r["name"], "scopes": r["scopes"]}]
+        apps.append(app)
+    return {"environmentId": args.bench_env, "resources": resources, "applications": apps}
+
+
+def cmd_wait(args):
+    u = urllib.parse.urlsplit(args.url)
+    if u.hostname not in LOOPBACK:
+        raise SystemExit("mgmt.py: only loopback servers are allowed, got " + args.url)
+    deadline = time.monotonic() + args.max_seconds
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection(u.hostname, u.port or 80, timeout=5)
+            conn.request("GET", u.path or "/")
+            if conn.getresponse().status == 200:
+                done = time.time_ns()
+                conn.close()
+                return {"ms": round((done - args.since_ns) / 1e6, 1)}
+            conn.close()
+        except OSError:
+            pass
+        time.sleep(0.002)
+    raise SystemExit(f"mgmt.py: {args.url} did not answer 200 within {args.max_seconds}s")
+
+
+def cmd_start(args):
+    import subprocess
+    if not args.command_args:
+        raise SystemExit("mgmt.py: start needs -- COMMAND")
+    log = open(args.log, "ab")
+    t0 = time.time_ns()
+    proc = subprocess.Popen(args.command_args, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+    args.since_ns = t0
+    try:
+        out = cmd_wait(args)
+    except SystemExit:
+        proc.terminate()  # a server still loading may act on SIGTERM only once it serves
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        raise
+    if proc.poll() is not None:
+        raise SystemExit(f"mgmt.py: {args.command_args[0]} exited with {proc.returncode}")
+    return {"pid": proc.pid, "ms": out["ms"]}
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("command", choices=["setup", "key", "grow", "verify", "load"])
+    p.add_argument("command",
+                   choices=["setup", "key", "grow", "verify", "load", "seedspec", "wait", "start"])
     p.add_argument("--api", help="http://127.0.0.1:PORT")
     p.add_argument("--env", help="the admin app's environment")
     p.add_argument("--client-id")
@@ -288,17 +355,29 @@ def main():
     p.add_argument("--count", type=int, default=3000)
     p.add_argument("--conns", type=int, default=8)
     p.add_argument("--max-seconds", type=float, default=600)
-    args = p.parse_args()
+    p.add_argument("--url")
+    p.add_argument("--since-ns", type=int)
+    p.add_argument("--log")
+    argv = sys.argv[1:]
+    rest = []
+    if "--" in argv:  # start: the command to run follows "--"
+        rest = argv[argv.index("--") + 1:]
+        argv = argv[:argv.index("--")]
+    args = p.parse_args(argv)
+    args.command_args = rest
     need = {"setup": ["api", "env", "client_id", "client_secret"],
             "key": ["api", "env", "client_id", "client_secret", "bench_env", "algorithm"],
             "grow": ["api", "env", "client_id", "client_secret", "bench_env"],
             "verify": ["token_url", "client_id", "client_secret", "alg"],
-            "load": ["token_url", "client_id", "client_secret"]}[args.command]
+            "load": ["token_url", "client_id", "client_secret"],
+            "seedspec": ["bench_env"], "wait": ["url", "since_ns"],
+            "start": ["url", "log"]}[args.command]
     missing = [n for n in need if getattr(args, n) in (None, "")]
     if missing:
         p.error(f"{args.command} needs " + ", ".join("--" + m.replace("_", "-") for m in missing))
     out = {"setup": cmd_setup, "key": cmd_key, "grow": cmd_grow, "verify": cmd_verify,
-           "load": cmd_load}[args.command](args)
+           "load": cmd_load, "seedspec": cmd_seedspec, "wait": cmd_wait,
+           "start": cmd_start}[args.command](args)
     print(json.dumps(out))
 
 

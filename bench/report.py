@@ -87,6 +87,12 @@ for name, key in TARGETS:
     cpu = med(f"{key}.srv_cpu_pct")
     if cpu is not None and rps:
         fig(f"{name}_server_cpu_us_per_request", cpu / 100 * 1e6 / rps, 0)
+    # CPU used by everything else on the machine during the load (other users' processes), in %
+    # of one core: the whole machine's busy time minus the server's and wrk's.
+    busy, wrk_cpu = med(f"{key}.machine_busy_pct"), med(f"{key}.wrk_cpu_pct")
+    if busy is not None and cpu is not None and wrk_cpu is not None and "cores" in info:
+        fig(f"{name}_other_processes_cpu_pct",
+            max(0.0, busy * float(info["cores"]) - cpu - wrk_cpu), 0)
 
 RATIOS = [("ratio_rs256_over_limit", "tg_rs256.rps", "limit.rsa2048"),
           ("ratio_rs256_over_oidc_provider", "tg_rs256.rps", "oidc.rps"),
@@ -188,6 +194,25 @@ if med("grow.rps") is not None:
     print(f"{'Tollgate, +%d apps +%d resources' % (apps or 0, med('grow.resources') or 0):<40} "
           f"{f(med('grow.rps')):>9} {'':>7} {f(med('grow.p99_ms'), 2):>7} "
           f"{f(total('grow.non2xx')):>7}")
+
+# A busy machine: say so next to the goals (the figures are then not the machine's limits, and a
+# ratio against the limit is biased: under contention each target's share of the CPU depends on
+# how many runnable threads it has).
+busy_notes = []
+try:
+    cores = float(info.get("cores", "0"))
+    for when in ("load_avg_start", "load_avg_end"):
+        if when in info and cores and float(info[when].split()[0]) > 0.5 * cores:
+            busy_notes.append(f"{when.split('_')[-1]} {info[when].split()[0]}")
+except ValueError:
+    pass
+others = [v for n, v, _ in figures if n.endswith("_other_processes_cpu_pct") and v is not None]
+if others and max(others) > 20:
+    busy_notes.append(f"other processes used up to {max(others):.0f}% of a core during the loads")
+if busy_notes:
+    print()
+    print(f"WARNING: the machine was busy ({'; '.join(busy_notes)}; {info.get('cores')} cores). "
+          "The figures are not its limits; re-run on an idle machine.")
 
 # Goals of issue 5.
 goals = []

@@ -1,19 +1,27 @@
 #!/usr/bin/env bash
 # Installs, from Debian 12's packages, whatever Tollgate needs and the machine lacks.
 #   scripts/install-deps.sh build   what building the server needs
-#   scripts/install-deps.sh test    that, plus the test suite's tools and real clients
+#   scripts/install-deps.sh test    that, plus the test suite's tools and real clients (and what
+#                                   the smoke run of bench/run.sh --quick needs)
+#   scripts/install-deps.sh bench   that, plus what bench/run.sh needs for a full run (node and npm
+#                                   for the node-oidc-provider peer)
 set -euo pipefail
 what=${1:-build}
 pkgs=(g++ cmake ninja-build ccache pkg-config
       libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
       libssl-dev libsqlite3-dev libpq-dev libfmt-dev
       libgtest-dev libgmock-dev libbenchmark-dev curl)
+if [ "$what" = test ] || [ "$what" = bench ]; then
+  pkgs+=(python3 python3-pytest python3-requests python3-jwt python3-authlib python3-cryptography
+         sqlite3 clang-format git
+         wrk gnuplot-nox nginx time procps)
+fi
+# The PostgreSQL tests run a throwaway cluster of their own (scripts/test.sh).
 if [ "$what" = test ]; then
-  pkgs+=(python3 python3-pytest python3-requests python3-jwt python3-authlib sqlite3 clang-format git
-        postgresql nginx)
+  pkgs+=(postgresql)
 fi
 missing=()
-if [ "$what" = test ] && ! command -v node >/dev/null; then pkgs+=(nodejs npm); fi
+if [ "$what" != build ] && ! command -v node >/dev/null; then pkgs+=(nodejs npm); fi
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing, builds with warnings as errors, runs every
 # test (unit, storage contract, integration through the real binary, black-box with real
-# third-party clients), then the same suite again under AddressSanitizer + UBSan.
+# third-party clients, a smoke run of bench/run.sh --quick with the micro-benchmarks built),
+# then the same suite again under AddressSanitizer + UBSan.
 # A throwaway PostgreSQL cluster (initdb in a temporary directory, a free loopback port, run as
 # a non-root user) serves the PostgreSQL tests and is stopped and removed at the end, also on
 # failure or interruption.
@@ -25,7 +26,7 @@ export TOLLGATE_TEST_PG TOLLGATE_TEST_PG_DIR TOLLGATE_REQUIRE_PG=1
 
 run_suite() { # build-dir extra-cmake-args...
   local dir=$1; shift
-  cmake -S . -B "$dir" -G Ninja -DTOLLGATE_WERROR=ON "$@" >/dev/null
+  cmake -S . -B "$dir" -G Ninja -DTOLLGATE_WERROR=ON -DTOLLGATE_BENCH=ON "$@" >/dev/null
   cmake --build "$dir" -j "$jobs"
   (cd "$dir" && ctest --output-on-failure -j "$jobs")
 }

@@ -1,5 +1,7 @@
 #include "common/form.h"
 
+#include <array>
+#include <charconv>
 #include <cstdint>
 
 namespace tollgate {
@@ -53,24 +55,27 @@ bool IsValidUtf8(std::string_view text) {
 }
 
 std::optional<std::string> FormDecode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
+  std::string out(text.size(), '\0');  // decoding never grows the text
+  char* o = out.data();
+  bool ascii = true;  // only bytes below 0x80 so far: valid UTF-8 without a second pass
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (c == '+') {
-      out.push_back(' ');
+      c = ' ';
     } else if (c == '%') {
       if (i + 2 >= text.size()) return std::nullopt;
       int hi = HexValue(text[i + 1]);
       int lo = HexValue(text[i + 2]);
       if (hi < 0 || lo < 0) return std::nullopt;
-      out.push_back(static_cast<char>(hi * 16 + lo));
+      c = static_cast<char>(hi * 16 + lo);
       i += 2;
-    } else {
-      out.push_back(c);
     }
+    if (c == '\0') return std::nullopt;
+    ascii = ascii && static_cast<unsigned char>(c) < 0x80;
+    *o++ = c;
   }
-  if (out.find('\0') != std::string::npos || !IsValidUtf8(out)) return std::nullopt;
+  out.resize(static_cast<size_t>(o - out.data()));
+  if (!ascii && !IsValidUtf8(out)) return std::nullopt;
   return out;
 }
 
@@ -94,11 +99,29 @@ std::optional<std::vector<std::pair<std::string, std::string>>> ParseForm(std::s
   return out;
 }
 
+namespace {
+
+// RFC 8259 §7: the characters a JSON string must escape (controls, quote, backslash).
+constexpr std::array<bool, 256> MakeEscapeTable() {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 0x20; ++c) t[static_cast<size_t>(c)] = true;
+  t['"'] = true;
+  t['\\'] = true;
+  return t;
+}
+constexpr auto kNeedsEscape = MakeEscapeTable();
+
+}  // namespace
+
 void AppendJsonString(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
-  for (char ch : text) {
-    auto c = static_cast<unsigned char>(ch);
+  size_t run = 0;  // start of the characters not appended yet, which need no escape
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (!kNeedsEscape[c]) continue;
+    out.append(text.data() + run, i - run);
+    run = i + 1;
     switch (c) {
       case '"':
         out.append("\\\"");
@@ -122,16 +145,19 @@ void AppendJsonString(std::string& out, std::string_view text) {
         out.append("\\f");
         break;
       default:
-        if (c < 0x20) {
-          out.append("\\u00");
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 0xF]);
-        } else {
-          out.push_back(ch);
-        }
+        out.append("\\u00");
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 0xF]);
     }
   }
+  out.append(text.data() + run, text.size() - run);
   out.push_back('"');
+}
+
+void AppendDecimal(std::string& out, int64_t value) {
+  char buf[24];
+  const auto end = std::to_chars(buf, buf + sizeof(buf), value).ptr;
+  out.append(buf, static_cast<size_t>(end - buf));
 }
 
 }  // namespace tollgate

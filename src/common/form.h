@@ -3,6 +3,7 @@
 // parser", stricter): `+` is a space, `%XX` an escaped byte. Used for request bodies and for
 // the two halves of an HTTP Basic credential (RFC 6749 §2.3.1).
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,5 +25,8 @@ bool IsValidUtf8(std::string_view text);
 
 // Appends `text` as a JSON string literal (RFC 8259 §7), quotes included. `text` must be UTF-8.
 void AppendJsonString(std::string& out, std::string_view text);
+
+// Appends `value` in decimal (a JSON number, a header value), as fmt's "{}" would.
+void AppendDecimal(std::string& out, int64_t value);
 
 }  // namespace tollgate

@@ -80,11 +80,21 @@ storage::StoreResult<std::shared_ptr<const EnvironmentSnapshot>> BuildEnvironmen
   }
 
   // Custom grants per app: group by resource, keep scope creation order, drop duplicates.
+  // Grants by application and scopes by resource are indexed first (in stored order), so the
+  // build costs in proportion to the environment, not to applications x grants.
+  std::unordered_map<std::string, std::vector<const model::Grant*>> grants_by_app;
+  for (const auto& g : data.grants) grants_by_app[g.application_id.str()].push_back(&g);
+  std::unordered_map<std::string, std::vector<const model::Scope*>> scopes_by_resource;
+  for (const auto& sc : data.scopes) scopes_by_resource[sc.resource_id.str()].push_back(&sc);
+  const std::vector<const model::Grant*> no_grants;
+  const std::vector<const model::Scope*> no_scopes;
   for (auto& [id, entry] : env->apps) {
     std::unordered_set<std::string> granted;  // scope ids
     std::vector<const model::Resource*> resources;
-    for (const auto& g : data.grants) {
-      if (g.application_id.str() != id) continue;
+    auto app_grants = grants_by_app.find(id);
+    for (const model::Grant* gp :
+         app_grants == grants_by_app.end() ? no_grants : app_grants->second) {
+      const model::Grant& g = *gp;
       auto rit = resource_by_id.find(g.resource_id.str());
       if (rit == resource_by_id.end() || rit->second->type != model::ResourceType::kCustom)
         continue;
@@ -93,14 +103,16 @@ storage::StoreResult<std::shared_ptr<const EnvironmentSnapshot>> BuildEnvironmen
         resources.push_back(rit->second);
       }
     }
-    // Resources in creation order, as stored.
-    for (const auto& r : env->resources) {
-      if (std::find(resources.begin(), resources.end(), &r) == resources.end()) continue;
+    // Resources in creation order, as stored: they all point into env->resources.
+    std::sort(resources.begin(), resources.end());
+    for (const model::Resource* rp : resources) {
+      const model::Resource& r = *rp;
       CustomGrant cg;
       cg.resource = &r;
-      for (const auto& s : data.scopes) {
-        if (s.resource_id == r.id && granted.count(s.id.str()) > 0)
-          cg.scope_names.push_back(s.name);
+      auto res_scopes = scopes_by_resource.find(r.id.str());
+      for (const model::Scope* sp :
+           res_scopes == scopes_by_resource.end() ? no_scopes : res_scopes->second) {
+        if (granted.count(sp->id.str()) > 0) cg.scope_names.push_back(sp->name);
       }
       if (!cg.scope_names.empty()) entry.custom_grants.push_back(std::move(cg));
     }

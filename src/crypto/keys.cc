@@ -11,7 +11,10 @@
 #include <openssl/x509v3.h>
 
 #include <array>
+#include <atomic>
 #include <climits>
+#include <mutex>
+#include <vector>
 
 #include "common/base64.h"
 #include "crypto/ossl_util.h"
@@ -29,14 +32,82 @@ using internal::PkeyPtr;
 using internal::TakeError;
 using internal::X509Ptr;
 
+namespace {
+
+// One thread's signing state for one key, built on that thread's first Sign() with the key and
+// reused by every later call: a private copy of the key (so that no OpenSSL object, not even
+// RSA's blinding state, is shared between threads) and contexts initialized once, so a
+// signature costs no provider look-up, no context copy and no lock.
+struct ThreadSigner {
+  PkeyPtr pkey;     // this thread's copy of the key
+  PkeyCtxPtr pctx;  // RSA, P-256: EVP_PKEY_sign_init'ed on pkey, padding and digest set
+  MdCtxPtr digest;  // RSA, P-256: SHA-256 of the signing input (EVP_PKEY_sign signs a hash)
+  MdCtxPtr eddsa;   // Ed25519: EVP_DigestSignInit'ed on pkey (one-shot EVP_DigestSign)
+};
+
+// Threads get a small index for the per-key slots below, taken on a thread's first Sign() and
+// given back when the thread exits (its ThreadSigners stay with the keys and serve the next
+// thread that takes the index: at any time one index belongs to at most one live thread).
+// Threads beyond kThreadSlots sign through the shared template (a context copy per call).
+constexpr size_t kThreadSlots = 64;
+
+class ThreadSlots {
+ public:
+  static ThreadSlots& Get() {
+    static ThreadSlots* slots = new ThreadSlots();  // never destroyed: threads exit after main
+    return *slots;
+  }
+  size_t Acquire() {
+    std::lock_guard lock(mu_);
+    for (size_t i = 0; i < kThreadSlots; ++i) {
+      if (!used_[i]) {
+        used_[i] = true;
+        return i;
+      }
+    }
+    return kThreadSlots;
+  }
+  void Release(size_t i) {
+    std::lock_guard lock(mu_);
+    if (i < kThreadSlots) used_[i] = false;
+  }
+
+ private:
+  std::mutex mu_;
+  std::array<bool, kThreadSlots> used_{};
+};
+
+struct ThreadIndex {
+  size_t index = ThreadSlots::Get().Acquire();
+  ~ThreadIndex() { ThreadSlots::Get().Release(index); }
+};
+
+size_t ThisThreadSlot() {
+  thread_local ThreadIndex index;
+  return index.index;
+}
+
+}  // namespace
+
 struct PrivateKey::Impl {
   PkeyPtr pkey;
+  KeyKind kind = KeyKind::kRsa;
   // Initialized once for signing with this key (EVP_DigestSignInit with the pre-fetched
-  // digest). Sign() never uses it directly: each call copies it into a per-thread context, so
-  // the template is only ever read and needs no lock.
+  // digest): the source of every thread's signer, and the fallback of threads without a slot,
+  // which copy it into a per-thread context on each call. Only ever read: needs no lock.
   MdCtxPtr sign_template;
   size_t max_signature_size = 0;  // RSA modulus size, 72 (DER ECDSA P-256), 64 (Ed25519)
   PublicJwk jwk;
+  // slots[i] is created and used only by the thread holding index i (see ThreadSlots); the
+  // atomic only orders its publication for the destructor and for the index's next holder.
+  std::array<std::atomic<ThreadSigner*>, kThreadSlots> slots{};
+
+  Impl() = default;
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+  ~Impl() {
+    for (auto& slot : slots) delete slot.load(std::memory_order_acquire);
+  }
 };
 
 namespace {
@@ -250,7 +321,30 @@ CryptoResult<Prepared> Prepare(PkeyPtr pkey) {
   impl->max_signature_size = static_cast<size_t>(max_size);
   const int bits = *kind == KeyKind::kRsa ? EVP_PKEY_get_bits(pkey.get()) : 256;
   impl->pkey = std::move(pkey);
+  impl->kind = *kind;
   return Prepared{std::move(impl), *kind, bits};
+}
+
+// Signs a fixed message with the key's private half and verifies it with its public half.
+CryptoResult<void> RsaPairwiseTest(const PrivateKey::Impl& impl) {
+  constexpr std::string_view kMessage = "tollgate RSA pairwise consistency test";
+  MdCtxPtr sign(EVP_MD_CTX_new());
+  MdCtxPtr verify(EVP_MD_CTX_new());
+  if (!sign || !verify) return Fail(TakeError("allocating key check context"));
+  std::string sig(impl.max_signature_size, '\0');
+  size_t len = sig.size();
+  if (EVP_MD_CTX_copy_ex(sign.get(), impl.sign_template.get()) != 1 ||
+      EVP_DigestSign(sign.get(), MutableBytes(sig), &len, Bytes(kMessage), kMessage.size()) != 1) {
+    return Fail(TakeError("private key is inconsistent"));
+  }
+  EVP_PKEY_CTX* pctx = nullptr;  // owned by verify
+  if (EVP_DigestVerifyInit(verify.get(), &pctx, SigningMd(KeyKind::kRsa), nullptr,
+                           impl.pkey.get()) != 1 ||
+      EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1 ||
+      EVP_DigestVerify(verify.get(), Bytes(sig), len, Bytes(kMessage), kMessage.size()) != 1) {
+    return Fail(TakeError("private key is inconsistent"));
+  }
+  return {};
 }
 
 }  // namespace
@@ -295,14 +389,25 @@ CryptoResult<std::shared_ptr<const PrivateKey>> PrivateKey::FromPem(std::string_
   if (!pkey) return Fail(TakeError("parsing PEM private key"));
 
   // A key whose public half does not match its private half would sign with one and publish
-  // the other.
-  PkeyCtxPtr check(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey.get(), nullptr));
-  if (!check) return Fail(TakeError("allocating key check context"));
-  if (EVP_PKEY_pairwise_check(check.get()) != 1) {
-    return Fail(TakeError("private key is inconsistent"));
+  // the other. EC and Ed25519: OpenSSL's pairwise check (the public point from the scalar).
+  // RSA: a pairwise consistency test instead (sign, then verify with the public n and e), the
+  // property that matters here; OpenSSL's RSA pairwise check also tests p and q for primality,
+  // about 0.1 s of CPU per key, which made start-up grow with the number of environments.
+  const bool rsa = EVP_PKEY_is_a(pkey.get(), "RSA");
+  if (!rsa) {
+    PkeyCtxPtr check(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey.get(), nullptr));
+    if (!check) return Fail(TakeError("allocating key check context"));
+    if (EVP_PKEY_pairwise_check(check.get()) != 1) {
+      return Fail(TakeError("private key is inconsistent"));
+    }
   }
   auto prepared = Prepare(std::move(pkey));
   if (!prepared) return Fail(std::move(prepared).error());
+  if (rsa) {
+    if (auto tested = RsaPairwiseTest(*prepared->impl); !tested) {
+      return Fail(std::move(tested).error());
+    }
+  }
   return std::shared_ptr<const PrivateKey>(
       new PrivateKey(std::move(prepared->impl), prepared->kind, prepared->bits));
 }
@@ -337,21 +442,92 @@ std::string PrivateKey::ToPem() const {
 
 PublicJwk PrivateKey::Public() const { return impl_->jwk; }
 
-CryptoResult<std::string> PrivateKey::Sign(std::string_view signing_input) const {
-  EVP_MD_CTX* ctx = ThreadSignContext();
-  if (ctx == nullptr) return Fail(TakeError("allocating signing context"));
-  // Copying the prepared template avoids the provider lookups of EVP_DigestSignInit on every
-  // call; the copy is this thread's alone.
-  if (EVP_MD_CTX_copy_ex(ctx, impl_->sign_template.get()) != 1) {
-    EVP_MD_CTX_reset(ctx);
-    return Fail(TakeError("copying signing context"));
+namespace {
+
+// Builds this thread's signer for `impl`; nullptr (with the error queue cleared) on failure.
+std::unique_ptr<ThreadSigner> NewThreadSigner(const PrivateKey::Impl& impl) {
+  auto signer = std::make_unique<ThreadSigner>();
+  signer->pkey.reset(EVP_PKEY_dup(impl.pkey.get()));
+  if (!signer->pkey) return nullptr;
+  if (impl.kind == KeyKind::kEd25519) {
+    signer->eddsa.reset(EVP_MD_CTX_new());
+    if (!signer->eddsa || EVP_DigestSignInit(signer->eddsa.get(), nullptr, nullptr, nullptr,
+                                             signer->pkey.get()) != 1) {
+      return nullptr;
+    }
+    return signer;
   }
+  const EVP_MD* md = SigningMd(impl.kind);
+  signer->digest.reset(EVP_MD_CTX_new());
+  signer->pctx.reset(EVP_PKEY_CTX_new_from_pkey(nullptr, signer->pkey.get(), nullptr));
+  if (!signer->digest || !signer->pctx || EVP_PKEY_sign_init(signer->pctx.get()) != 1) {
+    return nullptr;
+  }
+  // RFC 7518 §3.3: RS256 is RSASSA-PKCS1-v1_5 over a SHA-256 DigestInfo; ES256 signs the hash.
+  if (impl.kind == KeyKind::kRsa &&
+      EVP_PKEY_CTX_set_rsa_padding(signer->pctx.get(), RSA_PKCS1_PADDING) != 1) {
+    return nullptr;
+  }
+  if (EVP_PKEY_CTX_set_signature_md(signer->pctx.get(), md) != 1) return nullptr;
+  return signer;
+}
+
+// This thread's signer for `impl`, created on first use; nullptr for a thread without a slot
+// or when the signer cannot be built (the caller falls back to the template).
+ThreadSigner* ThisThreadSigner(PrivateKey::Impl& impl) {
+  const size_t slot = ThisThreadSlot();
+  if (slot >= kThreadSlots) return nullptr;
+  std::atomic<ThreadSigner*>& cell = impl.slots[slot];
+  ThreadSigner* signer = cell.load(std::memory_order_acquire);
+  if (signer != nullptr) return signer;
+  auto fresh = NewThreadSigner(impl);
+  if (!fresh) {
+    internal::ClearErrors();
+    return nullptr;
+  }
+  signer = fresh.release();
+  cell.store(signer, std::memory_order_release);
+  return signer;
+}
+
+}  // namespace
+
+CryptoResult<std::string> PrivateKey::Sign(std::string_view signing_input) const {
   std::string sig(impl_->max_signature_size, '\0');
   size_t len = sig.size();
-  const int ok =
-      EVP_DigestSign(ctx, MutableBytes(sig), &len, Bytes(signing_input), signing_input.size());
-  EVP_MD_CTX_reset(ctx);  // drop this thread's reference to the key
-  if (ok != 1) return Fail(TakeError("signing"));
+  if (ThreadSigner* signer = ThisThreadSigner(*impl_)) {
+    if (kind_ == KeyKind::kEd25519) {
+      if (EVP_DigestSign(signer->eddsa.get(), MutableBytes(sig), &len, Bytes(signing_input),
+                         signing_input.size()) != 1) {
+        return Fail(TakeError("signing"));
+      }
+    } else {
+      std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+      unsigned int digest_len = 0;
+      if (EVP_DigestInit_ex2(signer->digest.get(), SigningMd(kind_), nullptr) != 1 ||
+          EVP_DigestUpdate(signer->digest.get(), signing_input.data(), signing_input.size()) != 1 ||
+          EVP_DigestFinal_ex(signer->digest.get(), digest.data(), &digest_len) != 1) {
+        return Fail(TakeError("hashing the signing input"));
+      }
+      if (EVP_PKEY_sign(signer->pctx.get(), MutableBytes(sig), &len, digest.data(), digest_len) !=
+          1) {
+        return Fail(TakeError("signing"));
+      }
+    }
+  } else {
+    EVP_MD_CTX* ctx = ThreadSignContext();
+    if (ctx == nullptr) return Fail(TakeError("allocating signing context"));
+    // Copying the prepared template avoids the provider lookups of EVP_DigestSignInit on every
+    // call; the copy is this thread's alone.
+    if (EVP_MD_CTX_copy_ex(ctx, impl_->sign_template.get()) != 1) {
+      EVP_MD_CTX_reset(ctx);
+      return Fail(TakeError("copying signing context"));
+    }
+    const int ok =
+        EVP_DigestSign(ctx, MutableBytes(sig), &len, Bytes(signing_input), signing_input.size());
+    EVP_MD_CTX_reset(ctx);  // drop this thread's reference to the key
+    if (ok != 1) return Fail(TakeError("signing"));
+  }
   sig.resize(len);
   if (kind_ == KeyKind::kEcP256) return DerToJose(sig, kP256CoordinateSize);
   return sig;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <barrier>
 #include <string>
 #include <thread>
 #include <vector>
@@ -265,6 +266,20 @@ TEST(PrivateKeyTest, FromPemRejectsInconsistentKey) {
   EXPECT_FALSE(mixed.ok());
 }
 
+// An RSA key whose modulus is another key's: its signatures would not verify under the n it
+// publishes, and the pairwise test refuses it.
+TEST(PrivateKeyTest, FromPemRejectsInconsistentRsaKey) {
+  ASSERT_TRUE(PrivateKey::FromPem(tv::RsaPkcs8Pem(tv::kRfc7515RsaKey)).ok());
+  auto other = Generated(KeyKind::kRsa);
+  ASSERT_NE(other, nullptr);
+  const std::string other_n = other->Public().n;
+  tv::RsaJwkMembers mixed = tv::kRfc7515RsaKey;
+  mixed.n = other_n;
+  auto key = PrivateKey::FromPem(tv::RsaPkcs8Pem(mixed));
+  ASSERT_FALSE(key.ok());
+  EXPECT_THAT(key.error().message, HasSubstr("inconsistent"));
+}
+
 TEST(PrivateKeyTest, FromPemRefusesEncryptedKeyWithoutPrompting) {
   // An "ENCRYPTED PRIVATE KEY" label is refused before OpenSSL could ask for a passphrase.
   std::string encrypted = tv::PemFromDer("\x30\x03\x02\x01\x00", "ENCRYPTED PRIVATE KEY");
@@ -312,6 +327,35 @@ TEST(PrivateKeyTest, InterleavedKeysOnOneThread) {
     EXPECT_EQ(Base64UrlEncode(*a), tv::kRfc7515Rs256Signature);
     EXPECT_EQ(Base64UrlEncode(*b), tv::kRfc8037Signature);
     EXPECT_TRUE(ec_pub->Verify("ES256", "ec", *c));
+  }
+}
+
+// More threads signing at once than there are per-thread signer slots (64): the threads without
+// a slot take the shared-template path, and every signature is still exact or valid. Then a
+// second generation of threads reuses the slots the first one gave back.
+TEST(PrivateKeyTest, ThreadsBeyondTheSignerSlotsAndSlotReuse) {
+  auto rsa = Rfc7515RsaKey();
+  auto ec = Rfc7515EcKey();
+  ASSERT_TRUE(rsa && ec);
+  auto ec_pub = Verifier(*ec);
+  for (int generation = 0; generation < 2; ++generation) {
+    constexpr int kThreads = 80;
+    std::barrier all_signed(kThreads);  // every thread holds its slot (or none) at once
+    std::atomic<int> bad{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&] {
+        auto a = rsa->Sign(tv::kRfc7515Rs256SigningInput);
+        auto c = ec->Sign("ec");
+        if (!a.ok() || Base64UrlEncode(*a) != tv::kRfc7515Rs256Signature) ++bad;
+        if (!c.ok() || !ec_pub->Verify("ES256", "ec", *c)) ++bad;
+        all_signed.arrive_and_wait();
+        auto again = rsa->Sign(tv::kRfc7515Rs256SigningInput);
+        if (!again.ok() || Base64UrlEncode(*again) != tv::kRfc7515Rs256Signature) ++bad;
+      });
+    }
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(bad.load(), 0) << "generation " << generation;
   }
 }
 

@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 
+#include <array>
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/as_tuple.hpp>
 #include <boost/beast/core.hpp>
@@ -13,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/form.h"
 #include "common/log.h"
 #include "common/uuid.h"
 
@@ -67,7 +69,8 @@ class HttpServer::Impl {
         threads_(options_.threads > 0
                      ? options_.threads
                      : std::max(1, static_cast<int>(std::thread::hardware_concurrency()))),
-        ioc_(threads_),
+        contexts_(MakeContexts(threads_)),
+        ioc_(*contexts_.front()),
         acceptor_(ioc_),
         signals_(ioc_, SIGINT, SIGTERM) {}
 
@@ -93,10 +96,16 @@ class HttpServer::Impl {
       if (!ec) BeginStop();
     });
     asio::co_spawn(ioc_, Accept(), asio::detached);
+    // Every context runs until Finish() stops them all, with or without connections.
+    std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+    for (auto& c : contexts_) guards.push_back(asio::make_work_guard(*c));
     std::vector<std::thread> pool;
-    for (int i = 1; i < threads_; ++i) pool.emplace_back([this] { RunLoop(); });
-    RunLoop();
+    for (int i = 1; i < threads_; ++i) {
+      pool.emplace_back([this, i] { RunLoop(*contexts_[static_cast<size_t>(i)]); });
+    }
+    RunLoop(ioc_);
     for (auto& t : pool) t.join();
+    guards.clear();
     blocking_pool_.join();
     fetch_pool_.join();
     // Stopped cleanly: a late SIGINT/SIGTERM stays pending instead of killing the exit.
@@ -116,13 +125,30 @@ class HttpServer::Impl {
     explicit Connection(tcp::socket s) : stream(std::move(s)) {}
     beast::tcp_stream stream;
     std::string remote_address;
-    bool idle = true;  // waiting for the next request; touched on the connection's strand only
+    std::string head;  // the response head being written, kept for its capacity
+    bool idle = true;  // waiting for the next request; touched on the connection's thread only
   };
 
-  void RunLoop() {
+  // One io_context per I/O thread (a listener per core): a connection lives on one thread, so
+  // its handlers need no strand, and threads never wake each other for I/O.
+  static std::vector<std::unique_ptr<asio::io_context>> MakeContexts(int n) {
+    std::vector<std::unique_ptr<asio::io_context>> out;
+    for (int i = 0; i < n; ++i) out.push_back(std::make_unique<asio::io_context>(1));
+    return out;
+  }
+
+  // Connections are dealt to the I/O threads in turn, so each thread gets the same share of a
+  // load's connections (SO_REUSEPORT would let the kernel's hash decide).
+  asio::io_context& NextContext() { return *contexts_[next_context_++ % contexts_.size()]; }
+
+  void StopAll() {
+    for (auto& c : contexts_) c->stop();
+  }
+
+  static void RunLoop(asio::io_context& ioc) {
     for (;;) {
       try {
-        ioc_.run();
+        ioc.run();
         return;
       } catch (const std::exception& e) {
         log::Error("unexpected exception on an I/O thread: {}", e.what());
@@ -148,7 +174,7 @@ class HttpServer::Impl {
     // Whatever is still running after the drain period is cut off.
     auto timer =
         std::make_shared<asio::steady_timer>(ioc_, std::chrono::seconds(options_.drain_seconds));
-    timer->async_wait([this, timer](const boost::system::error_code&) { ioc_.stop(); });
+    timer->async_wait([this, timer](const boost::system::error_code&) { StopAll(); });
     drain_timer_ = timer;
     MaybeFinish();
   }
@@ -157,14 +183,14 @@ class HttpServer::Impl {
     std::lock_guard lock(mu_);
     if (stopping_ && live_ == 0) {
       if (auto t = drain_timer_.lock()) t->cancel();
-      asio::post(ioc_, [this] { ioc_.stop(); });
+      asio::post(ioc_, [this] { StopAll(); });
     }
   }
 
   asio::awaitable<void> Accept() {
     for (;;) {
       auto [ec, socket] =
-          co_await acceptor_.async_accept(asio::make_strand(ioc_), as_tuple(asio::use_awaitable));
+          co_await acceptor_.async_accept(NextContext(), as_tuple(asio::use_awaitable));
       if (ec) {
         if (stopping_) co_return;
         if (ec == asio::error::operation_aborted) co_return;
@@ -201,17 +227,58 @@ class HttpServer::Impl {
     }
   }
 
+  // Serializes the response head into one buffer (status line, Content-Type, Correlation-Id,
+  // the handler's headers, Connection, Content-Length) and writes it with the body in one call.
+  // Same bytes as Beast's serializer after message::set/keep_alive/prepare_payload, without
+  // building a Beast message (a field allocation per header) on every response.
   asio::awaitable<void> Write(Connection& conn, const Response& r, bool keep_alive,
                               const std::string& correlation_id, unsigned version) {
-    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), version};
-    if (!r.content_type.empty()) res.set(bhttp::field::content_type, r.content_type);
-    res.set("Correlation-Id", correlation_id);
-    for (const auto& [name, value] : r.headers) res.set(name, value);
-    res.body() = r.body;
-    res.keep_alive(keep_alive && !r.close);
-    res.prepare_payload();
+    std::string& head = conn.head;
+    head.clear();
+    head += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+    const auto status = static_cast<bhttp::status>(r.status);
+    AppendDecimal(head, r.status);
+    head += ' ';
+    const auto reason = bhttp::obsolete_reason(status);
+    head.append(reason.data(), reason.size());
+    head += "\r\n";
+    auto field = [&head](std::string_view name, std::string_view value) {
+      head.append(name);
+      head += ": ";
+      head.append(value);
+      head += "\r\n";
+    };
+    auto overridden = [&r](std::string_view name, size_t from) {  // Beast's set(): last wins
+      for (size_t i = from; i < r.headers.size(); ++i) {
+        if (beast::iequals(r.headers[i].first, name)) return true;
+      }
+      return false;
+    };
+    if (!r.content_type.empty() && !overridden("Content-Type", 0)) {
+      field("Content-Type", r.content_type);
+    }
+    if (!overridden("Correlation-Id", 0)) field("Correlation-Id", correlation_id);
+    for (size_t i = 0; i < r.headers.size(); ++i) {
+      if (!overridden(r.headers[i].first, i + 1)) field(r.headers[i].first, r.headers[i].second);
+    }
+    // RFC 9112 §9.3: HTTP/1.1 is persistent unless "close"; HTTP/1.0 only with "keep-alive".
+    const bool keep = keep_alive && !r.close;
+    if (version >= 11 && !keep) field("Connection", "close");
+    if (version < 11 && keep) field("Connection", "keep-alive");
+    // RFC 9110 §8.6: no Content-Length on 1xx, 204 and 304 (Beast's prepare_payload).
+    const bool no_body = bhttp::to_status_class(status) == bhttp::status_class::informational ||
+                         status == bhttp::status::no_content ||
+                         status == bhttp::status::not_modified;
+    if (!no_body) {
+      head += "Content-Length: ";
+      AppendDecimal(head, static_cast<int64_t>(r.body.size()));
+      head += "\r\n";
+    }
+    head += "\r\n";
+    const std::array<asio::const_buffer, 2> buffers{
+        asio::buffer(head), asio::buffer(no_body ? std::string_view() : std::string_view(r.body))};
     conn.stream.expires_after(kIoTimeout);
-    co_await bhttp::async_write(conn.stream, res, as_tuple(asio::use_awaitable));
+    co_await asio::async_write(conn.stream, buffers, as_tuple(asio::use_awaitable));
   }
 
   asio::awaitable<void> Session(std::shared_ptr<Connection> conn) {
@@ -336,7 +403,9 @@ class HttpServer::Impl {
   ServerOptions options_;
   const Router* router_ = nullptr;
   int threads_;
-  asio::io_context ioc_;
+  std::vector<std::unique_ptr<asio::io_context>> contexts_;  // one per I/O thread
+  asio::io_context& ioc_;    // contexts_[0]: the acceptor, signals and the drain timer
+  size_t next_context_ = 0;  // touched by the acceptor's coroutine only
   tcp::acceptor acceptor_;
   asio::signal_set signals_;
   asio::thread_pool blocking_pool_{2};

@@ -1,7 +1,5 @@
 #include "oauth/token_issuer.h"
 
-#include <fmt/format.h>
-
 #include "common/form.h"
 #include "common/uuid.h"
 #include "jwt/jws.h"
@@ -54,8 +52,13 @@ Result<IssuedToken, OAuthError> TokenIssuer::Issue(const config::EnvironmentSnap
     claims += ",\"scope\":";
     AppendJsonString(claims, scope);
   }
-  fmt::format_to(std::back_inserter(claims), ",\"iat\":{},\"exp\":{},\"jti\":\"{}\"", iat,
-                 iat + decision.lifetime_seconds, out.jti);
+  claims += ",\"iat\":";
+  AppendDecimal(claims, iat);
+  claims += ",\"exp\":";
+  AppendDecimal(claims, iat + decision.lifetime_seconds);
+  claims += ",\"jti\":\"";
+  claims += out.jti;  // a UUID: nothing to escape
+  claims += '"';
   claims += ",\"env\":";
   AppendJsonString(claims, env.environment.id.str());
   claims += ",\"org\":";

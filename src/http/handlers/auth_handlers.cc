@@ -1,7 +1,5 @@
 #include "http/handlers/auth_handlers.h"
 
-#include <fmt/format.h>
-
 #include <cctype>
 
 #include "common/form.h"
@@ -97,8 +95,8 @@ Response Token(const Request& request, const config::EnvironmentSnapshot& env,
   r.body.reserve(result->access_token.size() + 96);
   r.body += "{\"access_token\":\"";
   r.body += result->access_token;  // base64url and dots only
-  fmt::format_to(std::back_inserter(r.body), "\",\"token_type\":\"Bearer\",\"expires_in\":{}",
-                 result->expires_in);
+  r.body += "\",\"token_type\":\"Bearer\",\"expires_in\":";
+  AppendDecimal(r.body, result->expires_in);
   if (!result->scope.empty()) {
     r.body += ",\"scope\":";
     AppendJsonString(r.body, result->scope);

@@ -1,0 +1,346 @@
+#!/usr/bin/env bash
+# bench/run.sh: Tollgate's token path against the machine's limits and its peers, in ONE run.
+#
+#   bench/run.sh            full run (~8 min on 2 cores): builds a Release binary in build-bench/,
+#                           then measures and prints every figure of docs/performance.md
+#   bench/run.sh --quick    a few seconds of load per target, small stores, no node peer: checks
+#                           that the script runs and prints its figures (the test suite runs this)
+#
+# Options: --rounds N (alternation rounds, default 3; quick 1), --no-peers (skip nginx and
+# node-oidc-provider), --no-oidc, --out DIR (raw results; default a new folder under /tmp),
+# --chart FILE (the PNG; default OUT/tokens.png), --profile (also run bench/profile.sh: where a
+# token request's time goes outside the signature, by callgrind and perf; slow).
+# Environment: TOLLGATE_BIN, TOLLGATE_SEED_BIN, TOLLGATE_MICRO_BIN use those binaries instead of
+# building (the smoke test passes its own build's); PEERS (default ../shared/peers beside the
+# repository); PORT_A, PORT_B0, PORT_B1, PORT_C (Tollgate's servers), NGINX_PORT, OIDC_PORT (the
+# peers): free loopback ports unless given.
+#
+# Method (same load as ../shared/peers/bench.sh, which this script calls by path): wrk -t1 -c32,
+# keep-alive, HTTP Basic client auth, body grant_type=client_credentials&scope=read%20write.
+# Each round runs, back to back: openssl speed -multi <cores> rsa2048 (the limit), Tollgate RS256,
+# node-oidc-provider, Tollgate ES256, Tollgate EdDSA, nginx with a fixed body; a ratio is the
+# median over rounds of the ratio measured within a round, so drift on a shared machine hits both
+# sides of it. Then the flat-cost case (one application vs 10,000 applications and 1,000
+# resources, alternated), start-up with 100,000 applications, and the micro-benchmarks.
+# Nothing here asserts a timing: bench/report.py prints the goals with their verdicts.
+#
+# Only loopback traffic. Everything this script starts is stopped by PID on exit, also on failure.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+PEERS=${PEERS:-$ROOT/../shared/peers}
+PY=/usr/bin/python3  # Debian's, with python3-jwt
+
+QUICK=0; ROUNDS=""; DO_PEERS=1; DO_OIDC=1; OUT=""; CHART=""; PROFILE=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) QUICK=1 ;;
+    --rounds) ROUNDS=$2; shift ;;
+    --no-peers) DO_PEERS=0 ;;
+    --no-oidc) DO_OIDC=0 ;;
+    --out) OUT=$2; shift ;;
+    --chart) CHART=$2; shift ;;
+    --profile) PROFILE=1 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "bench/run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+CORES=$(nproc)
+if [ "$QUICK" = 1 ]; then
+  ROUNDS=${ROUNDS:-1}; DURATION=2s; WARMUP=0; SSL_SECONDS=1; DO_OIDC=0
+  GROW_APPS=200; GROW_RESOURCES=20; BIG_APPS=2000; STARTS=1; MICRO_MIN_TIME=0.01
+else
+  ROUNDS=${ROUNDS:-3}; DURATION=10s; WARMUP=3s; SSL_SECONDS=3
+  GROW_APPS=10000; GROW_RESOURCES=1000; BIG_APPS=100000; STARTS=3; MICRO_MIN_TIME=0.5
+fi
+# Free loopback ports (the kernel's choice, released just before use), unless given.
+free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+PORT_A=${PORT_A:-$(free_port)}; PORT_B0=${PORT_B0:-$(free_port)}; PORT_B1=${PORT_B1:-$(free_port)}
+PORT_C=${PORT_C:-$(free_port)}
+NGINX_PORT=${NGINX_PORT:-$(free_port)}; OIDC_PORT=${OIDC_PORT:-$(free_port)}
+
+WORK=$(mktemp -d /tmp/tollgate-bench.XXXXXX)
+OUT=${OUT:-$WORK/results}
+mkdir -p "$OUT"
+CHART=${CHART:-$OUT/tokens.png}
+RAW=$OUT/raw.txt
+: >"$RAW"
+
+# --- processes we start, stopped by PID on every exit --------------------------------------------
+PIDS=()
+stop_pid() { # stop one server we started: TERM, then KILL after 15 s
+  local p=$1 i
+  kill -TERM "$p" 2>/dev/null || return 0
+  for i in $(seq 150); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$p" 2>/dev/null || true
+  wait "$p" 2>/dev/null || true
+}
+cleanup() {
+  local rc=$? p
+  for p in "${PIDS[@]}"; do stop_pid "$p"; done
+  rm -rf "$WORK/stores"
+  [ $rc = 0 ] || echo "bench/run.sh: failed (exit $rc); logs in $WORK" >&2
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log() { echo "== $*" >&2; }
+raw() { echo "$*" >>"$RAW"; }
+info() { local k=$1; shift; raw "info $k $*"; }
+
+# --- dependencies and binaries --------------------------------------------------------------------
+"$ROOT/scripts/install-deps.sh" bench
+if [ -n "${TOLLGATE_BIN:-}" ] && [ -n "${TOLLGATE_SEED_BIN:-}" ]; then
+  log "using the given binaries: $TOLLGATE_BIN"
+else
+  log "Release build in build-bench/"
+  cmake -S "$ROOT" -B "$ROOT/build-bench" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DTOLLGATE_BENCH=ON -DTOLLGATE_TESTS=OFF >/dev/null
+  cmake --build "$ROOT/build-bench" -j "$CORES" --target tollgate tollgate_seed tollgate_micro
+  TOLLGATE_BIN=$ROOT/build-bench/apps/tollgate
+  TOLLGATE_SEED_BIN=$ROOT/build-bench/bench/testutil/tollgate_seed
+  TOLLGATE_MICRO_BIN=$ROOT/build-bench/bench/tollgate_micro
+fi
+MICRO=${TOLLGATE_MICRO_BIN:-}
+
+# --- the machine ----------------------------------------------------------------------------------
+info cores "$CORES"
+info cpu_model "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+info openssl "$(openssl version)"
+info wrk "$(wrk -v 2>&1 | head -1 | awk '{print $2}')"
+info gcc "$(gcc -dumpfullversion 2>/dev/null || echo '?')"
+info tollgate_commit "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo '+changes')"
+info load_avg_start "$(cut -d' ' -f1-3 /proc/loadavg)"
+info mode "$([ "$QUICK" = 1 ] && echo quick || echo full)"
+info rounds "$ROUNDS"
+info duration "$DURATION"
+info warmup "$WARMUP"
+info runs_per_round 1
+
+# --- helpers --------------------------------------------------------------------------------------
+ssl_speed() { # ALG... -> "alg sign/s" lines, with -multi CORES
+  openssl speed -seconds "$SSL_SECONDS" -multi "$CORES" "$@" 2>/dev/null |
+    awk '/^rsa 2048 bits/ {print "rsa2048", $(NF-1)}
+         /ecdsa \(nistp256\)/ {print "ecdsap256", $(NF-1)}
+         /EdDSA \(Ed25519\)/ {print "ed25519", $(NF-1)}'
+}
+
+rss_kb() { awk '/^VmRSS/{print $2}' "/proc/$1/status"; }
+
+# start_server NAME STORE PORT: starts `tollgate serve`, waits until /readyz answers; sets SPID
+# and STARTUP_MS (from exec to the first 200).
+start_server() {
+  local name=$1 store=$2 port=$3 started
+  started=$("$PY" "$HERE/mgmt.py" start --url "http://127.0.0.1:$port/readyz" --max-seconds 120 \
+    --log "$WORK/$name.log" -- "$TOLLGATE_BIN" serve --store "$store" --listen "127.0.0.1:$port") || {
+    echo "tollgate ($name) did not start; its log:" >&2; tail -20 "$WORK/$name.log" >&2; exit 1; }
+  SPID=$(jget "$started" pid)
+  STARTUP_MS=$(jget "$started" ms)
+  PIDS+=("$SPID")
+}
+stop_server() { # SPID
+  local p=$1 keep=() q
+  stop_pid "$p"
+  for q in "${PIDS[@]}"; do [ "$q" = "$p" ] || keep+=("$q"); done
+  PIDS=("${keep[@]}")
+}
+
+# init_store NAME: a fresh store; sets STORE and ADMIN (the mgmt.py admin arguments).
+init_store() {
+  local name=$1 admin
+  mkdir -p "$WORK/stores"
+  STORE="sqlite:$WORK/stores/$name.db"
+  admin=$("$TOLLGATE_BIN" init --store "$STORE" --auth-url "http://127.0.0.1:$2" 2>>"$WORK/$name.log")
+  ADMIN_JSON=$admin
+}
+admin_args() { # PORT -> mgmt.py admin arguments from ADMIN_JSON
+  "$PY" -c 'import json,sys; a=json.loads(sys.argv[1]); print("--api", "http://127.0.0.1:"+sys.argv[2], "--env", a["environmentId"], "--client-id="+a["clientId"], "--client-secret="+a["clientSecret"])' "$ADMIN_JSON" "$1"
+}
+jget() { "$PY" -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
+
+# load KEY LABEL URL PID CLIENT_ID SECRET: one bench.sh call (warm-up + 1 run); records the run's
+# figures under KEY for round R.
+load() {
+  local key=$1 label=$2 url=$3 pid=$4 id=$5 secret=$6
+  CLIENT_ID=$id CLIENT_SECRET=$secret OUT="$OUT/wrk" DURATION=$DURATION WARMUP=$WARMUP RUNS=1 \
+    "$PEERS/bench.sh" "$label" "$url" "$pid" >"$WORK/$label.bench.txt" 2>&1 || {
+    echo "bench.sh $label failed:" >&2; cat "$WORK/$label.bench.txt" >&2; exit 1; }
+  record "$key" "$R" "$OUT/wrk/$label.txt"
+}
+# record KEY ROUND FILE: a bench.sh result file (its run1 line and RSS line) into RAW.
+record() {
+  local key=$1 round=$2 file=$3
+  awk -v k="$key" -v r="$round" '
+    /^run1:/ { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
+    /^server_rss_kb=/ { split($1, a, "="); rss = a[2] }
+    END {
+      split("rps p50_ms p99_ms non2xx wrk_cpu_pct srv_cpu_pct machine_busy_pct softirq_pct", names, " ")
+      for (i in names) if (names[i] in v) print k "." names[i], r, v[names[i]]
+      print k ".socket_errors", r, v["err_connect"] + v["err_read"] + v["err_write"] + v["err_timeout"]
+      if (rss > 0) print k ".rss_mb", r, rss / 1024
+    }' "$file" >>"$RAW"
+  awk -v l="$key" '/^run1:/ { printf "   %-10s %s\n", l, $0 }' "$file" | cut -c1-160 >&2
+}
+
+# peer SCRIPT KEY LABEL ARGS...: one round of a peer's own script (it starts its server, verifies
+# a token, calls bench.sh, stops its server); its bench.sh result is recorded under KEY.
+peer() {
+  local script=$1 key=$2 label=$3; shift 3
+  local out="$OUT/peers/r$R"
+  mkdir -p "$out"
+  OUT="$out" DURATION=$DURATION WARMUP=$WARMUP RUNS=1 "$PEERS/$script" "$@" \
+    >"$WORK/$key.r$R.log" 2>&1 || {
+    echo "$script failed:" >&2; tail -30 "$WORK/$key.r$R.log" >&2; exit 1; }
+  record "$key" "$R" "$out/$label.txt"
+}
+
+# --- A: the realistic setup -----------------------------------------------------------------------
+PA=$PORT_A
+init_store a "$PA"
+start_server a "$STORE" "$PA"; A_PID=$SPID
+read -r -a AA <<<"$(admin_args "$PA")"
+log "setup: a SERVICE application with a custom resource grant, in three environments"
+RS=$("$PY" "$HERE/mgmt.py" setup "${AA[@]}" --name "Bench RS256")
+ES=$("$PY" "$HERE/mgmt.py" setup "${AA[@]}" --name "Bench ES256")
+ED=$("$PY" "$HERE/mgmt.py" setup "${AA[@]}" --name "Bench EdDSA")
+"$PY" "$HERE/mgmt.py" key "${AA[@]}" --bench-env "$(jget "$ES" envId)" --algorithm EC >/dev/null
+"$PY" "$HERE/mgmt.py" key "${AA[@]}" --bench-env "$(jget "$ED" envId)" --algorithm EdDSA >/dev/null
+for pair in "RS256:$RS" "ES256:$ES" "EdDSA:$ED"; do
+  alg=${pair%%:*}; j=${pair#*:}
+  v=$("$PY" "$HERE/mgmt.py" verify --token-url "$(jget "$j" tokenUrl)" \
+    --client-id="$(jget "$j" clientId)" --client-secret="$(jget "$j" clientSecret)" --alg "$alg")
+  echo "   $alg token: $v" >&2
+done
+info tollgate_rs256_token "$v"
+info tollgate_idle_rss_kb "$(rss_kb "$A_PID")"
+
+if [ "$DO_PEERS" = 1 ] && [ "$DO_OIDC" = 1 ]; then
+  info node "$(node --version)"
+fi
+if [ "$DO_PEERS" = 1 ]; then
+  info nginx "$(nginx -v 2>&1 | cut -d/ -f2)"
+fi
+
+# The limits that are not alternated (ES256 and EdDSA are compared with nginx, not with these).
+while read -r alg v; do raw "limit.$alg - $v"; done < <(ssl_speed ecdsap256 ed25519)
+
+# --- rounds: limit, Tollgate and the peers back to back -------------------------------------------
+for R in $(seq 1 "$ROUNDS"); do
+  log "round $R/$ROUNDS (load $(cut -d' ' -f1 /proc/loadavg))"
+  while read -r alg v; do raw "limit.$alg $R $v"; echo "   openssl speed -multi $CORES $alg: $v sign/s" >&2; done < <(ssl_speed rsa2048)
+  load tg_rs256 "tollgate-rs256-r$R" "$(jget "$RS" tokenUrl)" "$A_PID" "$(jget "$RS" clientId)" "$(jget "$RS" clientSecret)"
+  if [ "$DO_PEERS" = 1 ] && [ "$DO_OIDC" = 1 ]; then
+    PORT=$OIDC_PORT peer run-oidc-provider.sh oidc oidc-provider-1proc single
+  fi
+  load tg_es256 "tollgate-es256-r$R" "$(jget "$ES" tokenUrl)" "$A_PID" "$(jget "$ES" clientId)" "$(jget "$ES" clientSecret)"
+  load tg_eddsa "tollgate-eddsa-r$R" "$(jget "$ED" tokenUrl)" "$A_PID" "$(jget "$ED" clientId)" "$(jget "$ED" clientSecret)"
+  if [ "$DO_PEERS" = 1 ]; then
+    PORT=$NGINX_PORT peer run-nginx.sh nginx nginx-return200
+  fi
+done
+if [ "$DO_PEERS" = 1 ] && [ "$DO_OIDC" = 1 ]; then
+  info oidc_provider "$(node -p "require('/tmp/peers/oidc/node_modules/oidc-provider/package.json').version" 2>/dev/null || echo '?')"
+fi
+stop_server "$A_PID"
+
+# --- flat cost: one application vs GROW_APPS applications and GROW_RESOURCES resources -----------
+log "flat cost: one application vs $GROW_APPS applications and $GROW_RESOURCES resources"
+PB0=$PORT_B0; PB1=$PORT_B1
+init_store b0 "$PB0"; B0_STORE=$STORE
+start_server b0 "$B0_STORE" "$PB0"
+read -r -a BA <<<"$(admin_args "$PB0")"
+B0=$("$PY" "$HERE/mgmt.py" setup "${BA[@]}" --name "Bench flat")
+stop_server "$SPID"
+init_store b1 "$PB1"; B1_STORE=$STORE
+start_server b1 "$B1_STORE" "$PB1"
+read -r -a BB <<<"$(admin_args "$PB1")"
+B1=$("$PY" "$HERE/mgmt.py" setup "${BB[@]}" --name "Bench flat")
+stop_server "$SPID"
+t0=$(date +%s%N)
+"$PY" "$HERE/mgmt.py" seedspec --bench-env "$(jget "$B1" envId)" --apps "$GROW_APPS" \
+  --resources "$GROW_RESOURCES" --tag grow >"$WORK/grow-spec.json"
+"$TOLLGATE_SEED_BIN" --store "$B1_STORE" <"$WORK/grow-spec.json" >/dev/null
+raw "grow.load_s - $(( ($(date +%s%N) - t0) / 1000000 ))e-3"
+raw "grow.apps - $GROW_APPS"
+raw "grow.resources - $GROW_RESOURCES"
+info grow.method "tollgate_seed (storage API) into the environment made through /v1"
+start_server b0 "$B0_STORE" "$PB0"; B0_PID=$SPID; raw "grow.startup_base_ms - $STARTUP_MS"
+start_server b1 "$B1_STORE" "$PB1"; B1_PID=$SPID; raw "grow.startup_ms - $STARTUP_MS"
+raw "grow.base_rss_idle_mb - $(awk -v k="$(rss_kb "$B0_PID")" 'BEGIN{print k/1024}')"
+raw "grow.rss_idle_mb - $(awk -v k="$(rss_kb "$B1_PID")" 'BEGIN{print k/1024}')"
+for R in $(seq 1 "$ROUNDS"); do
+  load grow_base "tollgate-flat-one-r$R" "$(jget "$B0" tokenUrl)" "$B0_PID" "$(jget "$B0" clientId)" "$(jget "$B0" clientSecret)"
+  load grow_big "tollgate-flat-grown-r$R" "$(jget "$B1" tokenUrl)" "$B1_PID" "$(jget "$B1" clientId)" "$(jget "$B1" clientSecret)"
+done
+# report.py's names for the flat-cost figures.
+awk '$1 ~ /^grow_base\./ { sub(/^grow_base\./, "", $1); print "grow.base_" $1, $2, $3 }
+     $1 ~ /^grow_big\./  { sub(/^grow_big\./, "", $1);  print "grow." $1, $2, $3 }' "$RAW" >"$RAW.grow"
+cat "$RAW.grow" >>"$RAW"; rm -f "$RAW.grow"
+# One management write in each (the snapshot refresh is per environment, so it grows with it).
+for which in base big; do
+  if [ $which = base ]; then port=$PB0; args=("${BA[@]}"); j=$B0; else port=$PB1; args=("${BB[@]}"); j=$B1; fi
+  t0=$(date +%s%N)
+  "$PY" "$HERE/mgmt.py" grow "${args[@]}" --bench-env "$(jget "$j" envId)" --apps 5 --resources 0 \
+    --threads 1 --tag "w$which" >/dev/null 2>&1
+  ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  [ $which = base ] && raw "grow.v1_write_base_ms - $((ms / 5))" || raw "grow.v1_write_ms - $((ms / 5))"
+done
+stop_server "$B0_PID"; stop_server "$B1_PID"
+
+# --- start-up with BIG_APPS applications -----------------------------------------------------------
+log "start-up with $BIG_APPS applications"
+PC=$PORT_C
+init_store c "$PC"; C_STORE=$STORE
+start_server c "$C_STORE" "$PC"
+read -r -a CA <<<"$(admin_args "$PC")"
+C=$("$PY" "$HERE/mgmt.py" setup "${CA[@]}" --name "Bench big")
+stop_server "$SPID"
+t0=$(date +%s%N)
+"$PY" "$HERE/mgmt.py" seedspec --bench-env "$(jget "$C" envId)" --apps "$BIG_APPS" \
+  --resources "$GROW_RESOURCES" --tag big >"$WORK/big-spec.json"
+"$TOLLGATE_SEED_BIN" --store "$C_STORE" <"$WORK/big-spec.json" >/dev/null
+raw "big.load_s - $(( ($(date +%s%N) - t0) / 1000000 ))e-3"
+raw "big.apps - $BIG_APPS"
+for s in $(seq 1 "$STARTS"); do
+  start_server c "$C_STORE" "$PC"
+  raw "big.startup_ms $s $STARTUP_MS"
+  echo "   start-up $s: $STARTUP_MS ms" >&2
+  if [ "$s" = "$STARTS" ]; then
+    "$PY" "$HERE/mgmt.py" verify --token-url "$(jget "$C" tokenUrl)" --client-id="$(jget "$C" clientId)" \
+      --client-secret="$(jget "$C" clientSecret)" --alg RS256 >/dev/null
+    raw "big.rss_idle_mb - $(awk -v k="$(rss_kb "$SPID")" 'BEGIN{print k/1024}')"
+  fi
+  stop_server "$SPID"
+done
+
+# --- micro-benchmarks -----------------------------------------------------------------------------
+if [ -n "$MICRO" ]; then
+  log "micro-benchmarks (Google Benchmark)"
+  "$MICRO" --benchmark_min_time="$MICRO_MIN_TIME" --benchmark_format=json \
+    --benchmark_out="$OUT/micro.json" --benchmark_out_format=json >/dev/null 2>"$WORK/micro.log"
+  "$PY" - "$OUT/micro.json" >>"$RAW" <<'PYEOF'
+import json, sys
+for b in json.load(open(sys.argv[1]))["benchmarks"]:
+    scale = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}[b.get("time_unit", "ns")]
+    name = b["name"].replace("/", "_") + ("_" + b["label"] if b.get("label") else "")
+    print(f"micro.{name} - {b['cpu_time'] * scale:.0f}")
+PYEOF
+fi
+
+# --- optional profile of the token path -----------------------------------------------------------
+if [ "$PROFILE" = 1 ]; then
+  log "profile of the token path (bench/profile.sh: callgrind, then perf under wrk)"
+  TOLLGATE_BIN=$TOLLGATE_BIN PEERS=$PEERS "$HERE/profile.sh" "$OUT/profile" >&2
+fi
+
+# --- figures, goals, chart ------------------------------------------------------------------------
+info load_avg_end "$(cut -d' ' -f1-3 /proc/loadavg)"
+"$PY" "$HERE/report.py" "$RAW" "$OUT/chart.dat" | tee "$OUT/report.txt"
+subtitle="$(grep -m1 '^info cpu_model' "$RAW" | cut -d' ' -f3-), $CORES cores; $(date -u +%F); load average $(grep '^info load_avg_start' "$RAW" | cut -d' ' -f3) at start, $(grep '^info load_avg_end' "$RAW" | cut -d' ' -f3) at end"
+[ "$QUICK" = 1 ] && subtitle="QUICK smoke run, not a measurement; $subtitle"
+gnuplot -e "datafile='$OUT/chart.dat'; outfile='$CHART'; subtitle='$subtitle'" "$HERE/chart.gp"
+echo "chart: $CHART"
+echo "raw measurements: $RAW"
