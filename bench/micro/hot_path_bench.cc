@@ -168,10 +168,12 @@ BENCHMARK(BM_FindAppAndCheckSecret)->Arg(0)->Arg(10000);
 void BM_Authenticate(benchmark::State& state) {
   auto env = Env(crypto::KeyKind::kRsa);
   SystemClock clock;
+  oauth::FailureThrottle throttle(clock);
+  const oauth::ClientAuthServices services{&clock, &throttle, nullptr, nullptr};
   auto presented = oauth::Present(Request());
   if (!presented) throw std::runtime_error("Present failed");
   for (auto _ : state) {
-    auto app = oauth::Authenticate(*presented, *env, clock);
+    auto app = oauth::Authenticate(*presented, *env, services, /*may_block=*/false);
     benchmark::DoNotOptimize(app);
   }
 }
@@ -252,7 +254,8 @@ void BM_TokenEndpointHandle(benchmark::State& state) {
   auto env = Env(kind);
   SystemClock clock;
   oauth::FailureThrottle throttle(clock);
-  oauth::TokenEndpoint endpoint(clock, testutil::kApiUrl, throttle);
+  oauth::TokenEndpoint endpoint(oauth::ClientAuthServices{&clock, &throttle, nullptr, nullptr},
+                                testutil::kApiUrl);
   const oauth::TokenRequest req = Request();
   for (auto _ : state) {
     auto r = endpoint.Handle(req, *env);
@@ -274,7 +277,8 @@ void BM_TokenHandler(benchmark::State& state) {
   auto env = Env(kind);
   SystemClock clock;
   oauth::FailureThrottle throttle(clock);
-  oauth::TokenEndpoint endpoint(clock, testutil::kApiUrl, throttle);
+  oauth::TokenEndpoint endpoint(oauth::ClientAuthServices{&clock, &throttle, nullptr, nullptr},
+                                testutil::kApiUrl);
   const std::string auth = BasicHeader();
   http::Request req;
   req.method = "POST";
