@@ -13,6 +13,7 @@ from mgmt_support import (Api, create_app, create_env, create_grant, create_reso
                           create_service_with_resource, expect, jwks, token_claims,
                           token_request, uniq)
 from pg_support import Deployment
+from test_client_assertions import claims_for, expect_denied, post_assertion, sign
 from test_introspection_revocation import introspect, revoke
 from tollgate_server import jwt_parts
 
@@ -194,3 +195,24 @@ def test_management_calls_read_their_writes_across_nodes(nodes, admin_a):
         create_grant(admin_b, env, app["id"], res["id"], [scope["id"]])
         expect(admin_a.delete(f"/environments/{env}/resources/{res['id']}"), 204)
         expect(admin_b.get(f"/environments/{env}/resources/{res['id']}"), 404)
+
+
+def test_used_client_assertion_is_refused_on_the_other_node(nodes, admin_a):
+    """SPEC 2.2 rule 6 and SPEC 7: an assertion used on node A is refused on node B within a
+    second (the jti is written behind the token path, then carried by the change feed)."""
+    d, a, b = nodes
+    env = d.admin["environmentId"]
+    app, secret = create_app(admin_a, env, tokenEndpointAuthMethod="CLIENT_SECRET_JWT")
+    res = create_resource(admin_a, env)
+    scope = create_scope(admin_a, env, res["id"], "read")
+    create_grant(admin_a, env, app["id"], res["id"], [scope["id"]])
+    aud = f"{PUBLIC}/{env}/as/token"
+    propagated("assertion client",
+               lambda: post_assertion(b, env, sign(secret, "HS256",
+                                                   claims_for(app["id"], aud))).status_code == 200)
+    used = sign(secret, "HS256", claims_for(app["id"], aud))
+    assert post_assertion(a, env, used).status_code == 200
+    # The contract's second; B could only have accepted a replay before the jti reached it.
+    time.sleep(1.0)
+    expect_denied(post_assertion(b, env, used))
+    expect_denied(post_assertion(a, env, used))

@@ -1333,6 +1333,26 @@ class PostgresStore final : public Store {
     });
   }
 
+  StoreResult<void> RememberJtis(const std::vector<RememberedJti>& jtis, TimePoint now) override {
+    if (jtis.empty()) return {};
+    return InTransaction("BEGIN", [&](const Connection& db) -> StoreResult<void> {
+      for (const RememberedJti& jti : jtis) {
+        TG_PG_TRY(Execute(db,
+                          "DELETE FROM remembered_jtis WHERE kind = $1 AND environment_id = $2 "
+                          "AND jti = $3 AND expires_at <= $4",
+                          JtiKindName(jti.kind), jti.environment_id.str(), jti.jti, Millis(now)));
+        // Only for environments that still exist; an existing entry is kept as it is.
+        TG_PG_TRY(Execute(db,
+                          "INSERT INTO remembered_jtis (kind, environment_id, jti, expires_at) "
+                          "SELECT $1::text, $2::text, $3::text, $4::bigint WHERE EXISTS (SELECT 1 "
+                          "FROM environments WHERE id = $2) ON CONFLICT DO NOTHING",
+                          JtiKindName(jti.kind), jti.environment_id.str(), jti.jti,
+                          Millis(jti.expires_at)));
+      }
+      return {};
+    });
+  }
+
   StoreResult<std::vector<RememberedJti>> LoadJtis(JtiKind kind, TimePoint now) override {
     return WithConnection([&](const Connection& db) -> StoreResult<std::vector<RememberedJti>> {
       TG_PG_ASSIGN(auto rows, db.Run("SELECT environment_id, jti, expires_at FROM "
