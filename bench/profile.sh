@@ -10,14 +10,18 @@
 # 2. CPU samples (perf, cpu-clock, the real binary at full speed with 2 threads under the peers'
 #    wrk load): the server's samples by ELF object, kernel included (callgrind sees no kernel).
 #
-# Env: TOLLGATE_BIN (default build-bench/apps/tollgate), ES_REQUESTS (3000), RS_REQUESTS (300),
+# Env: TOLLGATE_BIN (default build-bench/tollgate), ES_REQUESTS (3000), RS_REQUESTS (300),
 # PERF_SECONDS (8; 0 skips the perf view). Loopback only; stops what it starts by PID.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
-PEERS=${PEERS:-$ROOT/../shared/peers}
+# The shared peer harness beside the repository, else the copy kept in bench/peers/ (same files).
+if [ -z "${PEERS:-}" ]; then
+  PEERS=$ROOT/../shared/peers
+  [ -x "$PEERS/bench.sh" ] || PEERS=$ROOT/bench/peers
+fi
 PY=/usr/bin/python3
-BIN=${TOLLGATE_BIN:-$ROOT/build-bench/apps/tollgate}
+BIN=${TOLLGATE_BIN:-$ROOT/build-bench/tollgate}
 OUT=${1:-$(mktemp -d /tmp/tollgate-profile.XXXXXX)}
 ES_REQUESTS=${ES_REQUESTS:-3000}; RS_REQUESTS=${RS_REQUESTS:-300}; PERF_SECONDS=${PERF_SECONDS:-8}
 mkdir -p "$OUT"

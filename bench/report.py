@@ -60,7 +60,8 @@ def fig(name, value, digits=0):
 
 
 for name in ("cores", "cpu_model", "openssl", "wrk", "gcc", "nginx", "node", "oidc_provider",
-             "tollgate_commit", "load_avg_start", "load_avg_end", "mode", "rounds", "duration",
+             "postgresql", "tollgate_commit", "load_avg_start", "load_avg_end", "mode", "rounds",
+             "duration",
              "runs_per_round", "warmup"):
     if name in info:
         figures.append((name, info[name], info[name]))
@@ -146,6 +147,44 @@ big_apps = med("big.apps")
 if big_apps and med("big.rss_idle_mb") is not None and med("grow.base_rss_idle_mb") is not None:
     fig("startup_big_rss_per_app_kib",
         (med("big.rss_idle_mb") - med("grow.base_rss_idle_mb")) * 1024 / big_apps, 2)
+
+# PostgreSQL: two nodes on one database. A round's pg_two.rps is the sum of both nodes' rates.
+for r, v in series.get("pg_two_a.rps", {}).items():
+    if r in series.get("pg_two_b.rps", {}):
+        series["pg_two.rps"][r] = v + series["pg_two_b.rps"][r]
+for r in series.get("pg_two_a.non2xx", {}):
+    series["pg_two.non2xx"][r] = (series["pg_two_a.non2xx"][r] +
+                                  series.get("pg_two_b.non2xx", {}).get(r, 0) +
+                                  series["pg_two_a.socket_errors"].get(r, 0) +
+                                  series.get("pg_two_b.socket_errors", {}).get(r, 0))
+if med("pg_one.rps") is not None:
+    fig("pg_one_node_tokens_per_s", med("pg_one.rps"), 0)
+    fig("pg_one_node_p99_ms", med("pg_one.p99_ms"), 2)
+    fig("pg_one_node_errors", total("pg_one.non2xx") + total("pg_one.socket_errors"), 0)
+    fig("pg_two_nodes_tokens_per_s", med("pg_two.rps"), 0)
+    fig("pg_two_nodes_p99_ms", max(med("pg_two_a.p99_ms") or 0, med("pg_two_b.p99_ms") or 0), 2)
+    fig("pg_two_nodes_errors", total("pg_two.non2xx"), 0)
+    r2, rs2 = ratio("pg_two.rps", "pg_one.rps")
+    if r2 is not None:
+        fig("ratio_pg_two_nodes_over_one", r2, 3)
+        per_round["ratio_pg_two_nodes_over_one"] = rs2
+    # Database transactions in the load windows, per token: every statement runs in a
+    # transaction, so a token path that queried the database would add at least one per token.
+    # The count includes the nodes' own background work (change-feed poll), so it is an upper
+    # bound; the idle window of the same length shows that part on its own.
+    fig("pg_one_node_db_xacts_in_load", total("pg_one.xacts"), 0)
+    fig("pg_idle_db_xacts_same_time", total("pg_idle.xacts"), 0)
+    fig("pg_two_nodes_db_xacts_in_load", total("pg_two.xacts"), 0)
+    tokens = sum(total(k) or 0 for k in ("pg_one.all_requests", "pg_two_a.all_requests",
+                                          "pg_two_b.all_requests"))
+    fig("pg_tokens_in_load", tokens, 0)
+    if tokens:
+        xacts = (total("pg_one.xacts") or 0) + (total("pg_two.xacts") or 0)
+        fig("pg_db_xacts_per_token_upper_bound", xacts / tokens, 5)
+        # What the tokens themselves cost: the load windows minus two idle windows of the same
+        # length (each load window holds the same background work as an idle one).
+        excess = max(0.0, xacts - 2 * (total("pg_idle.xacts") or 0))
+        fig("pg_db_xacts_per_token", excess / tokens, 5)
 
 # Micro-benchmarks: already one figure each.
 for key in sorted(k for k in series if k.startswith("micro.")):
@@ -248,10 +287,20 @@ goal("resident memory per application", fv.get("grow_rss_per_app_kib"), "<=", 4,
 big_ms = fv.get("startup_big_ms")
 goal(f"start-up with {int(big_apps or 0):,} applications",
      None if big_ms is None else big_ms / 1000, "<=", 3, " s")
+pg_errors = [fv.get(n) for n in ("pg_one_node_errors", "pg_two_nodes_errors")]
+goals.append(None)  # the PostgreSQL goals (issue 6) follow
+goal("PostgreSQL: database transactions per token", fv.get("pg_db_xacts_per_token"), "<=", 0.001)
+goal("PostgreSQL: two nodes / one node, tokens/s", fv.get("ratio_pg_two_nodes_over_one"), ">=",
+     0.95)
+goal("PostgreSQL: non-2xx + socket errors", None if None in pg_errors else sum(pg_errors), "<=", 0)
 print()
 print("Goals of issue 5 (measured in this run)")
 print(f"{'goal':<42} {'measured':>12} {'target':>10}  verdict")
-for name, value, target, verdict in goals:
+for row in goals:
+    if row is None:
+        print("Goals of issue 6 (PostgreSQL, measured in this run)")
+        continue
+    name, value, target, verdict = row
     print(f"{name:<42} {value:>12} {target:>10}  {verdict}")
 
 # Chart data: label, value, colour.

@@ -9,35 +9,45 @@
 # Options: --rounds N (alternation rounds, default 3; quick 1), --no-peers (skip nginx and
 # node-oidc-provider), --no-oidc, --out DIR (raw results; default a new folder under /tmp),
 # --chart FILE (the PNG; default OUT/tokens.png), --profile (also run bench/profile.sh: where a
-# token request's time goes outside the signature, by callgrind and perf; slow).
+# token request's time goes outside the signature, by callgrind and perf; slow), --no-pg (skip
+# the PostgreSQL section).
 # Environment: TOLLGATE_BIN, TOLLGATE_SEED_BIN, TOLLGATE_MICRO_BIN use those binaries instead of
 # building (the smoke test passes its own build's); PEERS (default ../shared/peers beside the
-# repository); PORT_A, PORT_B0, PORT_B1, PORT_C (Tollgate's servers), NGINX_PORT, OIDC_PORT (the
-# peers): free loopback ports unless given.
+# repository, else the copy in bench/peers/); PORT_A, PORT_B0, PORT_B1, PORT_C (Tollgate's
+# servers), PORT_P1, PORT_P2 (the PostgreSQL nodes), NGINX_PORT, OIDC_PORT (the peers): free
+# loopback ports unless given.
 #
-# Method (same load as ../shared/peers/bench.sh, which this script calls by path): wrk -t1 -c32,
+# Method (same load as the peers' bench.sh, which this script calls by path): wrk -t1 -c32,
 # keep-alive, HTTP Basic client auth, body grant_type=client_credentials&scope=read%20write.
 # Each round runs, back to back: openssl speed -multi <cores> rsa2048 (the limit), Tollgate RS256,
 # node-oidc-provider, Tollgate ES256, Tollgate EdDSA, nginx with a fixed body; a ratio is the
 # median over rounds of the ratio measured within a round, so drift on a shared machine hits both
 # sides of it. Then the flat-cost case (one application vs 10,000 applications and 1,000
 # resources, alternated), start-up with 100,000 applications, and the micro-benchmarks.
+# PostgreSQL: two nodes on one throwaway cluster; per round, one node under the whole load, the
+# same time with no load, then both nodes at once under half the connections each; the
+# database's transactions (pg_stat_database) are counted over each window.
 # Nothing here asserts a timing: bench/report.py prints the goals with their verdicts.
 #
 # Only loopback traffic. Everything this script starts is stopped by PID on exit, also on failure.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
-PEERS=${PEERS:-$ROOT/../shared/peers}
+# The shared peer harness beside the repository, else the copy kept in bench/peers/ (same files).
+if [ -z "${PEERS:-}" ]; then
+  PEERS=$ROOT/../shared/peers
+  [ -x "$PEERS/bench.sh" ] || PEERS=$ROOT/bench/peers
+fi
 PY=/usr/bin/python3  # Debian's, with python3-jwt
 
-QUICK=0; ROUNDS=""; DO_PEERS=1; DO_OIDC=1; OUT=""; CHART=""; PROFILE=0
+QUICK=0; ROUNDS=""; DO_PEERS=1; DO_OIDC=1; DO_PG=1; OUT=""; CHART=""; PROFILE=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1 ;;
     --rounds) ROUNDS=$2; shift ;;
     --no-peers) DO_PEERS=0 ;;
     --no-oidc) DO_OIDC=0 ;;
+    --no-pg) DO_PG=0 ;;
     --out) OUT=$2; shift ;;
     --chart) CHART=$2; shift ;;
     --profile) PROFILE=1 ;;
@@ -58,7 +68,7 @@ fi
 # Free loopback ports (the kernel's choice, released just before use), unless given.
 free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 PORT_A=${PORT_A:-$(free_port)}; PORT_B0=${PORT_B0:-$(free_port)}; PORT_B1=${PORT_B1:-$(free_port)}
-PORT_C=${PORT_C:-$(free_port)}
+PORT_C=${PORT_C:-$(free_port)}; PORT_P1=${PORT_P1:-$(free_port)}; PORT_P2=${PORT_P2:-$(free_port)}
 NGINX_PORT=${NGINX_PORT:-$(free_port)}; OIDC_PORT=${OIDC_PORT:-$(free_port)}
 
 WORK=$(mktemp -d /tmp/tollgate-bench.XXXXXX)
@@ -80,8 +90,13 @@ stop_pid() { # stop one server we started: TERM, then KILL after 15 s
 cleanup() {
   local rc=$? p
   for p in "${PIDS[@]}"; do stop_pid "$p"; done
+  [ -z "${PGDIR:-}" ] || "$PY" "$HERE/pg.py" stop "$PGDIR" >/dev/null 2>&1 || true
   rm -rf "$WORK/stores"
-  [ $rc = 0 ] || echo "bench/run.sh: failed (exit $rc); logs in $WORK" >&2
+  if [ $rc = 0 ]; then
+    case "$OUT" in "$WORK"/*) ;; *) rm -rf "$WORK" ;; esac  # the results live elsewhere
+  else
+    echo "bench/run.sh: failed (exit $rc); logs in $WORK" >&2
+  fi
   exit $rc
 }
 trap cleanup EXIT
@@ -100,7 +115,7 @@ else
   cmake -S "$ROOT" -B "$ROOT/build-bench" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DTOLLGATE_BENCH=ON -DTOLLGATE_TESTS=OFF >/dev/null
   cmake --build "$ROOT/build-bench" -j "$CORES" --target tollgate tollgate_seed tollgate_micro
-  TOLLGATE_BIN=$ROOT/build-bench/apps/tollgate
+  TOLLGATE_BIN=$ROOT/build-bench/tollgate
   TOLLGATE_SEED_BIN=$ROOT/build-bench/bench/testutil/tollgate_seed
   TOLLGATE_MICRO_BIN=$ROOT/build-bench/bench/tollgate_micro
 fi
@@ -148,11 +163,12 @@ stop_server() { # SPID
   PIDS=("${keep[@]}")
 }
 
-# init_store NAME: a fresh store; sets STORE and ADMIN (the mgmt.py admin arguments).
+# init_store NAME PORT [STORE]: `tollgate init` of a fresh store (a new SQLite file unless STORE
+# is given); sets STORE and ADMIN_JSON (what init printed).
 init_store() {
   local name=$1 admin
   mkdir -p "$WORK/stores"
-  STORE="sqlite:$WORK/stores/$name.db"
+  STORE=${3:-"sqlite:$WORK/stores/$name.db"}
   admin=$("$TOLLGATE_BIN" init --store "$STORE" --auth-url "http://127.0.0.1:$2" 2>>"$WORK/$name.log")
   ADMIN_JSON=$admin
 }
@@ -170,13 +186,16 @@ load() {
     echo "bench.sh $label failed:" >&2; cat "$WORK/$label.bench.txt" >&2; exit 1; }
   record "$key" "$R" "$OUT/wrk/$label.txt"
 }
-# record KEY ROUND FILE: a bench.sh result file (its run1 line and RSS line) into RAW.
+# record KEY ROUND FILE: a bench.sh result file (its run1 line and RSS line) into RAW, and the
+# requests of the warm-up plus the run as KEY.all_requests.
 record() {
   local key=$1 round=$2 file=$3
   awk -v k="$key" -v r="$round" '
     /^run1:/ { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
     /^server_rss_kb=/ { split($1, a, "="); rss = a[2] }
+    /^(warmup|run1):/ { for (i = 2; i <= NF; i++) if ($i ~ /^requests=/) { split($i, kv, "="); all += kv[2] } }
     END {
+      print k ".all_requests", r, all + 0
       split("rps p50_ms p99_ms non2xx wrk_cpu_pct srv_cpu_pct machine_busy_pct softirq_pct", names, " ")
       for (i in names) if (names[i] in v) print k "." names[i], r, v[names[i]]
       print k ".socket_errors", r, v["err_connect"] + v["err_read"] + v["err_write"] + v["err_timeout"]
@@ -245,6 +264,52 @@ if [ "$DO_PEERS" = 1 ] && [ "$DO_OIDC" = 1 ]; then
   info oidc_provider "$(node -p "require('/tmp/peers/oidc/node_modules/oidc-provider/package.json').version" 2>/dev/null || echo '?')"
 fi
 stop_server "$A_PID"
+
+# --- PostgreSQL: the database's work per token, and two nodes on one database vs one -------------
+if [ "$DO_PG" = 1 ]; then
+  log "PostgreSQL: two nodes on one throwaway database"
+  PGDIR=$(mktemp -d /tmp/tollgate-bench-pg.XXXXXX)  # not under WORK: the cluster's user enters it
+  pg=$("$PY" "$HERE/pg.py" start "$PGDIR")
+  info postgresql "$(jget "$pg" version)"
+  # Both nodes share the master key (init writes the file, serve reads it).
+  export TOLLGATE_MASTER_KEY_FILE=$WORK/pg-master.key
+  init_store p1 "$PORT_P1" "$(jget "$pg" store)"; PG_STORE=$STORE
+  start_server p1 "$PG_STORE" "$PORT_P1"; P1_PID=$SPID
+  start_server p2 "$PG_STORE" "$PORT_P2"; P2_PID=$SPID
+  read -r -a PA <<<"$(admin_args "$PORT_P1")"
+  # Configured through node 1 only: node 2 serves it once the change feed has told it.
+  PGJ=$("$PY" "$HERE/mgmt.py" setup "${PA[@]}" --name "Bench PostgreSQL")
+  PG_URL1=$(jget "$PGJ" tokenUrl); PG_URL2=${PG_URL1/:$PORT_P1\//:$PORT_P2/}
+  PG_ID=$(jget "$PGJ" clientId); PG_SECRET=$(jget "$PGJ" clientSecret)
+  for i in $(seq 50); do
+    "$PY" "$HERE/mgmt.py" verify --token-url "$PG_URL2" --client-id="$PG_ID" \
+      --client-secret="$PG_SECRET" --alg RS256 >/dev/null 2>&1 && break
+    [ "$i" = 50 ] && { echo "node 2 never served node 1's configuration" >&2; exit 1; }
+    sleep 0.1
+  done
+  # A backend reports its statistics at most once a second: let the setup's writes land in
+  # pg_stat_database before the first window opens.
+  sleep 2
+  xacts() { "$PY" "$HERE/pg.py" xacts "$PGDIR"; }
+  idle_seconds=$(( ${DURATION%s} + ${WARMUP%s} ))
+  for R in $(seq 1 "$ROUNDS"); do
+    x0=$(xacts)
+    load pg_one "tollgate-pg-one-r$R" "$PG_URL1" "$P1_PID" "$PG_ID" "$PG_SECRET"
+    x1=$(xacts); raw "pg_one.xacts $R $((x1 - x0))"
+    sleep "$idle_seconds"  # the same time without load: the nodes' own background queries
+    x2=$(xacts); raw "pg_idle.xacts $R $((x2 - x1))"
+    # Both nodes at once, 16 connections each (the same 32 in all).
+    CONNS=16 load pg_two_a "tollgate-pg-two-a-r$R" "$PG_URL1" "$P1_PID" "$PG_ID" "$PG_SECRET" &
+    two_a=$!
+    CONNS=16 load pg_two_b "tollgate-pg-two-b-r$R" "$PG_URL2" "$P2_PID" "$PG_ID" "$PG_SECRET"
+    wait "$two_a"
+    x3=$(xacts); raw "pg_two.xacts $R $((x3 - x2))"
+  done
+  raw "pg.idle_seconds - $idle_seconds"
+  stop_server "$P1_PID"; stop_server "$P2_PID"
+  "$PY" "$HERE/pg.py" stop "$PGDIR" >/dev/null; PGDIR=""
+  unset TOLLGATE_MASTER_KEY_FILE
+fi
 
 # --- flat cost: one application vs GROW_APPS applications and GROW_RESOURCES resources -----------
 log "flat cost: one application vs $GROW_APPS applications and $GROW_RESOURCES resources"

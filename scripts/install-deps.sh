@@ -16,8 +16,8 @@ if [ "$what" = test ] || [ "$what" = bench ]; then
          sqlite3 clang-format git
          wrk gnuplot-nox nginx time procps)
 fi
-# The PostgreSQL tests run a throwaway cluster of their own (scripts/test.sh).
-if [ "$what" = test ]; then
+# The PostgreSQL tests and bench/run.sh run a throwaway cluster of their own.
+if [ "$what" = test ] || [ "$what" = bench ]; then
   pkgs+=(postgresql)
 fi
 missing=()

@@ -5,28 +5,17 @@
 #include <gtest/gtest.h>
 
 #include "common/uuid.h"
+#include "testutil/fixtures.h"
 
 namespace tollgate::config {
 namespace {
 
 using std::chrono::seconds;
 
-class IdentityCodec final : public storage::SecretCodec {
- public:
-  std::string Seal(std::string_view plaintext, std::string_view) const override {
-    return std::string(plaintext);
-  }
-  std::optional<std::string> Open(std::string_view sealed, std::string_view) const override {
-    return std::string(sealed);
-  }
-};
-
 class JtiCacheTest : public ::testing::Test {
  protected:
   JtiCacheTest() : clock_(FromUnixMillis(1'800'000'000'000)) {
-    auto store = storage::OpenStore("sqlite::memory:", std::make_shared<IdentityCodec>());
-    EXPECT_TRUE(store.ok());
-    store_ = std::move(store).value();
+    store_ = testutil::OpenMemoryStore();
     model::Organization org;
     org.id = OrgId(NewUuid());
     org.name = "org";

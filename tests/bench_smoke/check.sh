@@ -14,7 +14,8 @@ figures=(openssl_rsa2048_sign_per_s tollgate_rs256_tokens_per_s tollgate_rs256_p
          tollgate_rs256_p99_ms tollgate_rs256_non2xx tollgate_rs256_rss_mb ratio_rs256_over_limit
          tollgate_es256_tokens_per_s tollgate_eddsa_tokens_per_s nginx_rps ratio_es256_over_nginx
          ratio_eddsa_over_nginx grow_tokens_per_s ratio_grown_over_one_app grow_rss_per_app_kib
-         startup_big_ms "Goals of issue 5")
+         startup_big_ms pg_one_node_tokens_per_s pg_two_nodes_tokens_per_s
+         ratio_pg_two_nodes_over_one pg_db_xacts_per_token "Goals of issue 5")
 [ -n "${TOLLGATE_MICRO_BIN:-}" ] && figures+=(micro_BM_Sign_0_RS256_ns micro_BM_ParseForm_ns)
 for f in "${figures[@]}"; do
   # A figure line is "name value"; "n/a" would mean it was not measured.
@@ -24,5 +25,5 @@ for f in "${figures[@]}"; do
 done
 [ -s "$out/results/tokens.png" ] || { echo "no chart drawn"; missing=1; }
 if [ $missing != 0 ]; then cat "$out/stdout.txt"; exit 1; fi
-grep -A20 '^Goals of issue 5' "$out/stdout.txt"
+grep -A24 '^Goals of issue 5' "$out/stdout.txt"
 echo "bench/run.sh --quick printed every figure"

@@ -20,7 +20,7 @@ def node_client():
     if shutil.which("node") is None or shutil.which("npm") is None:
         pytest.fail("node and npm are required (scripts/install-deps.sh test installs them)")
     work = os.environ.get("TOLLGATE_NODE_CACHE") or os.path.join(
-        os.path.dirname(os.environ.get("TOLLGATE_BIN", "build/apps/tollgate")), "..", "node-clients")
+        os.path.dirname(os.environ.get("TOLLGATE_BIN", "build/tollgate")), "node-clients")
     work = os.path.abspath(work)
     os.makedirs(work, exist_ok=True)
     for name in ("package.json", "client_credentials.mjs"):
