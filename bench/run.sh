@@ -20,7 +20,7 @@
 # Method (same load as the peers' bench.sh, which this script calls by path): wrk -t1 -c32,
 # keep-alive, HTTP Basic client auth, body grant_type=client_credentials&scope=read%20write.
 # Each round runs, back to back: openssl speed -multi <cores> rsa2048 (the limit), Tollgate RS256,
-# node-oidc-provider, Tollgate ES256, Tollgate EdDSA, nginx with a fixed body; a ratio is the
+# openssl speed again (the round's limit is the mean of both), node-oidc-provider, Tollgate ES256, Tollgate EdDSA, nginx with a fixed body; a ratio is the
 # median over rounds of the ratio measured within a round, so drift on a shared machine hits both
 # sides of it. Then the flat-cost case (one application vs 10,000 applications and 1,000
 # resources, alternated), start-up with 100,000 applications, and the micro-benchmarks.
@@ -58,6 +58,7 @@ while [ $# -gt 0 ]; do
 done
 
 CORES=$(nproc)
+LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)  # before this script's own build
 if [ "$QUICK" = 1 ]; then
   ROUNDS=${ROUNDS:-1}; DURATION=2s; WARMUP=0; SSL_SECONDS=1; DO_OIDC=0
   GROW_APPS=200; GROW_RESOURCES=20; BIG_APPS=2000; STARTS=1; MICRO_MIN_TIME=0.01
@@ -128,7 +129,7 @@ info openssl "$(openssl version)"
 info wrk "$(wrk -v 2>&1 | head -1 | awk '{print $2}')"
 info gcc "$(gcc -dumpfullversion 2>/dev/null || echo '?')"
 info tollgate_commit "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo '+changes')"
-info load_avg_start "$(cut -d' ' -f1-3 /proc/loadavg)"
+info load_avg_start "$LOAD_AT_START"
 info mode "$([ "$QUICK" = 1 ] && echo quick || echo full)"
 info rounds "$ROUNDS"
 info duration "$DURATION"
@@ -251,6 +252,10 @@ for R in $(seq 1 "$ROUNDS"); do
   log "round $R/$ROUNDS (load $(cut -d' ' -f1 /proc/loadavg))"
   while read -r alg v; do raw "limit.$alg $R $v"; echo "   openssl speed -multi $CORES $alg: $v sign/s" >&2; done < <(ssl_speed rsa2048)
   load tg_rs256 "tollgate-rs256-r$R" "$(jget "$RS" tokenUrl)" "$A_PID" "$(jget "$RS" clientId)" "$(jget "$RS" clientSecret)"
+  # The limit again right after: the round's limit is the mean of the readings either side of
+  # the Tollgate run, so a change of the machine's speed within a round (a shared host) shows
+  # on both sides of the ratio.
+  while read -r alg v; do raw "limit_after.$alg $R $v"; echo "   openssl speed -multi $CORES $alg: $v sign/s" >&2; done < <(ssl_speed rsa2048)
   if [ "$DO_PEERS" = 1 ] && [ "$DO_OIDC" = 1 ]; then
     PORT=$OIDC_PORT peer run-oidc-provider.sh oidc oidc-provider-1proc single
   fi
