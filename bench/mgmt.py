@@ -29,7 +29,8 @@ JSON object on stdout; errors go to stderr with a non-zero exit.
   mgmt.py start  --url URL --log FILE -- COMMAND [ARG...]
       Starts COMMAND (stdout and stderr appended to FILE), polls URL like `wait`, and prints
       {"pid", "ms"}: the milliseconds from just before the exec to the first 200, so the
-      figure holds no interpreter start-up. COMMAND keeps running; stop it by its pid.
+      figure holds no interpreter start-up; fails when the listening socket of URL's port is
+      not COMMAND's own (another program answered). COMMAND keeps running; stop it by its pid.
 
 ADMIN is --api URL --env ADMIN_ENV --client-id ID --client-secret SECRET (the admin app that
 `tollgate init` printed).
@@ -38,6 +39,7 @@ import argparse
 import base64
 import http.client
 import json
+import os
 import sys
 import threading
 import time
@@ -331,7 +333,35 @@ def cmd_start(args):
         raise
     if proc.poll() is not None:
         raise SystemExit(f"mgmt.py: {args.command_args[0]} exited with {proc.returncode}")
+    port = urllib.parse.urlsplit(args.url).port or 80
+    if not owns_listener(proc.pid, port):
+        # Another program answered on that port: this one could not bind it.
+        proc.terminate()
+        raise SystemExit(f"mgmt.py: port {port} is served by another process")
     return {"pid": proc.pid, "ms": out["ms"]}
+
+
+def owns_listener(pid, port):
+    """True when process `pid` holds the listening TCP socket of 127.0.0.1:`port`."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = open(table).read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            f = row.split()
+            if f[3] == "0A" and int(f[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                inodes.add(f[9])
+    fd_dir = f"/proc/{pid}/fd"
+    for fd in os.listdir(fd_dir):
+        try:
+            target = os.readlink(os.path.join(fd_dir, fd))
+        except OSError:
+            continue
+        if target.startswith("socket:[") and target[8:-1] in inodes:
+            return True
+    return False
 
 
 def main():

@@ -50,7 +50,7 @@ summarize() {
     awk -v n="$2" '{ v = $1; gsub(",", "", v); obj = $NF; line = $0
       part = "";
       if (obj ~ /libcrypto/) obj = "libcrypto (signature, SHA-256, OpenSSL allocations)";
-      else if (obj ~ /apps\/tollgate|libc\.so|libstdc\+\+/) {
+      else if (obj ~ /\/tollgate\]?$|libc\.so|libstdc\+\+/) {
         if (line ~ /basic_parser|parse_|read_op|read_some/) part = "Beast: request parser and reads";
         else if (line ~ /basic_fields|field_range|buffers_cat|buffers_suffix|buffers_prefix|serializer|write_op|write_some|chunk_crlf/) part = "Beast/Asio: response write";
         else if (line ~ /asio/) part = "Asio: scheduler, reactor, coroutines";

@@ -66,11 +66,35 @@ else
   ROUNDS=${ROUNDS:-3}; DURATION=10s; WARMUP=3s; SSL_SECONDS=3
   GROW_APPS=10000; GROW_RESOURCES=1000; BIG_APPS=100000; STARTS=3; MICRO_MIN_TIME=0.5
 fi
-# Free loopback ports (the kernel's choice, released just before use), unless given.
-free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-PORT_A=${PORT_A:-$(free_port)}; PORT_B0=${PORT_B0:-$(free_port)}; PORT_B1=${PORT_B1:-$(free_port)}
-PORT_C=${PORT_C:-$(free_port)}; PORT_P1=${PORT_P1:-$(free_port)}; PORT_P2=${PORT_P2:-$(free_port)}
-NGINX_PORT=${NGINX_PORT:-$(free_port)}; OIDC_PORT=${OIDC_PORT:-$(free_port)}
+# Free loopback ports, unless given. They are chosen once and used for minutes (servers restart
+# on them), so they come from below the kernel's ephemeral range: a port the kernel hands to
+# another program's bind(0) or outgoing connection meanwhile (the test suite runs in parallel)
+# can never be one of them.
+free_ports() { # N -> N distinct free ports on one line
+  "$PY" - "$1" <<'PYEOF'
+import random, socket, sys
+low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+ports = []
+for _ in range(1000):
+    port = random.randrange(10000, max(10001, low))
+    if port in ports:
+        continue
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+    ports.append(port)
+    if len(ports) == int(sys.argv[1]):
+        break
+else:
+    raise SystemExit("bench/run.sh: not enough free loopback ports below the ephemeral range")
+print(*ports)
+PYEOF
+}
+read -r f1 f2 f3 f4 f5 f6 f7 f8 < <(free_ports 8)
+PORT_A=${PORT_A:-$f1}; PORT_B0=${PORT_B0:-$f2}; PORT_B1=${PORT_B1:-$f3}; PORT_C=${PORT_C:-$f4}
+PORT_P1=${PORT_P1:-$f5}; PORT_P2=${PORT_P2:-$f6}; NGINX_PORT=${NGINX_PORT:-$f7}; OIDC_PORT=${OIDC_PORT:-$f8}
 
 WORK=$(mktemp -d /tmp/tollgate-bench.XXXXXX)
 OUT=${OUT:-$WORK/results}
