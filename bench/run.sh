@@ -70,27 +70,14 @@ fi
 # on them), so they come from below the kernel's ephemeral range: a port the kernel hands to
 # another program's bind(0) or outgoing connection meanwhile (the test suite runs in parallel)
 # can never be one of them.
-free_ports() { # N -> N distinct free ports on one line
-  "$PY" - "$1" <<'PYEOF'
-import random, socket, sys
-low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+free_ports() { # N -> N distinct free ports on one line (tests/testutil/pg_cluster.py's choice)
+  PYTHONPATH="$ROOT/tests/testutil" "$PY" -c '
+import sys
+from pg_cluster import free_port
 ports = []
-for _ in range(1000):
-    port = random.randrange(10000, max(10001, low))
-    if port in ports:
-        continue
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-    ports.append(port)
-    if len(ports) == int(sys.argv[1]):
-        break
-else:
-    raise SystemExit("bench/run.sh: not enough free loopback ports below the ephemeral range")
-print(*ports)
-PYEOF
+for _ in range(int(sys.argv[1])):
+    ports.append(free_port(ports))
+print(*ports)' "$1"
 }
 read -r f1 f2 f3 f4 f5 f6 f7 f8 < <(free_ports 8)
 PORT_A=${PORT_A:-$f1}; PORT_B0=${PORT_B0:-$f2}; PORT_B1=${PORT_B1:-$f3}; PORT_C=${PORT_C:-$f4}

@@ -4,20 +4,14 @@ malformed URI, a server that is not there, a wrong password, a database that doe
 database migrated by a newer Tollgate, no master key, another node's master key."""
 
 import json
-import socket
 
 import pytest
 import requests
 
+from pg_cluster import free_port
 from pg_support import Deployment, new_master_key
 from test_cli import assert_one_clear_line, run
 from tollgate_server import FORM, basic
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture()

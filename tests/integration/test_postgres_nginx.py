@@ -6,7 +6,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -15,17 +14,12 @@ import pytest
 import requests
 
 from mgmt_support import Api, create_service_with_resource, token_request
+from pg_cluster import free_port
 from pg_support import Deployment
 from tollgate_server import jwt_parts
 
 DOC = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "deploy.md")
 DEADLINE = 10.0  # bounds a broken run only
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def doc_example():

@@ -34,10 +34,26 @@ def pg_bindir():
     return os.path.dirname(found[-1]) if found else None
 
 
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_port(taken=()):
+    """A free loopback port from below the kernel's ephemeral range, not in `taken`.
+
+    Such a port is kept for a while before it is bound again (a database restarted on its own
+    port, a benchmark's servers): the kernel never hands it meanwhile to another program's
+    bind(0) or to an outgoing connection's source port, as it could one of its ephemeral range.
+    """
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        low = int(f.read().split()[0])
+    for _ in range(1000):
+        port = secrets.choice(range(10000, max(10001, low)))
+        if port in taken:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no free loopback port below the ephemeral range")
 
 
 class PgCluster:
