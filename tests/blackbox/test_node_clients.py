@@ -1,34 +1,19 @@
 """Node's openid-client (discovery + client_credentials) and jose (JWKS verification, RFC 9068
 `typ`) against the real server: an implementation of the protocol that shares no code with ours.
-The npm packages are installed once into the build tree (npm registry only)."""
+The npm packages are installed once into the build tree (conftest.py, npm registry only)."""
 
 import json
 import os
-import shutil
 import subprocess
 
 import pytest
 
 from tollgate_server import TollgateServer
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-NODE_DIR = os.path.join(HERE, "node")
-
 
 @pytest.fixture(scope="module")
-def node_client():
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.fail("node and npm are required (scripts/install-deps.sh test installs them)")
-    work = os.environ.get("TOLLGATE_NODE_CACHE") or os.path.join(
-        os.path.dirname(os.environ.get("TOLLGATE_BIN", "build/tollgate")), "node-clients")
-    work = os.path.abspath(work)
-    os.makedirs(work, exist_ok=True)
-    for name in ("package.json", "client_credentials.mjs"):
-        shutil.copy(os.path.join(NODE_DIR, name), work)
-    if not os.path.isdir(os.path.join(work, "node_modules", "openid-client")):
-        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"],
-                       cwd=work, check=True, timeout=600)
-    return os.path.join(work, "client_credentials.mjs")
+def node_client(node_work):
+    return os.path.join(node_work, "client_credentials.mjs")
 
 
 @pytest.fixture(scope="module")
