@@ -2,7 +2,8 @@
 # The whole test suite: installs what is missing, builds with warnings as errors, runs every
 # test (unit, storage contract, integration through the real binary, black-box with real
 # third-party clients, a smoke run of bench/run.sh --quick with the micro-benchmarks built),
-# then the same suite again under AddressSanitizer + UBSan.
+# then the same suite again under AddressSanitizer + UBSan, then the fuzz targets of tests/fuzz
+# under libFuzzer (clang, with ASan + UBSan) for FUZZ_SECONDS each (default 30; 0 skips them).
 # A throwaway PostgreSQL cluster (initdb in a temporary directory, a free loopback port, run as
 # a non-root user) serves the PostgreSQL tests and is stopped and removed at the end, also on
 # failure or interruption.
@@ -41,4 +42,24 @@ if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then
   echo "== ASan + UBSan build"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     run_suite build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTOLLGATE_SANITIZE=ON
+fi
+fuzz_seconds=${FUZZ_SECONDS:-30}
+if [ "$fuzz_seconds" != 0 ]; then
+  echo "== libFuzzer (clang, ASan + UBSan), ${fuzz_seconds} s per target"
+  CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DTOLLGATE_FUZZ=ON >/dev/null
+  targets=(token_request jwk_set assertion)
+  cmake --build build-fuzz -j "$jobs" --target "${targets[@]/#/fuzz_}"
+  found=$(mktemp -d /tmp/tollgate-fuzz.XXXXXX)
+  for t in "${targets[@]}"; do
+    # New inputs go to a scratch folder first in the list; the checked-in seeds are only read.
+    mkdir -p "$found/$t"
+    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+      "build-fuzz/tests/fuzz/fuzz_$t" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 \
+      -print_final_stats=1 -artifact_prefix="$found/$t-" "$found/$t" "tests/fuzz/corpus/$t" \
+      >"$found/$t.log" 2>&1 || {
+        echo "fuzz_$t found a problem (input kept in $found):"; tail -40 "$found/$t.log"; exit 1; }
+    echo "fuzz_$t: $(grep -m1 -E '^stat::number_of_executed_units' "$found/$t.log" | awk '{print $2}') inputs, no finding"
+  done
+  rm -rf "$found"
 fi

@@ -31,7 +31,10 @@ Result<std::string, Reason> RequiredString(const json::object& o, std::string_vi
 
 // RFC 7519 §2 NumericDate: a JSON number of seconds; fractions are cut.
 std::optional<int64_t> NumericDate(const json::value& v) {
-  constexpr int64_t kMax = int64_t{1} << 40;  // far beyond any plausible date, and safe to add
+  // 2^33 s is the year 2242: far beyond any plausible date, safe to add small offsets to, and
+  // still a TimePoint (nanoseconds in int64 end in 2262), so RememberUntil cannot overflow. Found
+  // by tests/fuzz/assertion_fuzz.cc at 2^40.
+  constexpr int64_t kMax = int64_t{1} << 33;
   if (v.is_int64()) {
     const int64_t n = v.as_int64();
     if (n >= -kMax && n <= kMax) return n;

@@ -70,6 +70,21 @@ TEST(AssertionTest, AudienceMayBeAnArrayAndNameTheIssuer) {
           .ok());
 }
 
+// NumericDates are bounded so that every decoded date is a TimePoint: found by
+// tests/fuzz/assertion_fuzz.cc, where exp = 180000000000 overflowed RememberUntil.
+TEST(AssertionTest, DatesBeyondTheYear2242AreNotNumericDates) {
+  constexpr int64_t kLast = int64_t{1} << 33;
+  auto last = DecodeAssertion(Token(R"({"alg":"HS256"})", Claims("", kLast)));
+  ASSERT_TRUE(last.ok()) << last.error();
+  EXPECT_EQ(RememberUntil(*last, Rules()), TimePoint(seconds(kLast + 60)));
+  for (int64_t exp : {kLast + 1, int64_t{180'000'000'000}, -kLast - 1}) {
+    auto a = DecodeAssertion(Token(R"({"alg":"HS256"})", Claims("", exp)));
+    ASSERT_FALSE(a.ok()) << exp;
+    EXPECT_NE(a.error().find("exp is not a NumericDate"), std::string::npos) << a.error();
+  }
+  EXPECT_FALSE(DecodeAssertion(Token(R"({"alg":"HS256"})", Claims(",\"nbf\":1.8e11"))).ok());
+}
+
 TEST(AssertionTest, MalformedTokensAreRefused) {
   const std::string good = Token(R"({"alg":"RS256"})", Claims());
   for (const std::string& t :
