@@ -15,11 +15,7 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
-# The shared peer harness beside the repository, else the copy kept in bench/peers/ (same files).
-if [ -z "${PEERS:-}" ]; then
-  PEERS=$ROOT/../shared/peers
-  [ -x "$PEERS/bench.sh" ] || PEERS=$ROOT/bench/peers
-fi
+. "$HERE/peers_dir.sh"
 PY=/usr/bin/python3
 BIN=${TOLLGATE_BIN:-$ROOT/build-bench/tollgate}
 OUT=${1:-$(mktemp -d /tmp/tollgate-profile.XXXXXX)}

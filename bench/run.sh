@@ -33,11 +33,7 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
-# The shared peer harness beside the repository, else the copy kept in bench/peers/ (same files).
-if [ -z "${PEERS:-}" ]; then
-  PEERS=$ROOT/../shared/peers
-  [ -x "$PEERS/bench.sh" ] || PEERS=$ROOT/bench/peers
-fi
+. "$HERE/peers_dir.sh"
 PY=/usr/bin/python3  # Debian's, with python3-jwt
 
 QUICK=0; ROUNDS=""; DO_PEERS=1; DO_OIDC=1; DO_PG=1; OUT=""; CHART=""; PROFILE=0
@@ -183,6 +179,26 @@ init_store() {
   STORE=${3:-"sqlite:$WORK/stores/$name.db"}
   admin=$("$TOLLGATE_BIN" init --store "$STORE" --auth-url "http://127.0.0.1:$2" 2>>"$WORK/$name.log")
   ADMIN_JSON=$admin
+}
+# bench_store NAME PORT TITLE: a fresh store with the realistic setup (mgmt.py setup) made through
+# /v1 by a server that is stopped again; sets STORE, SETUP (setup's JSON) and ADMIN_ARGS.
+bench_store() {
+  init_store "$1" "$2"
+  start_server "$1" "$STORE" "$2"
+  read -r -a ADMIN_ARGS <<<"$(admin_args "$2")"
+  SETUP=$("$PY" "$HERE/mgmt.py" setup "${ADMIN_ARGS[@]}" --name "$3")
+  stop_server "$SPID"
+}
+# seed_store STORE SETUP APPS KEY: APPS more SERVICE applications and GROW_RESOURCES resources in
+# SETUP's environment, through the storage API (tollgate_seed); records KEY.load_s and KEY.apps.
+seed_store() {
+  local t0
+  t0=$(date +%s%N)
+  "$PY" "$HERE/mgmt.py" seedspec --bench-env "$(jget "$2" envId)" --apps "$3" \
+    --resources "$GROW_RESOURCES" --tag "$4" >"$WORK/$4-spec.json"
+  "$TOLLGATE_SEED_BIN" --store "$1" <"$WORK/$4-spec.json" >/dev/null
+  raw "$4.load_s - $(( ($(date +%s%N) - t0) / 1000000 ))e-3"
+  raw "$4.apps - $3"
 }
 admin_args() { # PORT -> mgmt.py admin arguments from ADMIN_JSON
   "$PY" -c 'import json,sys; a=json.loads(sys.argv[1]); print("--api", "http://127.0.0.1:"+sys.argv[2], "--env", a["environmentId"], "--client-id="+a["clientId"], "--client-secret="+a["clientSecret"])' "$ADMIN_JSON" "$1"
@@ -330,22 +346,9 @@ fi
 # --- flat cost: one application vs GROW_APPS applications and GROW_RESOURCES resources -----------
 log "flat cost: one application vs $GROW_APPS applications and $GROW_RESOURCES resources"
 PB0=$PORT_B0; PB1=$PORT_B1
-init_store b0 "$PB0"; B0_STORE=$STORE
-start_server b0 "$B0_STORE" "$PB0"
-read -r -a BA <<<"$(admin_args "$PB0")"
-B0=$("$PY" "$HERE/mgmt.py" setup "${BA[@]}" --name "Bench flat")
-stop_server "$SPID"
-init_store b1 "$PB1"; B1_STORE=$STORE
-start_server b1 "$B1_STORE" "$PB1"
-read -r -a BB <<<"$(admin_args "$PB1")"
-B1=$("$PY" "$HERE/mgmt.py" setup "${BB[@]}" --name "Bench flat")
-stop_server "$SPID"
-t0=$(date +%s%N)
-"$PY" "$HERE/mgmt.py" seedspec --bench-env "$(jget "$B1" envId)" --apps "$GROW_APPS" \
-  --resources "$GROW_RESOURCES" --tag grow >"$WORK/grow-spec.json"
-"$TOLLGATE_SEED_BIN" --store "$B1_STORE" <"$WORK/grow-spec.json" >/dev/null
-raw "grow.load_s - $(( ($(date +%s%N) - t0) / 1000000 ))e-3"
-raw "grow.apps - $GROW_APPS"
+bench_store b0 "$PB0" "Bench flat"; B0_STORE=$STORE; B0=$SETUP; BA=("${ADMIN_ARGS[@]}")
+bench_store b1 "$PB1" "Bench flat"; B1_STORE=$STORE; B1=$SETUP; BB=("${ADMIN_ARGS[@]}")
+seed_store "$B1_STORE" "$B1" "$GROW_APPS" grow
 raw "grow.resources - $GROW_RESOURCES"
 info grow.method "tollgate_seed (storage API) into the environment made through /v1"
 start_server b0 "$B0_STORE" "$PB0"; B0_PID=$SPID; raw "grow.startup_base_ms - $STARTUP_MS"
@@ -374,17 +377,8 @@ stop_server "$B0_PID"; stop_server "$B1_PID"
 # --- start-up with BIG_APPS applications -----------------------------------------------------------
 log "start-up with $BIG_APPS applications"
 PC=$PORT_C
-init_store c "$PC"; C_STORE=$STORE
-start_server c "$C_STORE" "$PC"
-read -r -a CA <<<"$(admin_args "$PC")"
-C=$("$PY" "$HERE/mgmt.py" setup "${CA[@]}" --name "Bench big")
-stop_server "$SPID"
-t0=$(date +%s%N)
-"$PY" "$HERE/mgmt.py" seedspec --bench-env "$(jget "$C" envId)" --apps "$BIG_APPS" \
-  --resources "$GROW_RESOURCES" --tag big >"$WORK/big-spec.json"
-"$TOLLGATE_SEED_BIN" --store "$C_STORE" <"$WORK/big-spec.json" >/dev/null
-raw "big.load_s - $(( ($(date +%s%N) - t0) / 1000000 ))e-3"
-raw "big.apps - $BIG_APPS"
+bench_store c "$PC" "Bench big"; C_STORE=$STORE; C=$SETUP
+seed_store "$C_STORE" "$C" "$BIG_APPS" big
 for s in $(seq 1 "$STARTS"); do
   start_server c "$C_STORE" "$PC"
   raw "big.startup_ms $s $STARTUP_MS"
