@@ -64,7 +64,8 @@ def wait_until_refused(u, deadline):
     while time.monotonic() < deadline:
         try:
             socket.create_connection((u.hostname, u.port), timeout=1).close()
-        except ConnectionRefusedError:
+        except (ConnectionRefusedError, ConnectionResetError):
+            # A reset: the listener closed while this connection waited in its backlog.
             return True
         time.sleep(0.05)
     return False
