@@ -86,8 +86,9 @@ class PrivateKey {
 // Immutable; Verify() is safe to call from many threads at once.
 class PublicKey {
  public:
-  // Accepts kty "RSA" (n of 2048..16384 bits, e odd, 3..2^64-1), "EC" with crv "P-256" or
-  // "P-384" (x and y exactly 32 or 48 octets, a point on the curve) and "OKP" with crv
+  // Accepts kty "RSA" (n of 2048..4096 bits, e = 65537; leading zero octets allowed in both),
+  // "EC" with crv "P-256" or "P-384" (x and y at most 32 or 48 octets, left-padded with zeros
+  // when shorter, a point on the curve) and "OKP" with crv
   // "Ed25519" (x of 32 octets). Members must be strict unpadded base64url. When `jwk.alg` is
   // set it must suit the key (RS*/PS* for RSA, ES256 for P-256, ES384 for P-384, EdDSA for
   // Ed25519) and then Verify() accepts that alg only (RFC 7517 §4.4).

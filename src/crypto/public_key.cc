@@ -26,9 +26,12 @@ namespace {
 
 enum class PublicKind { kRsa, kEcP256, kEcP384, kEd25519 };
 
+// SPEC §2.2 rule 6: the same sizes as signing keys, and the one public exponent in use. Larger
+// keys and exponents only make an unauthenticated verification cost more (a tenant could
+// publish 16,384-bit keys with 64-bit exponents and have every assertion tried against them).
 constexpr int kMinRsaBits = 2048;
-constexpr int kMaxRsaBits = 16384;
-constexpr int kMaxRsaExponentBits = 64;
+constexpr int kMaxRsaBits = 4096;
+constexpr BN_ULONG kRsaExponent = 65537;
 
 using ParamBldPtr = std::unique_ptr<OSSL_PARAM_BLD, internal::Deleter<OSSL_PARAM_BLD_free>>;
 using ParamPtr = std::unique_ptr<OSSL_PARAM, internal::Deleter<OSSL_PARAM_free>>;
@@ -78,13 +81,15 @@ CryptoResult<PkeyPtr> RsaFromJwk(const PublicJwk& jwk) {
   BnPtr n = internal::BytesToBn(*n_bytes);
   BnPtr e = internal::BytesToBn(*e_bytes);
   if (!n || !e) return Fail(TakeError("RSA JWK parameters"));
+  // Leading zero bytes of n or e (RFC 7518 §6.3.1.1 forbids them, some encoders write them)
+  // vanish here: the numbers are what counts.
   const int n_bits = BN_num_bits(n.get());
   if (n_bits < kMinRsaBits || n_bits > kMaxRsaBits) {
-    return Fail(CryptoError{"RSA JWK modulus must be 2048..16384 bits"});
+    return Fail(CryptoError{"RSA JWK modulus must be 2048..4096 bits"});
   }
   if (!BN_is_odd(n.get())) return Fail(CryptoError{"RSA JWK modulus is even"});
-  if (!BN_is_odd(e.get()) || BN_is_one(e.get()) || BN_num_bits(e.get()) > kMaxRsaExponentBits) {
-    return Fail(CryptoError{"RSA JWK exponent must be odd and 3..2^64-1"});
+  if (!BN_is_word(e.get(), kRsaExponent)) {
+    return Fail(CryptoError{"RSA JWK exponent must be 65537 (AQAB)"});
   }
   ParamBldPtr bld(OSSL_PARAM_BLD_new());
   if (!bld || OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, n.get()) != 1 ||
@@ -100,14 +105,19 @@ CryptoResult<PkeyPtr> EcFromJwk(const PublicJwk& jwk, PublicKind kind) {
   const size_t width = kind == PublicKind::kEcP256 ? 32 : 48;
   auto x = DecodeMember(jwk.x);
   auto y = DecodeMember(jwk.y);
-  // RFC 7518 §6.2.1.2/3: x and y MUST be the full coordinate size.
-  if (!x || !y || x->size() != width || y->size() != width) {
-    return Fail(CryptoError{"EC JWK x and y must be base64url of the coordinate size"});
+  // RFC 7518 §6.2.1.2/3 says x and y are the full coordinate size, but widespread encoders
+  // (authlib 1.2, PyJWT 2.6) drop leading zero bytes, one key in 128 per coordinate. SPEC §2.2
+  // rule 6: a shorter coordinate is left-padded with zeros; a longer one is refused, and the
+  // point must still lie on the curve.
+  if (!x || !y || x->size() > width || y->size() > width) {
+    return Fail(CryptoError{"EC JWK x and y must be base64url of at most the coordinate size"});
   }
   std::string point;
   point.reserve(1 + 2 * width);
   point.push_back('\x04');  // SEC 1 §2.3.3 uncompressed point
+  point.append(width - x->size(), '\0');
   point += *x;
+  point.append(width - y->size(), '\0');
   point += *y;
   ParamBldPtr bld(OSSL_PARAM_BLD_new());
   const char* group = kind == PublicKind::kEcP256 ? "P-256" : "P-384";

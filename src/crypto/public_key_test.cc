@@ -184,11 +184,23 @@ TEST(PublicKeyTest, FromJwkRejectsMalformedKeys) {
   j.e = Base64UrlEncode(std::string(9, '\x01'));
   add("e > 64 bits", j, "exponent");
   j = RsaJwk();
+  j.e = "Aw";
+  add("e = 3", j, "exponent");
+  j = RsaJwk();
+  j.e = "AQAD";
+  add("e = 65539", j, "exponent");
+  j = RsaJwk();
+  j.e = "AQABAQ";
+  add("e = 65537 * 256 + 1", j, "exponent");
+  j = RsaJwk();
   j.n = Base64UrlEncode(std::string(255, '\xff') + '\xfe');
   add("even n", j, "modulus is even");
   j = RsaJwk();
-  j.n = Base64UrlEncode(std::string(2049, '\xff'));
-  add("16392-bit n", j, "modulus must");
+  j.n = Base64UrlEncode(std::string(513, '\xff'));
+  add("4104-bit n", j, "modulus must");
+  j = RsaJwk();
+  j.n = Base64UrlEncode(std::string(2048, '\xff'));
+  add("16384-bit n", j, "modulus must");
 
   j = EcJwk();
   j.crv = "P-521";
@@ -200,8 +212,8 @@ TEST(PublicKeyTest, FromJwkRejectsMalformedKeys) {
   j.crv = "";
   add("no crv", j, "kty/crv");
   j = EcJwk();
-  j.x = Base64UrlEncode(tv::B64u(j.x).substr(0, 31));
-  add("31-octet x", j, "coordinate size");
+  j.x = Base64UrlEncode(tv::B64u(j.x).substr(0, 31));  // padded on the left: another point
+  add("31-octet x", j, "not on curve");
   j = EcJwk();
   j.y = "";
   add("no y", j, "coordinate size");
@@ -217,7 +229,7 @@ TEST(PublicKeyTest, FromJwkRejectsMalformedKeys) {
   add("origin", j, "not on curve");
   j = EcJwk();
   j.crv = "P-384";
-  add("P-256 coordinates as P-384", j, "coordinate size");
+  add("P-256 coordinates as P-384", j, "not on curve");
 
   j = EdJwk();
   j.crv = "Ed448";
@@ -240,6 +252,65 @@ TEST(PublicKeyTest, FromJwkRejectsMalformedKeys) {
     ASSERT_FALSE(key.ok()) << c.name;
     EXPECT_THAT(key.error().message, ::testing::HasSubstr(c.reason)) << c.name;
   }
+}
+
+// SPEC §2.2 rule 6: EC coordinates without their leading zero bytes (as authlib 1.2 and PyJWT
+// 2.6 write them) are left-padded. Fixed keys whose coordinates start with a zero byte, and a
+// signature made with each by python3-cryptography.
+TEST(PublicKeyTest, ShortEcCoordinatesAreLeftPadded) {
+  struct Case {
+    std::string_view crv, alg, x_short, x_full, y_short, y_full, input, signature;
+  };
+  const Case cases[] = {
+      {"P-256", "ES256", "1kbvf8ENcMN4lOFegpsXMqlEMverRlPRuSIlKI8J_g",
+       "ANZG73_BDXDDeJThXoKbFzKpRDL3q0ZT0bkiJSiPCf4", "A3lt4BB0k0c48hoCEdI1q_AnxI4-pkKhP6PCJ6vbg3g",
+       "A3lt4BB0k0c48hoCEdI1q_AnxI4-pkKhP6PCJ6vbg3g",
+       "eyJhbGciOiAiRVMyNTYifQ.eyJsZWFkaW5nIjoiemVybyJ9",
+       "3qBaRqT7x7-gZb58eMIgXgJOCg4cWtACSxNYugA5gUylEibhWlZWLy332PpwVrSqAvDf75xyVB-gmqVyrRNC4Q"},
+      {"P-384", "ES384", "csbbGQPI5qcaOx9N7gYcb7FyVqiRBHQge3szXvmUGhbMgDERBK1KXZiCfuw-Uew",
+       "AHLG2xkDyOanGjsfTe4GHG-xclaokQR0IHt7M175lBoWzIAxEQStSl2Ygn7sPlHs",
+       "vwVA1YUbVlpxz0xcqvjGAtM7_AsTT2hIbhw0KtO3CypffBMRhwQcDD9GZccVCJc",
+       "AL8FQNWFG1Zacc9MXKr4xgLTO_wLE09oSG4cNCrTtwsqX3wTEYcEHAw_RmXHFQiX",
+       "eyJhbGciOiAiRVMzODQifQ.eyJsZWFkaW5nIjoiemVybyJ9",
+       "AUYnle-Cp4ISwtByqo_9wAjgXFIFnIB9xe8AqGE28K-rr2qU9GjjRdx7UK08Deiq_FGf93GyAA16Ya7Of1B8IRQNEAUP"
+       "dbot9z0ZfczMfHuNSaxWIWWGsXFLL2LMpv2v"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::string(c.crv));
+    ASSERT_LT(tv::B64u(c.x_short).size(), tv::B64u(c.x_full).size());  // the edge is exercised
+    const std::string sig = tv::B64u(c.signature);
+    for (auto [x, y] : {std::pair{c.x_short, c.y_short}, std::pair{c.x_full, c.y_full},
+                        std::pair{c.x_short, c.y_full}, std::pair{c.x_full, c.y_short}}) {
+      PublicJwk jwk;
+      jwk.kty = "EC";
+      jwk.crv = std::string(c.crv);
+      jwk.x = std::string(x);
+      jwk.y = std::string(y);
+      auto key = Load(jwk);
+      ASSERT_NE(key, nullptr);
+      EXPECT_TRUE(key->Verify(c.alg, c.input, sig));
+      EXPECT_FALSE(key->Verify(c.alg, std::string(c.input) + "x", sig));
+    }
+    // A zero byte too many on the left is refused, even though the number is the same.
+    PublicJwk jwk;
+    jwk.kty = "EC";
+    jwk.crv = std::string(c.crv);
+    jwk.x = Base64UrlEncode('\0' + tv::B64u(c.x_full));
+    jwk.y = std::string(c.y_full);
+    EXPECT_FALSE(PublicKey::FromJwk(jwk).ok());
+  }
+}
+
+// RSA n and e with leading zero octets (as Java's BigInteger.toByteArray() writes them) are
+// read as the numbers they encode.
+TEST(PublicKeyTest, RsaLeadingZeroOctetsAreAccepted) {
+  PublicJwk jwk = RsaJwk();
+  jwk.n = Base64UrlEncode('\0' + tv::B64u(tv::kRfc7515RsaKey.n));
+  jwk.e = "AAEAAQ";
+  auto key = Load(jwk);
+  ASSERT_NE(key, nullptr);
+  EXPECT_TRUE(key->Verify("RS256", tv::kRfc7515Rs256SigningInput,
+                          tv::B64u(tv::kRfc7515Rs256Signature)));
 }
 
 // Hostile input never crashes: random bytes as signatures and inputs, for every alg.

@@ -24,9 +24,10 @@ from authlib.jose import JsonWebKey, jwt as authlib_jwt
 from authlib.oauth2.rfc7523 import ClientSecretJWT, PrivateKeyJWT
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
+import fixed_keys
 from mgmt_support import (Api, admin, app_body, app_path, apps_path, create_app,  # noqa: F401
                           create_grant, create_resource, create_scope, expect, expect_error,
                           mgmt_server, token_claims, uniq)
@@ -51,16 +52,19 @@ def public_jwk(private_key, kid=None):
     return jwk
 
 
+# Fixed keys (tests/testutil/fixed_keys.py): the EC ones have coordinates that start with a zero
+# byte, which authlib writes without it, so every run covers that case (SPEC 2.2 rule 6).
 KEYS = {
-    "rsa": rsa.generate_private_key(public_exponent=65537, key_size=2048),
-    "p256": ec.generate_private_key(ec.SECP256R1()),
-    "p384": ec.generate_private_key(ec.SECP384R1()),
-    "ed25519": ed25519.Ed25519PrivateKey.generate(),
-    "stranger": rsa.generate_private_key(public_exponent=65537, key_size=2048),
+    "rsa": fixed_keys.load(fixed_keys.RSA_PEM),
+    "p256": fixed_keys.load(fixed_keys.P256_PEM),
+    "p256y": fixed_keys.load(fixed_keys.P256_Y_PEM),
+    "p384": fixed_keys.load(fixed_keys.P384_PEM),
+    "ed25519": fixed_keys.load(fixed_keys.ED25519_PEM),
+    "stranger": fixed_keys.load(fixed_keys.RSA_OTHER_PEM),
 }
 # (alg, key) pairs that PRIVATE_KEY_JWT accepts (SPEC 2.2).
 ALGS = [("RS256", "rsa"), ("RS384", "rsa"), ("RS512", "rsa"), ("PS256", "rsa"),
-        ("ES256", "p256"), ("ES384", "p384"), ("EdDSA", "ed25519")]
+        ("ES256", "p256"), ("ES256", "p256y"), ("ES384", "p384"), ("EdDSA", "ed25519")]
 
 
 def jwk_set(*names):
@@ -123,7 +127,7 @@ def secret_jwt_app(admin, env):  # noqa: F811
 @pytest.fixture(scope="module")
 def key_jwt_app(admin, env):  # noqa: F811
     app, _ = make_client(admin, env, "PRIVATE_KEY_JWT",
-                         jwks=json.dumps(jwk_set("rsa", "p256", "p384", "ed25519")))
+                         jwks=json.dumps(jwk_set("rsa", "p256", "p256y", "p384", "ed25519")))
     return app
 
 
@@ -217,6 +221,36 @@ def test_private_key_jwt_algorithm_confusion(mgmt_server, env, key_jwt_app):  # 
     expect_denied(post_assertion(mgmt_server, env["id"],
                                  sign(pem(KEYS["p256"]), "ES256",
                                       claims_for(key_jwt_app["id"], url), kid="p384")))
+
+
+def test_authlib_writes_short_ec_coordinates():
+    """The premise of the fixed EC keys: authlib drops the coordinates' leading zero bytes, so
+    the JWKs registered above are shorter than RFC 7518 says, and still accepted."""
+    for name, size in (("p256", 32), ("p256y", 32), ("p384", 48)):
+        jwk = public_jwk(KEYS[name])
+        lengths = {len(base64.urlsafe_b64decode(jwk[c] + "=" * (-len(jwk[c]) % 4))) for c in "xy"}
+        assert min(lengths) < size, (name, lengths)
+
+
+def test_leading_zero_bytes_in_rsa_members(admin, mgmt_server, env):  # noqa: F811
+    """RSA n and e with a leading zero byte (Java's BigInteger.toByteArray writes them) name the
+    same key; an exponent other than 65537 and a modulus beyond 4096 bits are refused."""
+    def b64(d):
+        return base64.urlsafe_b64encode(d).rstrip(b"=").decode()
+    numbers = KEYS["rsa"].public_key().public_numbers()
+    padded = {"kty": "RSA", "kid": "padded", "n": b64(b"\0" + numbers.n.to_bytes(256, "big")),
+              "e": b64(b"\0\1\0\1")}
+    app, _ = make_client(admin, env, "PRIVATE_KEY_JWT", jwks=json.dumps({"keys": [padded]}))
+    url = mgmt_server.token_url(env["id"])
+    resp = post_assertion(mgmt_server, env["id"],
+                          sign(pem(KEYS["rsa"]), "RS256", claims_for(app["id"], url)))
+    assert resp.status_code == 200, resp.text
+    too_big = b64(b"\xff" * 512 + b"\x01")  # 4104 bits, odd
+    for why, jwk in (("e = 3", dict(padded, e="Aw")), ("e = 2^64 + 1", dict(padded, e="AQAAAAAAAAAB")),
+                     ("4104-bit n", dict(padded, n=too_big))):
+        resp = admin.post(apps_path(env["id"]), app_body(tokenEndpointAuthMethod="PRIVATE_KEY_JWT",
+                                                         jwks=json.dumps({"keys": [jwk]})))
+        expect_error(resp, 400, "INVALID_DATA", "INVALID_VALUE", "jwks")
 
 
 # -- the claim rules, one failing case each (SPEC 2.2 rule 6) ---------------------------------
@@ -421,9 +455,11 @@ def key_assertion(server, env, app_id, key="rsa", alg="RS256", kid="rsa"):
 
 
 def test_jwks_url_is_fetched_and_cached(admin, mgmt_server, env, key_server):  # noqa: F811
-    url = key_server.serve("/cached", jwk_set("rsa", "ed25519"))
+    # authlib's JWKs of the EC keys lack their coordinates' leading zero bytes (SPEC 2.2 rule 6).
+    url = key_server.serve("/cached", jwk_set("rsa", "ed25519", "p256", "p256y", "p384"))
     app = url_client(admin, env, url)
-    for key, alg in (("rsa", "RS256"), ("ed25519", "EdDSA"), ("rsa", "PS256")):
+    for key, alg in (("rsa", "RS256"), ("ed25519", "EdDSA"), ("rsa", "PS256"), ("p256", "ES256"),
+                     ("p256y", "ES256"), ("p384", "ES384")):
         resp = post_assertion(mgmt_server, env["id"],
                               key_assertion(mgmt_server, env, app["id"], key, alg, kid=key))
         assert resp.status_code == 200, resp.text

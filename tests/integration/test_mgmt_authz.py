@@ -7,8 +7,8 @@ import time
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import rsa
 
+import fixed_keys
 import mgmt_support
 from mgmt_support import (APP_DEVELOPER, ENV_ADMIN, ORG_ADMIN, READ_ONLY, Api, app_body, app_path,
                           apps_path, assign_role, b64url, create_app, create_env,
@@ -130,7 +130,7 @@ def test_forged_token_with_a_foreign_key_is_401(admin, mgmt_server):
     """Every claim and the kid right, signed by a key the server does not have."""
     real = jwt.decode(admin.token, options={"verify_signature": False})
     header = jwt.get_unverified_header(admin.token)
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key = fixed_keys.load(fixed_keys.RSA_OTHER_PEM)
     forged = jwt.encode(real, key, algorithm="RS256",
                         headers={"kid": header["kid"], "typ": "at+jwt"})
     expect_unauthorized(admin.get("/environments", token=forged))
@@ -393,3 +393,4 @@ def test_organization_admin_worker_created_through_the_api(admin, mgmt_server, e
     expect(org.get(apps_path(envs[1])), 200)
     expect(org.delete(env_path(made["id"])), 204)
     expect_not_found(org.get(env_path(UNKNOWN_ENV)))
+
