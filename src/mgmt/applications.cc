@@ -192,17 +192,22 @@ const model::ApplicationSecret* FindSecret(const config::EnvironmentSnapshot& en
 }
 
 ApiResult HandleSecret(const Services& s, const Call& call, const config::EnvironmentSnapshot& env,
-                       const model::Application& app) {
+                       const config::AppEntry& entry) {
+  const model::Application& app = entry.app;
   const EnvId& env_id = env.environment.id;
   const auto& method = call.request.method;
   const model::ApplicationSecret* current = FindSecret(env, app.id);
   if (method == "GET") {
-    if (!call.caller.Can(Permission::kReadSecrets, env_id)) return Fail(Forbidden());
+    if (!call.caller.Can(Permission::kReadSecrets, env_id) || !call.caller.MayControl(entry)) {
+      return Fail(Forbidden());
+    }
     if (current == nullptr) return Fail(NotFound());
     return JsonResponse(200, SecretJson(*current, s.clock.Now()));
   }
   if (method != "POST" && method != "DELETE") return Fail(MethodNotAllowed("GET, POST, DELETE"));
-  if (!call.caller.Can(Permission::kManageApps, env_id)) return Fail(Forbidden());
+  if (!call.caller.Can(Permission::kManageApps, env_id) || !call.caller.MayControl(entry)) {
+    return Fail(Forbidden());
+  }
 
   model::ApplicationSecret next{app.id, env_id, "", std::nullopt, std::nullopt};
   const TimePoint now = s.clock.Now();
@@ -237,12 +242,10 @@ ApiResult HandleSecret(const Services& s, const Call& call, const config::Enviro
   return JsonResponse(200, SecretJson(next, now));
 }
 
-const model::Application* FindApplication(const config::EnvironmentSnapshot& env,
-                                          std::string_view segment) {
+const config::AppEntry* FindApplication(const config::EnvironmentSnapshot& env,
+                                       std::string_view segment) {
   auto id = PathId(segment);
-  if (!id) return nullptr;
-  const config::AppEntry* entry = env.FindApp(*id);
-  return entry == nullptr ? nullptr : &entry->app;
+  return id ? env.FindApp(*id) : nullptr;
 }
 
 }  // namespace
@@ -276,18 +279,22 @@ ApiResult HandleApplications(const Services& s, const Call& call,
     return Created(ApplicationJson(call, *read), AppHref(call, *read));
   }
 
-  const model::Application* app = FindApplication(env, call.segments[3]);
-  if (app == nullptr) return Fail(NotFound());
+  const config::AppEntry* entry = FindApplication(env, call.segments[3]);
+  if (entry == nullptr) return Fail(NotFound());
+  const model::Application* app = &entry->app;
   if (call.segments.size() > 4) {
     std::string_view sub = call.segments[4];
-    if (sub == "secret" && call.segments.size() == 5) return HandleSecret(s, call, env, *app);
+    if (sub == "secret" && call.segments.size() == 5) return HandleSecret(s, call, env, *entry);
     if (sub == "grants") return HandleGrants(s, call, env, *app);
     if (sub == "roleAssignments") return HandleRoleAssignments(s, call, env, *app);
     return Fail(NotFound());
   }
   if (method == "GET") return JsonResponse(200, ApplicationJson(call, *app));
   if (method != "PUT" && method != "DELETE") return Fail(MethodNotAllowed("GET, PUT, DELETE"));
-  if (!call.caller.Can(Permission::kManageApps, env_id)) return Fail(Forbidden());
+  // SPEC §6: managing applications is not enough for one that holds more power than the caller.
+  if (!call.caller.Can(Permission::kManageApps, env_id) || !call.caller.MayControl(*entry)) {
+    return Fail(Forbidden());
+  }
   if (method == "DELETE") {
     const AppId id = app->id;
     auto written =

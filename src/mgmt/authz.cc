@@ -39,6 +39,18 @@ bool Caller::Can(Permission permission, const EnvId& env) const {
   return false;
 }
 
+bool Caller::MayAssign(model::RoleScopeType scope_type, std::string_view scope_id) const {
+  if (scope_type == model::RoleScopeType::kOrganization) return IsOrganizationAdmin();
+  return Can(Permission::kAdminEnvironment, EnvId(std::string(scope_id)));
+}
+
+bool Caller::MayControl(const config::AppEntry& app) const {
+  for (const auto& ra : app.role_assignments) {
+    if (!MayAssign(ra.scope_type, ra.scope_id)) return false;
+  }
+  return true;
+}
+
 Result<Caller, ApiError> AuthenticateBearer(std::optional<std::string_view> authorization,
                                             const config::Snapshot& snapshot,
                                             const config::Urls& urls, const Clock& clock,

@@ -34,6 +34,14 @@ struct Caller {
   bool Can(Permission permission, const EnvId& env) const;
   // True when any role reaches `env` at all (for filtering lists).
   bool Reaches(const EnvId& env) const { return Can(Permission::kRead, env); }
+  // SPEC §6: true when the caller may create a role assignment of that scope: an
+  // ORGANIZATION-scoped one needs Organization Admin, an ENVIRONMENT-scoped one
+  // kAdminEnvironment in the environment `scope_id` names.
+  bool MayAssign(model::RoleScopeType scope_type, std::string_view scope_id) const;
+  // SPEC §6, no escalation: true when the caller may take over `app` (read or rotate its
+  // secret, change its client authentication, update or delete it), that is when it could
+  // create every role assignment `app` holds. With its secret, the caller would hold them all.
+  bool MayControl(const config::AppEntry& app) const;
 };
 
 // 401 ACCESS_FAILED unless `authorization` is `Bearer <JWT>` that oauth::VerifyAccessToken

@@ -147,5 +147,46 @@ TEST(CallerTest, RoleReach) {
   EXPECT_FALSE(none.Reaches(e));
 }
 
+// SPEC §6, no escalation: an actor controls an application only when it could create every role
+// assignment that application holds.
+TEST(CallerTest, MayControlOnlyApplicationsOfNoMorePower) {
+  const std::string e = "11111111-1111-4111-8111-111111111111";
+  const std::string f = "22222222-2222-4222-8222-222222222222";
+  using T = model::RoleScopeType;
+  const auto org_admin = Assignment(model::kOrganizationAdminRoleId, T::kOrganization, "org");
+  const auto env_admin_e = Assignment(model::kEnvironmentAdminRoleId, T::kEnvironment, e);
+  const auto env_admin_f = Assignment(model::kEnvironmentAdminRoleId, T::kEnvironment, f);
+  const auto developer_e =
+      Assignment(model::kClientApplicationDeveloperRoleId, T::kEnvironment, e);
+  const auto read_only_e = Assignment(model::kConfigurationReadOnlyRoleId, T::kEnvironment, e);
+  auto target = [](std::vector<model::RoleAssignment> roles) {
+    config::AppEntry app;
+    app.role_assignments = std::move(roles);
+    return app;
+  };
+  const config::AppEntry targets[] = {target({}),           target({org_admin}),
+                                      target({env_admin_e}), target({env_admin_f}),
+                                      target({developer_e}), target({read_only_e}),
+                                      target({read_only_e, env_admin_f})};
+  struct Case {
+    model::RoleAssignment actor;
+    std::vector<bool> controls;  // per target above
+  };
+  const Case cases[] = {
+      {org_admin, {true, true, true, true, true, true, true}},
+      {env_admin_e, {true, false, true, false, true, true, false}},
+      {developer_e, {true, false, false, false, false, false, false}},
+      {read_only_e, {true, false, false, false, false, false, false}},
+  };
+  for (const auto& c : cases) {
+    Caller caller;
+    caller.roles = {c.actor};
+    for (size_t i = 0; i < std::size(targets); ++i) {
+      EXPECT_EQ(caller.MayControl(targets[i]), c.controls[i]) << c.actor.role_id.str() << " " << i;
+    }
+    EXPECT_EQ(caller.MayAssign(T::kOrganization, "org"), c.actor.role_id == org_admin.role_id);
+  }
+}
+
 }  // namespace
 }  // namespace tollgate::mgmt

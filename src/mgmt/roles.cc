@@ -117,18 +117,14 @@ ApiResult HandleRoleAssignments(const Services& s, const Call& call,
     if (app.type != model::AppType::kWorker) {
       return Fail(InvalidValue("role.id", "Only WORKER applications can hold roles."));
     }
+    // No one hands out power it does not hold (SPEC §6).
+    if (!call.caller.MayAssign(*scope_type, *scope_id)) return Fail(Forbidden());
     if (*scope_type == model::RoleScopeType::kOrganization) {
-      // Only an Organization Admin may hand out organization-wide power.
-      if (!call.caller.IsOrganizationAdmin()) return Fail(Forbidden());
       if (!call.snapshot->organization || call.snapshot->organization->id.str() != *scope_id) {
         return Fail(InvalidValue("scope.id", "The organization does not exist."));
       }
-    } else {
-      if (!call.snapshot->FindEnvironment(*scope_id)) {
-        return Fail(InvalidValue("scope.id", "The environment does not exist."));
-      }
-      if (!call.caller.Can(Permission::kAdminEnvironment, EnvId(*scope_id)))
-        return Fail(Forbidden());
+    } else if (!call.snapshot->FindEnvironment(*scope_id)) {
+      return Fail(InvalidValue("scope.id", "The environment does not exist."));
     }
     for (const auto* ra : mine) {
       if (ra->role_id.str() == *role_id && ra->scope_id == *scope_id) {

@@ -394,3 +394,73 @@ def test_organization_admin_worker_created_through_the_api(admin, mgmt_server, e
     expect(org.delete(env_path(made["id"])), 204)
     expect_not_found(org.get(env_path(UNKNOWN_ENV)))
 
+
+
+# -- no escalation through another application (SPEC §6) -------------------------------------
+
+# Target workers in E, by the role assignments they hold: (role, "E" | "F" | "ORG").
+TARGETS = {
+    "no role": [],
+    "Organization Admin": [(ORG_ADMIN, "ORG")],
+    "Environment Admin of E": [(ENV_ADMIN, "E")],
+    "Environment Admin of F": [(ENV_ADMIN, "F")],
+    "Client Application Developer of E": [(APP_DEVELOPER, "E")],
+    "Configuration Read Only of E": [(READ_ONLY, "E")],
+}
+# Which targets each actor (a worker of E with this role on E) may take over: exactly those
+# whose every role assignment it could create itself. Configuration Read Only manages nothing.
+MAY_CONTROL = {
+    ORG_ADMIN: set(TARGETS),
+    ENV_ADMIN: {"no role", "Environment Admin of E", "Client Application Developer of E",
+                "Configuration Read Only of E"},
+    APP_DEVELOPER: {"no role"},
+    READ_ONLY: set(),
+}
+
+
+@pytest.mark.parametrize("actor_role", [ORG_ADMIN, ENV_ADMIN, APP_DEVELOPER, READ_ONLY])
+def test_no_escalation_through_another_applications_secret(admin, mgmt_server, envs, actor_role):
+    """Reading or rotating a worker's secret, changing its client authentication, updating or
+    deleting it is allowed only to an actor that could create every role assignment the worker
+    holds; otherwise 403, and nothing changes (a developer must not read an Organization Admin's
+    secret and become one)."""
+    e, f = envs
+    org = mgmt_server.admin["organizationId"]
+    scope_of = {"E": (e, "ENVIRONMENT"), "F": (f, "ENVIRONMENT"), "ORG": (org, "ORGANIZATION")}
+    worker, worker_secret = create_app(admin, e, type="WORKER")
+    actor_scope = scope_of["ORG"] if actor_role == ORG_ADMIN else scope_of["E"]
+    assign_role(admin, e, worker["id"], actor_role, *actor_scope)
+    actor = Api(mgmt_server, worker["id"], worker_secret, e)
+    for target_name, holds in TARGETS.items():
+        target, _ = create_app(admin, e, type="WORKER")
+        for role, where in holds:
+            scope_id, scope_type = scope_of[where]
+            assign_role(admin, e, target["id"], role, scope_id, scope_type)
+        path = app_path(e, target["id"])
+        secret = expect(admin.get(path + "/secret"), 200)["secret"]
+        allowed = target_name in MAY_CONTROL[actor_role]
+        calls = [
+            ("GET", path + "/secret", None, 200),
+            ("POST", path + "/secret", None, 200),
+            ("DELETE", path + "/secret", None, 204),
+            ("PUT", path, app_body(target["name"], type="WORKER",
+                                   tokenEndpointAuthMethod="CLIENT_SECRET_POST"), 200),
+            ("DELETE", path, None, 204),
+        ]
+        for method, call_path, body, ok_status in calls:
+            resp = actor.call(method, call_path, body)
+            why = (actor_role, target_name, method, call_path)
+            if allowed:
+                assert resp.status_code == ok_status, (why, resp.status_code, resp.text)
+            else:
+                assert resp.status_code == 403, (why, resp.status_code, resp.text)
+                expect_forbidden(resp)
+                assert secret not in resp.text
+        if not allowed:
+            # Nothing changed: the same secret, the same method, the application still there.
+            assert expect(admin.get(path + "/secret"), 200)["secret"] == secret
+            got = expect(admin.get(path), 200)
+            assert got["tokenEndpointAuthMethod"] == "CLIENT_SECRET_BASIC", got
+            expect(admin.delete(path), 204)
+        else:
+            expect_not_found(admin.get(path))
