@@ -272,7 +272,8 @@ TEST(PublicKeyTest, ShortEcCoordinatesAreLeftPadded) {
        "vwVA1YUbVlpxz0xcqvjGAtM7_AsTT2hIbhw0KtO3CypffBMRhwQcDD9GZccVCJc",
        "AL8FQNWFG1Zacc9MXKr4xgLTO_wLE09oSG4cNCrTtwsqX3wTEYcEHAw_RmXHFQiX",
        "eyJhbGciOiAiRVMzODQifQ.eyJsZWFkaW5nIjoiemVybyJ9",
-       "AUYnle-Cp4ISwtByqo_9wAjgXFIFnIB9xe8AqGE28K-rr2qU9GjjRdx7UK08Deiq_FGf93GyAA16Ya7Of1B8IRQNEAUP"
+       "AUYnle-Cp4ISwtByqo_9wAjgXFIFnIB9xe8AqGE28K-rr2qU9GjjRdx7UK08Deiq_"
+       "FGf93GyAA16Ya7Of1B8IRQNEAUP"
        "dbot9z0ZfczMfHuNSaxWIWWGsXFLL2LMpv2v"},
   };
   for (const Case& c : cases) {
@@ -309,8 +310,8 @@ TEST(PublicKeyTest, RsaLeadingZeroOctetsAreAccepted) {
   jwk.e = "AAEAAQ";
   auto key = Load(jwk);
   ASSERT_NE(key, nullptr);
-  EXPECT_TRUE(key->Verify("RS256", tv::kRfc7515Rs256SigningInput,
-                          tv::B64u(tv::kRfc7515Rs256Signature)));
+  EXPECT_TRUE(
+      key->Verify("RS256", tv::kRfc7515Rs256SigningInput, tv::B64u(tv::kRfc7515Rs256Signature)));
 }
 
 // Hostile input never crashes: random bytes as signatures and inputs, for every alg.

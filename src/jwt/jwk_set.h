@@ -35,8 +35,8 @@ enum class JwkSetMode {
 constexpr size_t kMaxJwks = 32;  // keys per set; a larger set is refused in both modes
 
 // Parses the JSON text of a JWK Set: an object whose "keys" is an array of JWK objects. Keys of
-// type RSA (2048..4096 bits, e = 65537), EC (P-256, P-384) and OKP (Ed25519) are accepted, with the limits
-// of crypto::PublicKey::FromJwk; `use`, when present, must be "sig"; a JWK with private key
+// type RSA (2048..4096 bits, e = 65537), EC (P-256, P-384) and OKP (Ed25519) are accepted, with the
+// limits of crypto::PublicKey::FromJwk; `use`, when present, must be "sig"; a JWK with private key
 // material ("d") is never used. kStrict refuses a set with any key that is not usable (private,
 // symmetric "oct", unknown kty, bad parameters); kLenient skips such keys. Fails when the text is
 // not a JWK Set, holds more than kMaxJwks keys, or no usable key remains. The error text is

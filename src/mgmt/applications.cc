@@ -243,7 +243,7 @@ ApiResult HandleSecret(const Services& s, const Call& call, const config::Enviro
 }
 
 const config::AppEntry* FindApplication(const config::EnvironmentSnapshot& env,
-                                       std::string_view segment) {
+                                        std::string_view segment) {
   auto id = PathId(segment);
   return id ? env.FindApp(*id) : nullptr;
 }

@@ -156,17 +156,19 @@ TEST(CallerTest, MayControlOnlyApplicationsOfNoMorePower) {
   const auto org_admin = Assignment(model::kOrganizationAdminRoleId, T::kOrganization, "org");
   const auto env_admin_e = Assignment(model::kEnvironmentAdminRoleId, T::kEnvironment, e);
   const auto env_admin_f = Assignment(model::kEnvironmentAdminRoleId, T::kEnvironment, f);
-  const auto developer_e =
-      Assignment(model::kClientApplicationDeveloperRoleId, T::kEnvironment, e);
+  const auto developer_e = Assignment(model::kClientApplicationDeveloperRoleId, T::kEnvironment, e);
   const auto read_only_e = Assignment(model::kConfigurationReadOnlyRoleId, T::kEnvironment, e);
   auto target = [](std::vector<model::RoleAssignment> roles) {
     config::AppEntry app;
     app.role_assignments = std::move(roles);
     return app;
   };
-  const config::AppEntry targets[] = {target({}),           target({org_admin}),
-                                      target({env_admin_e}), target({env_admin_f}),
-                                      target({developer_e}), target({read_only_e}),
+  const config::AppEntry targets[] = {target({}),
+                                      target({org_admin}),
+                                      target({env_admin_e}),
+                                      target({env_admin_f}),
+                                      target({developer_e}),
+                                      target({read_only_e}),
                                       target({read_only_e, env_admin_f})};
   struct Case {
     model::RoleAssignment actor;
