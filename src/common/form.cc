@@ -1,8 +1,10 @@
 #include "common/form.h"
 
 #include <array>
+#include <bit>
 #include <charconv>
 #include <cstdint>
+#include <functional>
 
 namespace tollgate {
 namespace {
@@ -79,24 +81,56 @@ std::optional<std::string> FormDecode(std::string_view text) {
   return out;
 }
 
-std::optional<std::vector<std::pair<std::string, std::string>>> ParseForm(std::string_view body) {
-  std::vector<std::pair<std::string, std::string>> out;
+Result<FormPairs, FormError> ParseForm(std::string_view body, size_t max_pairs) {
+  FormPairs out;
   size_t start = 0;
   while (start <= body.size()) {
     size_t amp = body.find('&', start);
     if (amp == std::string_view::npos) amp = body.size();
     std::string_view pair = body.substr(start, amp - start);
     if (!pair.empty()) {
+      if (out.size() == max_pairs) return Fail(FormError::kTooManyPairs);
       size_t eq = pair.find('=');
       auto name = FormDecode(pair.substr(0, eq));
       auto value =
           FormDecode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
-      if (!name || !value) return std::nullopt;
+      if (!name || !value) return Fail(FormError::kMalformed);
       out.emplace_back(std::move(*name), std::move(*value));
     }
     start = amp + 1;
   }
   return out;
+}
+
+bool HasDuplicateName(const FormPairs& form, std::string_view except) {
+  // A handful of pairs (every real request): comparing each with the others is cheapest.
+  constexpr size_t kSmall = 8;
+  if (form.size() <= kSmall) {
+    for (size_t i = 0; i < form.size(); ++i) {
+      if (form[i].first == except) continue;
+      for (size_t j = i + 1; j < form.size(); ++j) {
+        if (form[j].first == form[i].first) return true;
+      }
+    }
+    return false;
+  }
+  // Otherwise an open-addressing set of names on the stack, at most half full.
+  constexpr size_t kSlots = 2 * kMaxFormPairs;
+  std::array<const std::string*, kSlots> small{};
+  std::vector<const std::string*> large;
+  const size_t slots = form.size() <= kMaxFormPairs ? kSlots : std::bit_ceil(2 * form.size());
+  if (slots > kSlots) large.resize(slots);
+  const std::string** table = slots > kSlots ? large.data() : small.data();
+  const std::hash<std::string_view> hash;
+  for (const auto& [name, value] : form) {
+    if (name == except) continue;
+    size_t i = hash(name) & (slots - 1);
+    for (; table[i] != nullptr; i = (i + 1) & (slots - 1)) {
+      if (*table[i] == name) return true;
+    }
+    table[i] = &name;
+  }
+  return false;
 }
 
 namespace {

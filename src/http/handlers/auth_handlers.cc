@@ -33,6 +33,9 @@ Result<oauth::TokenRequest, oauth::OAuthError> ParseTokenRequest(const Request& 
   }
   auto form = ParseForm(request.body);
   if (!form) {
+    if (form.error() == FormError::kTooManyPairs) {
+      return Fail(oauth::InvalidRequest("The request body has too many parameters"));
+    }
     return Fail(oauth::InvalidRequest(
         "The request body is not valid application/x-www-form-urlencoded UTF-8"));
   }
@@ -57,14 +60,8 @@ Result<oauth::TokenRequest, oauth::OAuthError> ParseTokenRequest(const Request& 
   };
 
   // RFC 6749 §3.2: no parameter twice, except RFC 8707's `resource`.
-  for (size_t i = 0; i < form->size(); ++i) {
-    const auto& name = (*form)[i].first;
-    if (name == "resource") continue;
-    for (size_t j = i + 1; j < form->size(); ++j) {
-      if ((*form)[j].first == name) {
-        return Fail(oauth::InvalidRequest("A parameter was sent more than once"));
-      }
-    }
+  if (HasDuplicateName(*form, "resource")) {
+    return Fail(oauth::InvalidRequest("A parameter was sent more than once"));
   }
   for (auto& [name, value] : *form) {
     if (name == "resource") {
