@@ -63,6 +63,9 @@ std::optional<json::object> VerifyAccessToken(std::string_view token,
   if (revoked != nullptr && revoked->Contains(env.environment.id, std::string_view(*jti))) {
     return std::nullopt;
   }
+  // SPEC §4: a token outlives nothing it was issued to. Its client must still exist, enabled.
+  const config::AppEntry* app = env.FindApp(std::string_view(*client_id));
+  if (app == nullptr || !app->app.enabled) return std::nullopt;
   return claims;
 }
 

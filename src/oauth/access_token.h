@@ -14,8 +14,9 @@ namespace tollgate::oauth {
 
 // The claims of `token` when it is a compact JWS signed by a non-revoked key of `env` with the
 // key's algorithm, `iss` is `env`'s issuer, `exp` is in the future, `jti`, `client_id` and
-// `aud` are present, and (when `revoked` is given) its `jti` is not revoked. std::nullopt for
-// anything else; never throws.
+// `aud` are present, `client_id` names an enabled application of `env` (SPEC §4: a disabled or
+// deleted client's tokens are dead), and (when `revoked` is given) its `jti` is not revoked.
+// std::nullopt for anything else; never throws.
 std::optional<boost::json::object> VerifyAccessToken(std::string_view token,
                                                      const config::EnvironmentSnapshot& env,
                                                      const Clock& clock,

@@ -125,6 +125,45 @@ def test_introspection_errors(admin, mgmt_server):  # noqa: F811
     assert wrong_ct.status_code == 400 and wrong_ct.json()["error"] == "invalid_request"
 
 
+def test_tokens_of_disabled_or_deleted_clients_are_inactive(admin, mgmt_server):  # noqa: F811
+    """SPEC §4: the token endpoint and /v1 refuse a disabled or deleted application; introspection
+    must not keep vouching for the tokens it already holds."""
+    env = mgmt_server.admin["environmentId"]
+    res, app, secret, res_secret = setup_service(admin, env)
+    _, witness, witness_secret, _ = setup_service(admin, env)
+    held = token(mgmt_server, env, app["id"], secret)
+    # A resource caller is not the token's client: it still sees the change.
+    assert introspect(mgmt_server, env, held, res["id"], res_secret).json()["active"] is True
+    body = expect(admin.get(f"/environments/{env}/applications/{app['id']}"), 200)
+    body["enabled"] = False
+    expect(admin.put(f"/environments/{env}/applications/{app['id']}", body), 200)
+    assert introspect(mgmt_server, env, held, res["id"], res_secret).json() == {"active": False}
+    assert introspect(mgmt_server, env, held, witness["id"], witness_secret).json() == {
+        "active": False}
+    # Enabled again: its unexpired tokens are active again (nothing was revoked).
+    body["enabled"] = True
+    expect(admin.put(f"/environments/{env}/applications/{app['id']}", body), 200)
+    assert introspect(mgmt_server, env, held, res["id"], res_secret).json()["active"] is True
+    expect(admin.delete(f"/environments/{env}/applications/{app['id']}"), 204)
+    assert introspect(mgmt_server, env, held, res["id"], res_secret).json() == {"active": False}
+
+
+def test_public_client_may_not_introspect(admin, mgmt_server):  # noqa: F811
+    """RFC 7662 §2.1, SPEC §4: an application whose tokenEndpointAuthMethod is NONE presents no
+    credentials, so it may not introspect: 401 invalid_client."""
+    env = mgmt_server.admin["environmentId"]
+    _, app, secret, _ = setup_service(admin, env)
+    held = token(mgmt_server, env, app["id"], secret)
+    public = admin.create(f"/environments/{env}/applications",
+                          {"name": uniq("public"), "enabled": True, "protocol": "OPENID_CONNECT",
+                           "type": "SINGLE_PAGE_APP", "grantTypes": ["AUTHORIZATION_CODE"],
+                           "tokenEndpointAuthMethod": "NONE"})
+    resp = introspect(mgmt_server, env, held, public["id"], None, method="none")
+    assert resp.status_code == 401, resp.text
+    assert resp.json()["error"] == "invalid_client"
+    assert "active" not in resp.text
+
+
 def test_revocation(admin, mgmt_server):  # noqa: F811
     env = mgmt_server.admin["environmentId"]
     _, app, secret, _ = setup_service(admin, env)

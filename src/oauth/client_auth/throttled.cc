@@ -72,6 +72,12 @@ Result<IntrospectionCaller, OAuthError> AuthenticateIntrospectionCaller(
   if (resource == nullptr) {
     auto app = AuthenticateClient(request, env, services);
     if (!app) return Fail(std::move(app).error());
+    // RFC 7662 §2.1: the endpoint requires authorization; a public client presents none.
+    if ((*app)->app.token_endpoint_auth_method == model::AuthMethod::kNone) {
+      return Fail(ClientAuthError(OAuthErrorCode::kInvalidClient,
+                                  "Unsupported authentication method",
+                                  "a public client (NONE) may not introspect"));
+    }
     return IntrospectionCaller{*app, nullptr};
   }
   if (int64_t wait = throttle.RetryAfter(presented->client_id, request.remote_address); wait > 0) {
