@@ -1,10 +1,14 @@
 #include "cli/cli.h"
 
+#include <charconv>
 #include <cstdlib>
 #include <iostream>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
+#include "common/result.h"
 #include "server/server.h"
 
 namespace tollgate::cli {
@@ -33,6 +37,13 @@ Options (each also read from the environment variable in brackets; the option wi
                            [TOLLGATE_AUTH_URL]
   --api-url URL            public base of the management API, also the audience of its tokens
                            (default: the auth-url) [TOLLGATE_API_URL]
+  --max-used-assertions N  serve: used client-assertion jtis remembered per environment
+                           (default 1000000, about 200 bytes each); beyond, that environment's
+                           JWT clients get 503 until older assertions expire
+                           [TOLLGATE_MAX_USED_ASSERTIONS]
+  --max-revoked-tokens N   serve: revoked access-token jtis remembered per environment
+                           (default 100000); beyond, that environment's revocations get 503
+                           until revoked tokens expire [TOLLGATE_MAX_REVOKED_TOKENS]
   --master-key-file PATH   file holding the base64 master key that encrypts secrets at rest;
                            created by init with mode 0600 (default: <sqlite path>.key;
                            a PostgreSQL store needs this or TOLLGATE_MASTER_KEY)
@@ -46,6 +57,27 @@ struct OptionSpec {
   std::string_view env;
   std::string server::Options::*member;
 };
+
+// A whole number from `min` to `max`.
+struct NumberSpec {
+  std::string_view flag;
+  std::string_view env;
+  size_t server::Options::*member;
+  size_t min;
+  size_t max;
+};
+
+// Parses `text` for `spec`, or explains in one line what is wrong.
+Result<size_t, std::string> ParseNumber(const NumberSpec& spec, std::string_view text) {
+  size_t value = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || ec != std::errc() || ptr != end || value < spec.min || value > spec.max) {
+    return Fail(std::string(spec.flag) + " must be a number from " + std::to_string(spec.min) +
+                " to " + std::to_string(spec.max));
+  }
+  return value;
+}
 
 int Usage(std::string_view error) {
   std::cerr << "tollgate: " << error << " (see 'tollgate --help')" << std::endl;
@@ -61,6 +93,13 @@ int Main(int argc, char** argv) {
       {"--auth-url", "TOLLGATE_AUTH_URL", &server::Options::auth_url},
       {"--api-url", "TOLLGATE_API_URL", &server::Options::api_url},
       {"--master-key-file", "TOLLGATE_MASTER_KEY_FILE", &server::Options::master_key_file},
+  };
+  static const NumberSpec kNumbers[] = {
+      {"--threads", "TOLLGATE_THREADS", &server::Options::threads, 1, 256},
+      {"--max-used-assertions", "TOLLGATE_MAX_USED_ASSERTIONS",
+       &server::Options::max_used_assertions, 1, 100'000'000},
+      {"--max-revoked-tokens", "TOLLGATE_MAX_REVOKED_TOKENS", &server::Options::max_revoked_tokens,
+       1, 100'000'000},
   };
   if (argc < 2) return Usage("missing command");
   std::string_view command = argv[1];
@@ -78,8 +117,13 @@ int Main(int argc, char** argv) {
       options.*spec.member = v;
     }
   }
-  std::string threads;
-  if (const char* v = std::getenv("TOLLGATE_THREADS"); v != nullptr) threads = v;
+  // Numbers are checked after the command line, so that an option overrides a bad variable.
+  std::vector<std::pair<const NumberSpec*, std::string>> numbers;
+  for (const auto& spec : kNumbers) {
+    if (const char* v = std::getenv(std::string(spec.env).c_str()); v != nullptr && *v != '\0') {
+      numbers.emplace_back(&spec, v);
+    }
+  }
   if (const char* v = std::getenv("TOLLGATE_MASTER_KEY"); v != nullptr) options.master_key = v;
 
   for (int i = 2; i < argc; ++i) {
@@ -109,19 +153,19 @@ int Main(int argc, char** argv) {
       options.*spec.member = value;
       matched = true;
     }
-    if (!matched && flag == "--threads") {
-      if (!take_value()) return Usage("option --threads needs a value");
-      threads = value;
+    for (const auto& spec : kNumbers) {
+      if (flag != spec.flag) continue;
+      if (!take_value()) return Usage("option " + std::string(flag) + " needs a value");
+      std::erase_if(numbers, [&](const auto& n) { return n.first == &spec; });
+      numbers.emplace_back(&spec, value);
       matched = true;
     }
     if (!matched) return Usage("unknown option '" + std::string(arg) + "'");
   }
-  if (!threads.empty()) {
-    if (threads.size() > 3 || threads.find_first_not_of("0123456789") != std::string::npos ||
-        std::stoi(threads) < 1 || std::stoi(threads) > 256) {
-      return Usage("--threads must be a number from 1 to 256");
-    }
-    options.threads = std::stoi(threads);
+  for (const auto& [spec, text] : numbers) {
+    auto value = ParseNumber(*spec, text);
+    if (!value) return Usage(value.error());
+    options.*spec->member = *value;
   }
   return command == "init" ? server::Init(options) : server::Serve(options);
 }

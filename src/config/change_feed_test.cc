@@ -182,7 +182,7 @@ class ChangeFeedTest : public ::testing::Test {
   FakeStore store_{db_};
   ConfigHolder config_{store_, Urls{testutil::kAuthUrl, testutil::kApiUrl}};
   SystemClock clock_;
-  JtiCache revoked_{store_, storage::JtiKind::kRevokedToken, clock_};
+  JtiCache revoked_{store_, storage::JtiKind::kRevokedToken, clock_, 1000};
   storage::EnvironmentData data_;
   EnvId env_;
   std::unique_ptr<ChangeFeed> feed_;

@@ -2,58 +2,82 @@
 
 namespace tollgate::config {
 
-JtiCache::JtiCache(storage::Store& store, storage::JtiKind kind, const Clock& clock,
-                   size_t max_entries)
-    : store_(store), kind_(kind), clock_(clock), max_entries_(max_entries) {}
+std::string UsedAssertionJti(std::string_view client_id, std::string_view jti) {
+  std::string out;
+  out.reserve(client_id.size() + 1 + jti.size());
+  out.append(client_id);
+  out.push_back(' ');
+  out.append(jti);
+  return out;
+}
 
-std::string JtiCache::Key(const EnvId& env, std::string_view jti) {
-  std::string key = env.str();
-  key.push_back('\n');
-  key.append(jti);
-  return key;
+JtiCache::JtiCache(storage::Store& store, storage::JtiKind kind, const Clock& clock,
+                   size_t max_per_environment)
+    : store_(store), kind_(kind), clock_(clock), max_per_environment_(max_per_environment) {}
+
+void JtiCache::Put(const EnvId& env, const std::string& jti, TimePoint expires_at) {
+  auto& entry = environments_[env.str()].jtis[jti];
+  if (entry < expires_at) entry = expires_at;
+}
+
+bool JtiCache::HasRoom(Environment& e, TimePoint now) {
+  if (e.jtis.size() < max_per_environment_) return true;
+  if (now - e.last_sweep >= std::chrono::seconds(1)) {
+    e.last_sweep = now;
+    std::erase_if(e.jtis, [&](const auto& j) { return j.second <= now; });
+  }
+  return e.jtis.size() < max_per_environment_;
 }
 
 storage::StoreResult<void> JtiCache::Load() {
   auto loaded = store_.LoadJtis(kind_, clock_.Now());
   if (!loaded) return Fail(std::move(loaded).error());
   std::unique_lock lock(mu_);
-  for (const auto& j : *loaded) {
-    auto& entry = entries_[Key(j.environment_id, j.jti)];
-    if (entry < j.expires_at) entry = j.expires_at;
-  }
+  for (const auto& j : *loaded) Put(j.environment_id, j.jti, j.expires_at);
   return {};
 }
 
 void JtiCache::Mirror(const EnvId& env, const std::string& jti, TimePoint expires_at) {
   if (expires_at <= clock_.Now()) return;
   std::unique_lock lock(mu_);
-  auto& entry = entries_[Key(env, jti)];
-  if (entry < expires_at) entry = expires_at;
+  Put(env, jti, expires_at);
 }
 
 bool JtiCache::Contains(const EnvId& env, std::string_view jti) const {
   const TimePoint now = clock_.Now();
   std::shared_lock lock(mu_);
-  if (entries_.empty()) return false;
-  auto it = entries_.find(Key(env, jti));
-  return it != entries_.end() && now < it->second;
+  if (environments_.empty()) return false;
+  auto e = environments_.find(env.str());
+  if (e == environments_.end()) return false;
+  auto it = e->second.jtis.find(jti);
+  return it != e->second.jtis.end() && now < it->second;
 }
 
-storage::StoreResult<bool> JtiCache::Remember(const EnvId& env, const std::string& jti,
-                                              TimePoint expires_at) {
-  auto stored = store_.RememberJti({kind_, env, jti, expires_at}, clock_.Now());
-  if (!stored) return stored;
+storage::StoreResult<JtiCache::Stored> JtiCache::Remember(const EnvId& env, const std::string& jti,
+                                                          TimePoint expires_at) {
+  const TimePoint now = clock_.Now();
+  {
+    std::unique_lock lock(mu_);
+    Environment& e = environments_[env.str()];
+    auto it = e.jtis.find(jti);
+    const bool known = it != e.jtis.end() && now < it->second;
+    if (!known && !HasRoom(e, now)) return Stored::kBudget;
+  }
+  auto stored = store_.RememberJti({kind_, env, jti, expires_at}, now);
+  if (!stored) return Fail(std::move(stored).error());
   std::unique_lock lock(mu_);
-  auto& entry = entries_[Key(env, jti)];
-  if (entry < expires_at) entry = expires_at;
-  return stored;
+  Put(env, jti, expires_at);
+  return *stored ? Stored::kNew : Stored::kAlready;
 }
 
 storage::StoreResult<void> JtiCache::Purge() {
   const TimePoint now = clock_.Now();
   {
     std::unique_lock lock(mu_);
-    std::erase_if(entries_, [&](const auto& e) { return e.second <= now; });
+    for (auto& [id, e] : environments_) {
+      std::erase_if(e.jtis, [&](const auto& j) { return j.second <= now; });
+    }
+    std::erase_if(environments_, [](const auto& e) { return e.second.jtis.empty(); });
   }
   return store_.PurgeExpiredJtis(now);
 }
@@ -61,22 +85,14 @@ storage::StoreResult<void> JtiCache::Purge() {
 JtiCache::FirstUse JtiCache::RememberNew(const EnvId& env, std::string_view jti,
                                          TimePoint expires_at) {
   const TimePoint now = clock_.Now();
-  const std::string key = Key(env, jti);
   std::unique_lock lock(mu_);
-  auto [it, inserted] = entries_.try_emplace(key, expires_at);
-  if (!inserted) {
+  Environment& e = environments_[env.str()];
+  if (auto it = e.jtis.find(jti); it != e.jtis.end()) {
     if (now < it->second) return FirstUse::kReplay;
     it->second = expires_at;  // an expired entry no longer blocks the jti
-  } else if (entries_.size() > max_entries_) {
-    // Sweeping is linear in the size: at most once a second, so a full cache stays cheap.
-    if (now - last_sweep_ >= std::chrono::seconds(1)) {
-      last_sweep_ = now;
-      std::erase_if(entries_, [&](const auto& e) { return e.second <= now; });
-    }
-    if (entries_.size() > max_entries_) {
-      entries_.erase(key);
-      return FirstUse::kFull;
-    }
+  } else {
+    if (!HasRoom(e, now)) return FirstUse::kFull;
+    e.jtis.emplace(std::string(jti), expires_at);
   }
   pending_.push_back({kind_, env, std::string(jti), expires_at});
   return FirstUse::kNew;
@@ -101,6 +117,12 @@ storage::StoreResult<void> JtiCache::FlushPending() {
 size_t JtiCache::PendingCount() const {
   std::shared_lock lock(mu_);
   return pending_.size();
+}
+
+size_t JtiCache::SizeOf(const EnvId& env) const {
+  std::shared_lock lock(mu_);
+  auto e = environments_.find(env.str());
+  return e == environments_.end() ? 0 : e->second.jtis.size();
 }
 
 }  // namespace tollgate::config

@@ -2,8 +2,10 @@
 // An in-memory mirror of the store's remembered jtis of one kind (revoked access tokens or used
 // client assertions), written through to the store (SPEC §7). Contains() never touches the
 // store; Remember() blocks on it. With a shared store, the change feed mirrors what other nodes
-// remember (Mirror). Thread-safe.
+// remember (Mirror). Each environment has its own budget of unexpired entries, so one tenant
+// filling its budget never refuses another tenant's clients. Thread-safe.
 
+#include <functional>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
@@ -17,20 +19,31 @@
 
 namespace tollgate::config {
 
+// The jti a used client assertion is remembered by: its client's ID and its own `jti`, so that
+// two clients choosing the same `jti` never collide (RFC 7523 §3 item 7 makes a jti unique per
+// issuer, and the issuer is the client). Client IDs are UUIDs, so the form is unambiguous.
+std::string UsedAssertionJti(std::string_view client_id, std::string_view jti);
+
 class JtiCache {
  public:
-  // At most `max_entries` unexpired jtis are held (RememberNew answers kFull beyond that).
+  // At most `max_per_environment` unexpired jtis are accepted per environment (RememberNew
+  // answers kFull and Remember kBudget beyond that, for that environment only). The budgets are
+  // options of `tollgate serve` (docs/security.md); an entry costs about 200 bytes of memory.
   JtiCache(storage::Store& store, storage::JtiKind kind, const Clock& clock,
-           size_t max_entries = 1'000'000);
+           size_t max_per_environment);
 
   // Adds the store's unexpired entries to the memory (at start-up, and when the change feed
-  // reconnects). Entries are never forgotten before they expire.
+  // reconnects). Entries are never forgotten before they expire; loaded and mirrored entries
+  // count towards the budget but are never refused (the store has them).
   storage::StoreResult<void> Load();
   // True when `jti` of `env` is remembered and unexpired.
   bool Contains(const EnvId& env, std::string_view jti) const;
-  // Remembers durably until `expires_at`; false when it already was (a replay).
-  storage::StoreResult<bool> Remember(const EnvId& env, const std::string& jti,
-                                      TimePoint expires_at);
+
+  enum class Stored { kNew, kAlready, kBudget };
+  // Remembers durably until `expires_at`: kAlready when it already was; kBudget (nothing
+  // written) when `env` holds max_per_environment unexpired entries already.
+  storage::StoreResult<Stored> Remember(const EnvId& env, const std::string& jti,
+                                        TimePoint expires_at);
   // Adds an entry another node remembered (from the change feed): memory only, the store has it.
   void Mirror(const EnvId& env, const std::string& jti, TimePoint expires_at);
   storage::JtiKind kind() const { return kind_; }
@@ -40,7 +53,7 @@ class JtiCache {
   // The first-use check of client assertions (SPEC §2.2 rule 6), for the token path: never
   // touches the store. kNew: `jti` of `env` was not remembered and now is, until `expires_at`,
   // and is queued for the store (FlushPending). kReplay: it is remembered and unexpired.
-  // kFull: max_entries unexpired jtis are held; nothing was remembered.
+  // kFull: `env` holds max_per_environment unexpired jtis; nothing was remembered.
   enum class FirstUse { kNew, kReplay, kFull };
   FirstUse RememberNew(const EnvId& env, std::string_view jti, TimePoint expires_at);
   // Writes what RememberNew queued to the store in one batch (Store::RememberJtis). On failure
@@ -48,18 +61,35 @@ class JtiCache {
   // more at shutdown.
   storage::StoreResult<void> FlushPending();
   size_t PendingCount() const;
+  // Unexpired and expired-but-not-yet-swept entries of `env` held in memory.
+  size_t SizeOf(const EnvId& env) const;
 
  private:
-  static std::string Key(const EnvId& env, std::string_view jti);
+  // Lookups by string_view without a temporary string (C++20 heterogeneous lookup).
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  template <class V>
+  using Map = std::unordered_map<std::string, V, Hash, std::equal_to<>>;
+  struct Environment {
+    Map<TimePoint> jtis;
+    TimePoint last_sweep{};
+  };
+  // Adds or extends an entry, budget aside. Requires mu_ held exclusively.
+  void Put(const EnvId& env, const std::string& jti, TimePoint expires_at);
+  // True when `env` may take one more entry: below the budget, or after a sweep of its expired
+  // entries (at most once a second, so a full environment stays cheap). Requires mu_ held
+  // exclusively.
+  bool HasRoom(Environment& e, TimePoint now);
 
   storage::Store& store_;
   storage::JtiKind kind_;
   const Clock& clock_;
-  const size_t max_entries_;
+  const size_t max_per_environment_;
   mutable std::shared_mutex mu_;
-  std::unordered_map<std::string, TimePoint> entries_;
-  std::vector<storage::RememberedJti> pending_;  // guarded by mu_
-  TimePoint last_sweep_{};                       // guarded by mu_
+  Map<Environment> environments_;                // by environment ID; mu_
+  std::vector<storage::RememberedJti> pending_;  // mu_
 };
 
 }  // namespace tollgate::config

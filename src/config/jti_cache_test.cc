@@ -42,7 +42,7 @@ class JtiCacheTest : public ::testing::Test {
 };
 
 TEST_F(JtiCacheTest, FirstUseThenReplayUntilExpiry) {
-  JtiCache cache(*store_, storage::JtiKind::kUsedAssertion, clock_);
+  JtiCache cache(*store_, storage::JtiKind::kUsedAssertion, clock_, 100);
   EXPECT_EQ(cache.RememberNew(env_, "a", In(60)), JtiCache::FirstUse::kNew);
   EXPECT_EQ(cache.RememberNew(env_, "a", In(60)), JtiCache::FirstUse::kReplay);
   EXPECT_TRUE(cache.Contains(env_, "a"));
@@ -54,7 +54,7 @@ TEST_F(JtiCacheTest, FirstUseThenReplayUntilExpiry) {
 }
 
 TEST_F(JtiCacheTest, RememberNewNeverTouchesTheStoreUntilFlushed) {
-  JtiCache cache(*store_, storage::JtiKind::kUsedAssertion, clock_);
+  JtiCache cache(*store_, storage::JtiKind::kUsedAssertion, clock_, 100);
   ASSERT_EQ(cache.RememberNew(env_, "a", In(60)), JtiCache::FirstUse::kNew);
   ASSERT_EQ(cache.RememberNew(env_, "b", In(60)), JtiCache::FirstUse::kNew);
   EXPECT_EQ(cache.PendingCount(), 2u);
@@ -63,23 +63,67 @@ TEST_F(JtiCacheTest, RememberNewNeverTouchesTheStoreUntilFlushed) {
   EXPECT_EQ(cache.PendingCount(), 0u);
   EXPECT_EQ(Stored(), 2u);
   // A new cache (a restart) loads them: the replay is still refused.
-  JtiCache restarted(*store_, storage::JtiKind::kUsedAssertion, clock_);
+  JtiCache restarted(*store_, storage::JtiKind::kUsedAssertion, clock_, 100);
   ASSERT_TRUE(restarted.Load().ok());
   EXPECT_EQ(restarted.RememberNew(env_, "a", In(60)), JtiCache::FirstUse::kReplay);
   EXPECT_EQ(restarted.RememberNew(env_, "c", In(60)), JtiCache::FirstUse::kNew);
 }
 
-TEST_F(JtiCacheTest, BoundedInMemory) {
+TEST_F(JtiCacheTest, BoundedPerEnvironment) {
   JtiCache cache(*store_, storage::JtiKind::kUsedAssertion, clock_, 2);
   EXPECT_EQ(cache.RememberNew(env_, "a", In(10)), JtiCache::FirstUse::kNew);
   EXPECT_EQ(cache.RememberNew(env_, "b", In(100)), JtiCache::FirstUse::kNew);
   EXPECT_EQ(cache.RememberNew(env_, "c", In(100)), JtiCache::FirstUse::kFull);
   EXPECT_FALSE(cache.Contains(env_, "c")) << "a refused jti is not remembered";
+  EXPECT_EQ(cache.RememberNew(env_, "b", In(100)), JtiCache::FirstUse::kReplay)
+      << "a full environment still detects replays";
   EXPECT_EQ(cache.PendingCount(), 2u);
+  // Another environment has a budget of its own: one tenant's full cache refuses no one else.
+  const EnvId other(NewUuid());
+  EXPECT_EQ(cache.RememberNew(other, "c", In(100)), JtiCache::FirstUse::kNew);
+  EXPECT_EQ(cache.RememberNew(other, "d", In(100)), JtiCache::FirstUse::kNew);
+  EXPECT_EQ(cache.RememberNew(other, "e", In(100)), JtiCache::FirstUse::kFull);
+  EXPECT_EQ(cache.SizeOf(env_), 2u);
+  EXPECT_EQ(cache.SizeOf(other), 2u);
   // Once an entry expires, the sweep makes room.
   clock_.Advance(seconds(10));
   EXPECT_EQ(cache.RememberNew(env_, "c", In(100)), JtiCache::FirstUse::kNew);
   EXPECT_EQ(cache.RememberNew(env_, "b", In(100)), JtiCache::FirstUse::kReplay);
+  EXPECT_EQ(cache.RememberNew(other, "e", In(100)), JtiCache::FirstUse::kFull);
+}
+
+// Used assertions are remembered per (client, jti): the same jti from two clients is two jtis.
+TEST_F(JtiCacheTest, UsedAssertionsAreKeyedByClient) {
+  JtiCache cache(*store_, storage::JtiKind::kUsedAssertion, clock_, 100);
+  const std::string x = "0b6f4d8e-8f3c-4b8e-9d0a-1c2b3a4d5e6f";
+  const std::string y = "7a1c2e3f-4b5d-4e6f-8a9b-0c1d2e3f4a5b";
+  EXPECT_NE(UsedAssertionJti(x, "j"), UsedAssertionJti(y, "j"));
+  EXPECT_EQ(cache.RememberNew(env_, UsedAssertionJti(x, "j"), In(60)), JtiCache::FirstUse::kNew);
+  EXPECT_EQ(cache.RememberNew(env_, UsedAssertionJti(y, "j"), In(60)), JtiCache::FirstUse::kNew);
+  EXPECT_EQ(cache.RememberNew(env_, UsedAssertionJti(x, "j"), In(60)), JtiCache::FirstUse::kReplay);
+  // A jti holding a space cannot pass for another client's: client IDs have a fixed form.
+  EXPECT_NE(UsedAssertionJti(x, y + " j"), UsedAssertionJti(y, "j"));
+}
+
+// Revocations (Remember, written through) share the per-environment budget rule.
+TEST_F(JtiCacheTest, RememberRespectsTheBudget) {
+  JtiCache cache(*store_, storage::JtiKind::kRevokedToken, clock_, 2);
+  using S = JtiCache::Stored;
+  EXPECT_EQ(*cache.Remember(env_, "a", In(10)), S::kNew);
+  EXPECT_EQ(*cache.Remember(env_, "b", In(100)), S::kNew);
+  EXPECT_EQ(*cache.Remember(env_, "a", In(10)), S::kAlready) << "known: no room needed";
+  EXPECT_EQ(*cache.Remember(env_, "c", In(100)), S::kBudget);
+  EXPECT_FALSE(cache.Contains(env_, "c"));
+  EXPECT_EQ(store_->LoadJtis(storage::JtiKind::kRevokedToken, clock_.Now())->size(), 2u)
+      << "nothing written beyond the budget";
+  clock_.Advance(seconds(10));
+  EXPECT_EQ(*cache.Remember(env_, "c", In(100)), S::kNew);
+  // Loaded entries are never refused (the store has them), but count.
+  JtiCache small(*store_, storage::JtiKind::kRevokedToken, clock_, 1);
+  ASSERT_TRUE(small.Load().ok());
+  EXPECT_TRUE(small.Contains(env_, "b"));
+  EXPECT_TRUE(small.Contains(env_, "c"));
+  EXPECT_EQ(*small.Remember(env_, "d", In(100)), S::kBudget);
 }
 
 }  // namespace

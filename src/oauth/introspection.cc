@@ -51,8 +51,9 @@ Result<void, OAuthError> Revocation::Handle(const TokenRequest& request,
   const TimePoint expires_at = FromUnixMillis(static_cast<int64_t>(exp) * 1000);
   auto stored =
       revoked_.Remember(env.environment.id, std::string(claims->at("jti").as_string()), expires_at);
-  if (!stored) {
-    OAuthError e = ServerError("revocation not stored: " + stored.error().message);
+  if (!stored || *stored == config::JtiCache::Stored::kBudget) {
+    OAuthError e = ServerError(stored ? "the environment's revoked-token budget is full"
+                                      : "revocation not stored: " + stored.error().message);
     e.code = OAuthErrorCode::kTemporarilyUnavailable;
     e.description = "The revocation could not be recorded; retry later";
     return Fail(std::move(e));

@@ -190,7 +190,7 @@ int Serve(const Options& options) {
   http::ServerOptions http_options;
   http_options.host = listen.host;
   http_options.port = listen.port;
-  http_options.threads = options.threads;
+  http_options.threads = static_cast<int>(options.threads);
   http::HttpServer server(http_options);
   auto port = server.Listen();
   if (!port) {
@@ -207,9 +207,11 @@ int Serve(const Options& options) {
 
   config::ConfigHolder config(**store, urls);
   SystemClock clock;
-  config::JtiCache revoked(**store, storage::JtiKind::kRevokedToken, clock);
+  config::JtiCache revoked(**store, storage::JtiKind::kRevokedToken, clock,
+                           options.max_revoked_tokens);
   // SPEC §2.2 rule 6: assertion jtis already used, remembered across restarts.
-  config::JtiCache used_assertions(**store, storage::JtiKind::kUsedAssertion, clock);
+  config::JtiCache used_assertions(**store, storage::JtiKind::kUsedAssertion, clock,
+                                   options.max_used_assertions);
   // Several nodes on one database: listen before loading, so no change is missed in between.
   config::ChangeFeed feed(**store, config, {&revoked, &used_assertions});
   auto shared = feed.Open();

@@ -1,6 +1,7 @@
 #pragma once
 // The composition root: options -> store, config, crypto, oauth, http; threads; signals.
 
+#include <cstddef>
 #include <string>
 
 namespace tollgate::server {
@@ -8,7 +9,10 @@ namespace tollgate::server {
 struct Options {
   std::string store_uri = "sqlite:tollgate.db";
   std::string listen = "127.0.0.1:8080";
-  int threads = 0;              // 0: one per core
+  size_t threads = 0;  // 0: one per core
+  // Per-environment budgets of remembered jtis (config::JtiCache; docs/security.md).
+  size_t max_used_assertions = 1'000'000;
+  size_t max_revoked_tokens = 100'000;
   std::string auth_url;         // empty: http://<listen address>
   std::string api_url;          // empty: auth_url
   std::string master_key;       // TOLLGATE_MASTER_KEY (base64), or empty

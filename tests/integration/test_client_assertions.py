@@ -13,6 +13,7 @@ import ipaddress
 import json
 import socket
 import ssl
+import subprocess
 import threading
 import time
 import uuid
@@ -31,7 +32,7 @@ import fixed_keys
 from mgmt_support import (Api, admin, app_body, app_path, apps_path, create_app,  # noqa: F401
                           create_grant, create_resource, create_scope, expect, expect_error,
                           mgmt_server, token_claims, uniq)
-from tollgate_server import DENIED, TollgateServer, basic, jwt_parts
+from tollgate_server import DENIED, TOLLGATE_BIN, TollgateServer, basic, jwt_parts
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 INVALID = DENIED + "Invalid client credentials"
@@ -631,3 +632,102 @@ def _no_secrets_in_logs(mgmt_server):  # noqa: F811
         jwk = JsonWebKey.import_key(pem(k)).as_dict(is_private=True)
         assert jwk["d"] not in logs
     assert "client_assertion=" not in logs and "eyJ" not in logs, "no assertion or token logged"
+
+
+# -- quotas: replay memory per client and per environment (SPEC 2.2 rule 6) ---------------------
+
+def test_same_jti_from_two_clients_is_two_jtis(admin, mgmt_server, env):  # noqa: F811
+    """RFC 7523 §3 item 7: a jti is unique per issuer, and the issuer is the client. Client Y's
+    fresh assertion is not a replay of client X's because both chose the same jti."""
+    x, x_secret = make_client(admin, env, "CLIENT_SECRET_JWT")
+    y, y_secret = make_client(admin, env, "CLIENT_SECRET_JWT")
+    url = mgmt_server.token_url(env["id"])
+    jti = str(uuid.uuid4())
+    for app, secret in ((x, x_secret), (y, y_secret)):
+        resp = post_assertion(mgmt_server, env["id"],
+                              sign(secret, "HS256", claims_for(app["id"], url, jti=jti)))
+        assert resp.status_code == 200, resp.text
+    # Each one's own replay is still refused.
+    expect_denied(post_assertion(mgmt_server, env["id"],
+                                 sign(y_secret, "HS256", claims_for(y["id"], url, jti=jti))))
+
+
+def test_each_environment_has_its_own_budget():
+    """With room for 2 used assertions and 1 revoked token per environment, a third assertion of
+    environment E is answered 503 temporarily_unavailable (E's clients only), while environment
+    F's clients go on."""
+    server = TollgateServer(extra_args=["--max-used-assertions", "2",
+                                        "--max-revoked-tokens=1"])
+    try:
+        server.start()
+        api = Api(server)
+        clients = {}
+        for name in ("E", "F"):
+            e = api.create("/environments", {"name": uniq(name), "type": "SANDBOX"})
+            res = create_resource(api, e["id"], audience=f"https://api.{name.lower()}.test")
+            scope = create_scope(api, e["id"], res["id"], "read")
+            app, secret = create_app(api, e["id"], tokenEndpointAuthMethod="CLIENT_SECRET_JWT")
+            create_grant(api, e["id"], app["id"], res["id"], [scope["id"]])
+            clients[name] = (e["id"], app["id"], secret)
+
+        def attempt(name):
+            env_id, app_id, secret = clients[name]
+            url = server.token_url(env_id)
+            return post_assertion(server, env_id, sign(secret, "HS256", claims_for(app_id, url)))
+
+        for _ in range(2):
+            assert attempt("E").status_code == 200
+        full = attempt("E")
+        assert full.status_code == 503, full.text
+        assert full.json()["error"] == "temporarily_unavailable"
+        for _ in range(2):
+            assert attempt("F").status_code == 200, "F's budget is its own"
+
+    finally:
+        server.close()
+
+
+def test_revocation_budget_is_per_environment():
+    server = TollgateServer(extra_args=["--max-revoked-tokens", "1"])
+    try:
+        server.start()
+        api = Api(server)
+        envs = {}
+        for name in ("E", "F"):
+            e = api.create("/environments", {"name": uniq(name), "type": "SANDBOX"})
+            res = create_resource(api, e["id"], audience=f"https://api.{name.lower()}.test")
+            scope = create_scope(api, e["id"], res["id"], "read")
+            app, secret = create_app(api, e["id"])
+            create_grant(api, e["id"], app["id"], res["id"], [scope["id"]])
+            envs[name] = (e["id"], app["id"], secret)
+
+        def fresh_token(name):
+            env_id, app_id, secret = envs[name]
+            resp = requests.post(server.token_url(env_id), data={"grant_type": "client_credentials"},
+                                 headers={"Authorization": basic(app_id, secret)}, timeout=30)
+            assert resp.status_code == 200, resp.text
+            return resp.json()["access_token"]
+
+        def revoke(name, token):
+            env_id, app_id, secret = envs[name]
+            return requests.post(f"{server.base_url}/{env_id}/as/revoke", data={"token": token},
+                                 headers={"Authorization": basic(app_id, secret)}, timeout=30)
+
+        first = fresh_token("E")
+        assert revoke("E", first).status_code == 200
+        assert revoke("E", first).status_code == 200, "already revoked: no room needed"
+        resp = revoke("E", fresh_token("E"))
+        assert resp.status_code == 503, resp.text
+        assert resp.json()["error"] == "temporarily_unavailable"
+        assert revoke("F", fresh_token("F")).status_code == 200, "F's budget is its own"
+    finally:
+        server.close()
+
+
+def test_budget_options_are_checked():
+    for args in (["--max-used-assertions", "0"], ["--max-revoked-tokens", "many"],
+                 ["--max-revoked-tokens=-1"]):
+        out = subprocess.run([TOLLGATE_BIN, "serve", "--listen", "127.0.0.1:0", *args],
+                             capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+        assert out.returncode == 2, (args, out.returncode, out.stderr)
+        assert args[0].split("=")[0] in out.stderr and "must be a number" in out.stderr, out.stderr

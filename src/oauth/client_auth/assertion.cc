@@ -96,7 +96,8 @@ Result<void, OAuthError> VerifyAssertion(const jwt::Assertion& a, const config::
 
   // Rule 6, last: the jti is new. Only a verified assertion is remembered, so forged ones
   // cannot fill the cache or burn a client's jtis.
-  switch (services.used_assertions->RememberNew(env.environment.id, a.jti,
+  switch (services.used_assertions->RememberNew(env.environment.id,
+                                                config::UsedAssertionJti(app.app.id.str(), a.jti),
                                                 jwt::RememberUntil(a, rules))) {
     case config::JtiCache::FirstUse::kNew:
       return {};
@@ -106,7 +107,8 @@ Result<void, OAuthError> VerifyAssertion(const jwt::Assertion& a, const config::
       break;
   }
   return Fail(ClientAuthError(OAuthErrorCode::kTemporarilyUnavailable,
-                              "The server is busy; retry later", "used-assertion cache is full"));
+                              "The server is busy; retry later",
+                              "the environment's used-assertion budget is full"));
 }
 
 }  // namespace tollgate::oauth

@@ -130,7 +130,7 @@ class AssertionTest : public ::testing::Test {
   std::atomic<int> fetches_{0};
   RemoteJwks remote_;
   std::unique_ptr<storage::Store> store_ = testutil::OpenMemoryStore();
-  config::JtiCache used_{*store_, storage::JtiKind::kUsedAssertion, clock_};
+  config::JtiCache used_{*store_, storage::JtiKind::kUsedAssertion, clock_, 1000};
   FailureThrottle throttle_{clock_};
   ClientAuthServices services_{&clock_, &throttle_, &used_, &remote_};
   std::shared_ptr<const config::EnvironmentSnapshot> env_;
