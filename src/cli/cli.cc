@@ -44,6 +44,11 @@ Options (each also read from the environment variable in brackets; the option wi
   --max-revoked-tokens N   serve: revoked access-token jtis remembered per environment
                            (default 100000); beyond, that environment's revocations get 503
                            until revoked tokens expire [TOLLGATE_MAX_REVOKED_TOKENS]
+  --trusted-proxies CIDRS  serve: comma-separated networks of reverse proxies (such as
+                           10.0.0.0/8,fd00::/8) whose Forwarded / X-Forwarded-For headers name
+                           the client for brute-force throttling (the rightmost hop that is not
+                           a trusted proxy); default none: the TCP peer is the client
+                           [TOLLGATE_TRUSTED_PROXIES]
   --master-key-file PATH   file holding the base64 master key that encrypts secrets at rest;
                            created by init with mode 0600 (default: <sqlite path>.key;
                            a PostgreSQL store needs this or TOLLGATE_MASTER_KEY)
@@ -93,6 +98,7 @@ int Main(int argc, char** argv) {
       {"--auth-url", "TOLLGATE_AUTH_URL", &server::Options::auth_url},
       {"--api-url", "TOLLGATE_API_URL", &server::Options::api_url},
       {"--master-key-file", "TOLLGATE_MASTER_KEY_FILE", &server::Options::master_key_file},
+      {"--trusted-proxies", "TOLLGATE_TRUSTED_PROXIES", &server::Options::trusted_proxies},
   };
   static const NumberSpec kNumbers[] = {
       {"--threads", "TOLLGATE_THREADS", &server::Options::threads, 1, 256},

@@ -60,6 +60,18 @@ std::optional<std::string_view> Header(const bhttp::request<bhttp::string_body>&
   return std::string_view(it->value().data(), it->value().size());
 }
 
+// Every line of the list header `name`, joined with ", " (RFC 9110 §5.3), into `out`.
+std::string_view JoinedHeader(const bhttp::request<bhttp::string_body>& req, std::string_view name,
+                              std::string& out) {
+  out.clear();
+  for (auto [it, end] = req.equal_range(beast::string_view(name.data(), name.size())); it != end;
+       ++it) {
+    if (!out.empty()) out += ", ";
+    out.append(it->value().data(), it->value().size());
+  }
+  return out;
+}
+
 }  // namespace
 
 class HttpServer::Impl {
@@ -356,6 +368,15 @@ class HttpServer::Impl {
       request.host = Header(req, bhttp::field::host).value_or("");
       request.correlation_id = CorrelationId(req);
       request.remote_address = conn->remote_address;
+      std::string client_address;
+      if (!options_.trusted_proxies.empty()) {
+        // Behind trusted proxies the client is named by their headers (docs/deploy.md).
+        std::string forwarded, x_forwarded_for;
+        client_address = options_.trusted_proxies.Resolve(
+            conn->remote_address, JoinedHeader(req, "Forwarded", forwarded),
+            JoinedHeader(req, "X-Forwarded-For", x_forwarded_for));
+        request.remote_address = client_address;
+      }
 
       Response response;
       bool blocking = Router::IsBlocking(path);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/result.h"
+#include "http/client_address.h"
 #include "http/router.h"
 
 namespace tollgate::http {
@@ -16,6 +17,9 @@ struct ServerOptions {
   uint16_t port = 8080;  // 0: any free port
   int threads = 0;       // 0: one per core
   int drain_seconds = 10;
+  // Peers whose Forwarded / X-Forwarded-For headers name the client (Request::remote_address);
+  // nobody by default.
+  TrustedProxies trusted_proxies;
 };
 
 class HttpServer {

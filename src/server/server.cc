@@ -175,6 +175,11 @@ int Serve(const Options& options) {
     PrintError("--listen must be HOST:PORT, got '" + options.listen + "'");
     return 2;
   }
+  auto proxies = http::TrustedProxies::Parse(options.trusted_proxies);
+  if (!proxies) {
+    PrintError(proxies.error());
+    return 2;
+  }
   // A SQLite store that does not exist yet is not created by serve: only init creates stores.
   if (options.store_uri.rfind("sqlite:", 0) == 0 && options.store_uri != "sqlite::memory:" &&
       ::access(options.store_uri.substr(7).c_str(), F_OK) != 0) {
@@ -191,6 +196,7 @@ int Serve(const Options& options) {
   http_options.host = listen.host;
   http_options.port = listen.port;
   http_options.threads = static_cast<int>(options.threads);
+  http_options.trusted_proxies = std::move(*proxies);
   http::HttpServer server(http_options);
   auto port = server.Listen();
   if (!port) {

@@ -17,6 +17,7 @@ struct Options {
   std::string api_url;          // empty: auth_url
   std::string master_key;       // TOLLGATE_MASTER_KEY (base64), or empty
   std::string master_key_file;  // empty: next to a SQLite store
+  std::string trusted_proxies;  // CIDR,CIDR,...: peers whose Forwarded/X-Forwarded-For count
 };
 
 // `tollgate init`: prints the init JSON on stdout. Returns the process exit code; errors are one

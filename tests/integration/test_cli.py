@@ -18,7 +18,7 @@ from tollgate_server import FORM, TOLLGATE_BIN, UUID_RE, TollgateServer, basic
 INIT_KEYS = {"organizationId", "environmentId", "clientId", "clientSecret", "tokenEndpoint",
              "apiUrl"}
 OPTIONS = ["--store", "--listen", "--threads", "--auth-url", "--api-url", "--master-key-file",
-           "--help"]
+           "--max-used-assertions", "--max-revoked-tokens", "--trusted-proxies", "--help"]
 
 
 def run(*args, env=None, timeout=30):
@@ -237,7 +237,9 @@ def test_help_mentions_every_option(args):
     for option in OPTIONS:
         assert option in out.stdout, option
     for env in ("TOLLGATE_STORE", "TOLLGATE_LISTEN", "TOLLGATE_THREADS", "TOLLGATE_AUTH_URL",
-                "TOLLGATE_API_URL", "TOLLGATE_MASTER_KEY_FILE", "TOLLGATE_MASTER_KEY"):
+                "TOLLGATE_API_URL", "TOLLGATE_MASTER_KEY_FILE", "TOLLGATE_MASTER_KEY",
+                "TOLLGATE_MAX_USED_ASSERTIONS", "TOLLGATE_MAX_REVOKED_TOKENS",
+                "TOLLGATE_TRUSTED_PROXIES"):
         assert env in out.stdout, env
     for command in ("init", "serve"):
         assert command in out.stdout

@@ -2,6 +2,7 @@
 PostgreSQL database: the admin signs in and configures through nginx, tokens through nginx come
 from both nodes, and when one node stops, requests through nginx keep succeeding."""
 
+import http.client
 import os
 import re
 import shutil
@@ -9,6 +10,7 @@ import signal
 import subprocess
 import tempfile
 import time
+import urllib.parse
 
 import pytest
 import requests
@@ -16,7 +18,7 @@ import requests
 from mgmt_support import Api, create_service_with_resource, token_request
 from pg_cluster import free_port
 from pg_support import Deployment
-from tollgate_server import jwt_parts
+from tollgate_server import basic, jwt_parts
 
 DOC = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "deploy.md")
 DEADLINE = 10.0  # bounds a broken run only
@@ -110,8 +112,11 @@ def setup(pg):
         pytest.skip("nginx is not installed")
     port = free_port()
     public = f"http://127.0.0.1:{port}"
+    # As docs/deploy.md says: the nodes trust the balancer's X-Forwarded-For (nginx reaches them
+    # from 127.0.0.1).
     d = Deployment(pg, init_args=["--auth-url", public, "--api-url", public],
-                   extra_args=["--auth-url", public, "--api-url", public])
+                   extra_args=["--auth-url", public, "--api-url", public,
+                               "--trusted-proxies", "127.0.0.1/32"])
     nginx = None
     try:
         a, b = d.node(), d.node()
@@ -151,3 +156,35 @@ def test_two_nodes_behind_the_documented_nginx(setup):
                                         for _ in range(40)) if r.status_code != 200]
     assert failures == []
     assert requests.get(f"{nginx.url}/readyz", timeout=5).status_code == 200
+
+
+def post_via(nginx, source, env, client_id, secret):
+    """A token request to nginx from loopback address `source`."""
+    u = urllib.parse.urlsplit(nginx.url)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10, source_address=(source, 0))
+    try:
+        conn.request("POST", f"/{env}/as/token", body="grant_type=client_credentials",
+                     headers={"Content-Type": "application/x-www-form-urlencoded",
+                              "Authorization": basic(client_id, secret)})
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+def test_the_throttle_sees_clients_through_nginx(setup):
+    """docs/deploy.md: with --trusted-proxies naming the balancer, an attacker (127.0.0.2) that
+    floods a client with wrong secrets through nginx is throttled on every node, and the client
+    itself (127.0.0.3) still gets every token through the same nginx."""
+    d, a, b, nginx = setup
+    env = d.admin["environmentId"]
+    admin = Api(ViaNginx(nginx, d.admin))
+    _, _, app, secret, _ = create_service_with_resource(admin, env)
+    # Both nodes know the app (nginx alternates between them).
+    assert [post_via(nginx, "127.0.0.3", env, app["id"], secret) for _ in range(4)] == [200] * 4
+    statuses = []
+    for _ in range(60):
+        statuses.append(post_via(nginx, "127.0.0.2", env, app["id"], "wrong"))
+        if statuses[-2:] == [429, 429]:
+            break
+    assert statuses[-2:] == [429, 429], statuses  # throttled on both nodes
+    assert [post_via(nginx, "127.0.0.3", env, app["id"], secret) for _ in range(6)] == [200] * 6

@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import http.client
 import json
+import subprocess
 import threading
 import time
 import urllib.parse
@@ -16,7 +17,8 @@ import uuid
 import pytest
 import requests
 
-from tollgate_server import DENIED, FORM, TollgateServer, basic, correlation_suffix
+from tollgate_server import (DENIED, FORM, TOLLGATE_BIN, TollgateServer, basic,
+                             correlation_suffix)
 
 MAX_FAILURES = 100
 
@@ -155,3 +157,75 @@ def test_a_flood_against_one_client_slows_only_the_attacker(server):
     assert attacker["other"] == 0, attacker
     # Throttled answers outnumber the wrong-credential answers the attacker could still get.
     assert attacker["429"] > attacker["401"], attacker
+
+
+# -- behind a reverse proxy (docs/deploy.md, --trusted-proxies) ---------------------------------
+
+@pytest.fixture(scope="module")
+def proxied():
+    """A server that trusts 127.0.0.1 as its reverse proxy (and nobody else)."""
+    s = TollgateServer(seed={"resources": [{"name": "api", "audience": "https://api.example.test",
+                                            "scopes": ["read"]}],
+                             "applications": [{"name": n, "grants": [{"resource": "api",
+                                                                      "scopes": ["read"]}]}
+                                              for n in ("victim", "spoofed")]},
+                       extra_args=["--trusted-proxies", "127.0.0.1/32"])
+    s.start()
+    yield s
+    code = s.stop()
+    s.tmp.cleanup()
+    assert code == 0
+
+
+def from_client(server, name, client_ip, secret=None, source="127.0.0.1", header="xff"):
+    app = server.app(name)
+    headers = {**FORM, "Authorization": basic(app["id"], secret or app["secret"])}
+    if header == "xff":
+        headers["X-Forwarded-For"] = f"203.0.113.250, {client_ip}"  # the left hop is the client's
+    else:
+        host = f"[{client_ip}]" if ":" in client_ip else client_ip  # RFC 7239 §6
+        headers["Forwarded"] = f'for=203.0.113.250, for="{host}"'
+    return post_from(server, source, "grant_type=client_credentials", headers)[0]
+
+
+@pytest.mark.parametrize("header", ["xff", "forwarded"])
+def test_behind_a_trusted_proxy_the_attacker_is_throttled_not_the_proxy(proxied, header):
+    """Through one load balancer (127.0.0.1), an attacker flooding a client with wrong secrets
+    is slowed down by its own address; the client itself, behind the same balancer, still gets
+    every token. Before --trusted-proxies, the balancer's address was the key: one attacker
+    locked the client out for everyone."""
+    attacker, client = ("198.51.100.66", "198.51.100.7") if header == "xff" else (
+        "2001:db8::66", "2001:db8::7")
+    for i in range(MAX_FAILURES):
+        status = from_client(proxied, "victim", attacker, "wrong", header=header)
+        if status == 429:
+            break
+        assert status == 401
+    assert status == 429, "the attacker is throttled"
+    for _ in range(3):
+        assert from_client(proxied, "victim", client, header=header) == 200
+    assert from_client(proxied, "victim", attacker, header=header) == 429, (
+        "the attacker's own address stays throttled, even with the right secret")
+
+
+def test_an_untrusted_peer_cannot_name_another_address(proxied):
+    """127.0.0.2 is not a trusted proxy: its X-Forwarded-For is ignored, so rotating it does not
+    escape the throttle, and it cannot spend another address's failures."""
+    for i in range(MAX_FAILURES):
+        status = from_client(proxied, "spoofed", f"198.51.100.{i % 200}", "wrong",
+                             source="127.0.0.2")
+        if status == 429:
+            break
+        assert status == 401
+    assert status == 429, "throttled by its TCP address whatever the header says"
+    # The address it pretended to be is untouched: a client there (through the proxy) gets in.
+    assert from_client(proxied, "spoofed", "198.51.100.1") == 200
+
+
+@pytest.mark.parametrize("value", ["10.1.2.3/8", "example.com", "10.0.0.0/33"])
+def test_trusted_proxies_option_is_checked(value):
+    out = subprocess.run([TOLLGATE_BIN, "serve", "--listen", "127.0.0.1:0", "--trusted-proxies",
+                          value], capture_output=True, text=True, timeout=30,
+                         stdin=subprocess.DEVNULL)
+    assert out.returncode == 2, (out.returncode, out.stderr)
+    assert "--trusted-proxies" in out.stderr and value in out.stderr, out.stderr
