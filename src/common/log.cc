@@ -26,4 +26,10 @@ void Write(Level level, std::string_view message) {
   (void)ignored;
 }
 
+std::string Clip(std::string_view value) {
+  constexpr size_t kMax = 64;
+  if (value.size() <= kMax) return std::string(value);
+  return fmt::format("{}...({} bytes)", value.substr(0, kMax), value.size());
+}
+
 }  // namespace tollgate::log

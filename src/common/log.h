@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <string>
 #include <string_view>
 
 namespace tollgate::log {
@@ -30,5 +31,10 @@ template <class... Args>
 void Debug(fmt::format_string<Args...> f, Args&&... args) {
   if (Enabled(Level::kDebug)) Write(Level::kDebug, fmt::format(f, std::forward<Args>(args)...));
 }
+
+// A caller-controlled value (a header, a claim, a form field) for a log line: at most its
+// first 64 bytes, then "...(N bytes)" when it was longer, so that a client cannot fill the log
+// with one request.
+std::string Clip(std::string_view value);
 
 }  // namespace tollgate::log

@@ -5,9 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "common/base64.h"
 #include "crypto/keys.h"
@@ -58,13 +57,28 @@ Result<std::string, std::string> LoadMasterKey(const std::string& env_value,
         "no master key: set TOLLGATE_MASTER_KEY or --master-key-file (a SQLite store keeps it "
         "next to the database by default)"));
   }
-  std::ifstream in(file);
-  if (in) {
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return Decode(ss.str(), "master key file " + file);
+  if (int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC); fd >= 0) {
+    // Like ssh with a private key: a key others could read is a key others may have.
+    struct stat st {};
+    const bool stated = ::fstat(fd, &st) == 0;
+    std::string text;
+    char buf[256];
+    for (ssize_t n; stated && (n = ::read(fd, buf, sizeof(buf))) > 0 && text.size() < 4096;) {
+      text.append(buf, static_cast<size_t>(n));
+    }
+    ::close(fd);
+    if (!stated) return Fail("cannot read master key file " + file + ": " + std::strerror(errno));
+    if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+      char mode[8];
+      std::snprintf(mode, sizeof(mode), "%04o", static_cast<unsigned>(st.st_mode & 07777));
+      return Fail("master key file " + file + " is accessible by group or others (mode " + mode +
+                  "); run chmod 600 " + file);
+    }
+    return Decode(std::move(text), "master key file " + file);
   }
-  if (!create) return Fail("cannot read master key file " + file + ": " + std::strerror(errno));
+  if (errno != ENOENT || !create) {
+    return Fail("cannot read master key file " + file + ": " + std::strerror(errno));
+  }
   std::string key = crypto::RandomBytes(32);
   std::string text = Base64Encode(key) + "\n";
   int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);

@@ -121,6 +121,35 @@ def test_key_file_mode_is_0600(tmpdir_path):
     assert len(key) == 32
 
 
+def test_store_files_are_readable_by_their_owner_only(tmpdir_path):
+    """The database and its WAL and SHM files hold sealed secrets: mode 0600 whatever the umask."""
+    old = os.umask(0o002)  # the most permissive umask in use: files would be 0664
+    try:
+        server = TollgateServer(store="sqlite:" + os.path.join(tmpdir_path, "t.db"))
+    finally:
+        os.umask(old)
+    try:
+        server.start()
+        assert admin_token(server, server.admin).status_code == 200
+        db = os.path.join(tmpdir_path, "t.db")
+        for path in (db, db + "-wal", db + "-shm", db + ".key"):
+            assert os.path.exists(path), path
+            assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, (path, oct(os.stat(path).st_mode))
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o620])
+def test_a_master_key_file_others_can_read_is_refused(initialized, mode):
+    key_file = initialized.db_path + ".key"
+    os.chmod(key_file, mode)
+    try:
+        out = run("serve", "--store", initialized.store, "--listen", "127.0.0.1:0", timeout=20)
+        assert_one_clear_line(out, "master key file", "chmod 600", f"{mode:04o}")
+    finally:
+        os.chmod(key_file, 0o600)
+
+
 def test_secrets_are_not_in_the_database_files(tmpdir_path):
     db = os.path.join(tmpdir_path, "t.db")
     out = run("init", "--store", "sqlite:" + db)

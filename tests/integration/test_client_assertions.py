@@ -731,3 +731,19 @@ def test_budget_options_are_checked():
                              capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
         assert out.returncode == 2, (args, out.returncode, out.stderr)
         assert args[0].split("=")[0] in out.stderr and "must be a number" in out.stderr, out.stderr
+
+
+def test_caller_values_are_clipped_in_the_log(mgmt_server, env, secret_jwt_app):  # noqa: F811
+    """An assertion's alg is caller-controlled: the log keeps at most 64 characters of it."""
+    app, _ = secret_jwt_app
+    url = mgmt_server.token_url(env["id"])
+
+    def b64(d):
+        return base64.urlsafe_b64encode(d).rstrip(b"=").decode()
+    alg = "Q" * 5000
+    head = b64(json.dumps({"alg": alg}).encode()) + "." + b64(json.dumps(
+        claims_for(app["id"], url)).encode())
+    expect_denied(post_assertion(mgmt_server, env["id"], head + "." + b64(b"sig")))
+    logs = mgmt_server.logs()
+    assert "Q" * 64 + "...(5000 bytes)" in logs, logs[-2000:]
+    assert "Q" * 65 not in logs

@@ -1,4 +1,5 @@
 // SPEC §2.2 rule 6: CLIENT_SECRET_JWT and PRIVATE_KEY_JWT (RFC 7523 §3).
+#include "common/log.h"
 #include "crypto/keys.h"
 #include "oauth/client_auth/client_auth.h"
 
@@ -73,10 +74,13 @@ Result<void, OAuthError> VerifyAssertion(const jwt::Assertion& a, const config::
 
   bool signature_ok = false;
   if (app.app.token_endpoint_auth_method == model::AuthMethod::kClientSecretJwt) {
-    if (HmacBits(a.alg) == 0) return Fail(Denied("alg " + a.alg + " is not HS256/384/512"));
+    if (HmacBits(a.alg) == 0) {
+      return Fail(Denied("alg " + log::Clip(a.alg) + " is not HS256/384/512"));
+    }
     signature_ok = CheckHmac(a, app, now);
   } else {
-    if (!IsPrivateKeyJwtAlg(a.alg)) return Fail(Denied("alg " + a.alg + " is not allowed"));
+    if (!IsPrivateKeyJwtAlg(a.alg))
+      return Fail(Denied("alg " + log::Clip(a.alg) + " is not allowed"));
     if (app.jwks) {
       signature_ok = CheckWithSet(a, *app.jwks);
     } else if (!app.app.jwks_url.empty() && services.remote_jwks != nullptr) {

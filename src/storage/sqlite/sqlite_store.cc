@@ -1,9 +1,13 @@
 #include "storage/sqlite/sqlite_store.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <exception>
 #include <mutex>
 #include <set>
@@ -1182,6 +1186,18 @@ class SqliteStore final : public Store {
 StoreResult<std::unique_ptr<Store>> OpenAndPrepare(const std::string& path,
                                                    std::shared_ptr<const SecretCodec> codec) {
   const bool in_memory = path == ":memory:";
+  if (!in_memory) {
+    // The file holds sealed secrets and everything else: readable by its owner only. SQLite
+    // gives the -wal and -shm files the mode of the database file.
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      ::close(fd);
+    } else if (errno != EEXIST) {
+      return Fail(StoreError{
+          StoreErrorCode::kUnavailable,
+          fmt::format("sqlite: cannot create '{}': {}", path, std::strerror(errno)), ""});
+    }
+  }
   sqlite3* raw = nullptr;
   const int rc =
       sqlite3_open_v2(path.c_str(), &raw,
