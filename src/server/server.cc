@@ -271,6 +271,7 @@ int Serve(const Options& options) {
     server.Run(router);
   }  // the last used assertions are written before the process exits
   feed.Stop();
+  log::FlushRepeats();
   log::Info("tollgate stopped");
   return 0;
 }
