@@ -29,6 +29,12 @@ Options (each also read from the environment variable in brackets; the option wi
   --listen HOST:PORT       serve: address to listen on (default 127.0.0.1:8080; port 0 picks
                            a free port) [TOLLGATE_LISTEN]
   --threads N              serve: I/O threads (default: one per core) [TOLLGATE_THREADS]
+  --max-connections N      serve: client connections open at once; at the limit the oldest
+                           idle keep-alive connection is closed for each new one (default:
+                           the file-descriptor limit, which serve raises to the hard limit,
+                           minus 64 and 3 per I/O thread kept for the store, fetches and the
+                           log; at least 16; at most the file-descriptor limit)
+                           [TOLLGATE_MAX_CONNECTIONS]
   --auth-url URL           public base of the auth surface (default http://<listen address>)
                            [TOLLGATE_AUTH_URL]
   --api-url URL            public base of the management API, also the audience of its tokens
@@ -80,6 +86,8 @@ int Main(int argc, char** argv) {
   }
   std::string threads;
   if (const char* v = std::getenv("TOLLGATE_THREADS"); v != nullptr) threads = v;
+  std::string max_connections;
+  if (const char* v = std::getenv("TOLLGATE_MAX_CONNECTIONS"); v != nullptr) max_connections = v;
   if (const char* v = std::getenv("TOLLGATE_MASTER_KEY"); v != nullptr) options.master_key = v;
 
   for (int i = 2; i < argc; ++i) {
@@ -114,6 +122,11 @@ int Main(int argc, char** argv) {
       threads = value;
       matched = true;
     }
+    if (!matched && flag == "--max-connections") {
+      if (!take_value()) return Usage("option --max-connections needs a value");
+      max_connections = value;
+      matched = true;
+    }
     if (!matched) return Usage("unknown option '" + std::string(arg) + "'");
   }
   if (!threads.empty()) {
@@ -122,6 +135,14 @@ int Main(int argc, char** argv) {
       return Usage("--threads must be a number from 1 to 256");
     }
     options.threads = std::stoi(threads);
+  }
+  if (!max_connections.empty()) {
+    if (max_connections.size() > 8 ||
+        max_connections.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoul(max_connections) < 1) {
+      return Usage("--max-connections must be a number from 1 to 99999999");
+    }
+    options.max_connections = std::stoul(max_connections);
   }
   return command == "init" ? server::Init(options) : server::Serve(options);
 }

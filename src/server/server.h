@@ -1,6 +1,7 @@
 #pragma once
 // The composition root: options -> store, config, crypto, oauth, http; threads; signals.
 
+#include <cstddef>
 #include <string>
 
 namespace tollgate::server {
@@ -9,6 +10,7 @@ struct Options {
   std::string store_uri = "sqlite:tollgate.db";
   std::string listen = "127.0.0.1:8080";
   int threads = 0;              // 0: one per core
+  size_t max_connections = 0;   // 0: the file-descriptor limit minus a reserve (fd_limit.h)
   std::string auth_url;         // empty: http://<listen address>
   std::string api_url;          // empty: auth_url
   std::string master_key;       // TOLLGATE_MASTER_KEY (base64), or empty
@@ -18,7 +20,9 @@ struct Options {
 // `tollgate init`: prints the init JSON on stdout. Returns the process exit code; errors are one
 // line on stderr.
 int Init(const Options& options);
-// `tollgate serve`: serves until SIGINT/SIGTERM. Returns the process exit code.
+// `tollgate serve`: raises the soft file-descriptor limit to the hard limit, then serves until
+// SIGINT/SIGTERM. Returns the process exit code (2 when max_connections exceeds what the
+// file-descriptor limit allows).
 int Serve(const Options& options);
 
 }  // namespace tollgate::server
