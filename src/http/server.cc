@@ -470,6 +470,17 @@ class HttpServer::Impl {
         break;
       }
       parser.body_limit(limit);
+      // SPEC §6: a /v1 request is refused from its header when its bearer token settles it,
+      // before up to 1 MiB of body is read (and before any 100 Continue, RFC 9110 §10.1.1).
+      if (Router::ChecksHeaderFirst(path)) {
+        if (auto early = HandleHeader(header, path, target, *conn)) {
+          // The connection stays open only if the body had already arrived with the header.
+          const bool keep = parser.is_done() && header.keep_alive() && !stopping_;
+          co_await Write(*conn, early->first, keep, early->second, header.version());
+          if (!keep || early->first.close) break;
+          continue;
+        }
+      }
       auto expect = header.find(bhttp::field::expect);
       if (expect != header.end() && beast::iequals(expect->value(), "100-continue")) {
         bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, header.version()};
@@ -528,6 +539,30 @@ class HttpServer::Impl {
     boost::system::error_code ignored;
     conn->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
     conn->stream.socket().close(ignored);
+  }
+
+  // Router::HandleHeader() on a request without its body: the answer and its Correlation-Id.
+  std::optional<std::pair<Response, std::string>> HandleHeader(
+      const bhttp::request<bhttp::string_body>& header, std::string_view path,
+      std::string_view target, const Connection& conn) const {
+    Request request;
+    request.method = std::string_view(header.method_string().data(), header.method_string().size());
+    request.path = path;
+    request.query =
+        path.size() < target.size() ? target.substr(path.size() + 1) : std::string_view();
+    request.content_type = Header(header, bhttp::field::content_type);
+    request.authorization = Header(header, bhttp::field::authorization);
+    request.host = Header(header, bhttp::field::host).value_or("");
+    request.remote_address = conn.remote_address;
+    std::optional<Response> response;
+    try {
+      response = router_->HandleHeader(request);
+    } catch (const std::exception& e) {
+      log::Error("header handler failed: {}", e.what());
+      response = WriteInternalError();
+    }
+    if (!response) return std::nullopt;
+    return std::pair(std::move(*response), CorrelationId(header));
   }
 
   Response HandleSafely(const Request& request) const {
