@@ -16,6 +16,7 @@ import subprocess
 import time
 import urllib.parse
 
+import pytest
 import requests
 
 from tollgate_server import TOLLGATE_BIN, TollgateServer
@@ -44,7 +45,11 @@ def open_idle_connections(server, n):
 
 def assert_healthz_answers(server, times=10):
     for i in range(times):
-        resp = requests.get(server.url("/healthz"), headers={"Connection": "close"}, timeout=10)
+        try:
+            resp = requests.get(server.url("/healthz"), headers={"Connection": "close"},
+                                timeout=10)
+        except requests.RequestException as e:
+            raise AssertionError(f"/healthz #{i}: {e!r}\n{server.logs()[-3000:]}") from e
         assert resp.status_code == 200, (i, resp.text)
 
 
@@ -92,7 +97,18 @@ def test_default_limit_keeps_healthz_answering_with_more_idle_connections_than_d
     assert "Too many open files" not in logs, logs
 
 
+def linked_with_ubsan():
+    out = subprocess.run(["ldd", TOLLGATE_BIN], capture_output=True, text=True)
+    return "libubsan" in out.stdout
+
+
 def test_accept_backs_off_when_descriptors_run_out_below_the_connection_limit():
+    if linked_with_ubsan():
+        # GCC's UBSan reads its vptr check's vtable only after probing the memory through a
+        # pipe, and loads its suppressions on first use: with every descriptor taken, the first
+        # uncached virtual call (accept's EMFILE error_category) is reported as "invalid vptr"
+        # and the sanitized server aborts. The Release build runs this test.
+        pytest.skip("UBSan cannot check virtual calls while every file descriptor is taken")
     # Above the default: the descriptors run out before the connection limit is reached.
     logs = run_exhaustion(["--max-connections", "120"])
     assert "--max-connections 120 leaves fewer than 70 of the 128 file descriptors" in logs, logs
