@@ -33,6 +33,12 @@ Options (each also read from the environment variable in brackets; the option wi
   --listen HOST:PORT       serve: address to listen on (default 127.0.0.1:8080; port 0 picks
                            a free port) [TOLLGATE_LISTEN]
   --threads N              serve: I/O threads (default: one per core) [TOLLGATE_THREADS]
+  --max-connections N      serve: client connections open at once; at the limit the oldest
+                           idle keep-alive connection is closed for each new one (default:
+                           the file-descriptor limit, which serve raises to the hard limit,
+                           minus 64 and 3 per I/O thread kept for the store, fetches and the
+                           log; at least 16; at most the file-descriptor limit)
+                           [TOLLGATE_MAX_CONNECTIONS]
   --auth-url URL           public base of the auth surface (default http://<listen address>)
                            [TOLLGATE_AUTH_URL]
   --api-url URL            public base of the management API, also the audience of its tokens
@@ -102,6 +108,8 @@ int Main(int argc, char** argv) {
   };
   static const NumberSpec kNumbers[] = {
       {"--threads", "TOLLGATE_THREADS", &server::Options::threads, 1, 256},
+      {"--max-connections", "TOLLGATE_MAX_CONNECTIONS", &server::Options::max_connections, 1,
+       99'999'999},
       {"--max-used-assertions", "TOLLGATE_MAX_USED_ASSERTIONS",
        &server::Options::max_used_assertions, 1, 100'000'000},
       {"--max-revoked-tokens", "TOLLGATE_MAX_REVOKED_TOKENS", &server::Options::max_revoked_tokens,

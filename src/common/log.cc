@@ -6,11 +6,23 @@
 #include <string>
 
 #include "common/clock.h"
+#include "common/repeat_limiter.h"
 
 namespace tollgate::log {
 namespace {
 std::atomic<Level> g_level{Level::kInfo};
 constexpr std::string_view kNames[] = {"DEBUG", "INFO", "WARN", "ERROR"};
+
+// Never destroyed: threads may still log while the process exits.
+RepeatLimiter& Limiter() {
+  static auto* limiter = new RepeatLimiter(*new SystemClock, kRepeatBurst, kRepeatInterval);
+  return *limiter;
+}
+
+void WriteRepeats(Level level, std::string_view format, uint64_t count) {
+  Write(level, fmt::format("\"{}\" repeated {} more times (not shown)", format, count));
+}
+
 }  // namespace
 
 void SetLevel(Level level) { g_level = level; }
@@ -24,6 +36,16 @@ void Write(Level level, std::string_view message) {
   line.push_back('\n');
   ssize_t ignored = ::write(STDERR_FILENO, line.data(), line.size());
   (void)ignored;
+}
+
+bool Admit(Level level, std::string_view format) {
+  auto verdict = Limiter().Admit(level, format);
+  if (verdict.suppressed > 0) WriteRepeats(level, format, verdict.suppressed);
+  return verdict.pass;
+}
+
+void FlushRepeats() {
+  for (const auto& s : Limiter().TakeSuppressed()) WriteRepeats(s.level, s.format, s.count);
 }
 
 std::string Clip(std::string_view value) {

@@ -43,6 +43,10 @@ bool Router::IsBlocking(std::string_view path) {
           path.compare(path.size() - kRevoke.size(), kRevoke.size(), kRevoke) == 0);
 }
 
+bool Router::ChecksHeaderFirst(std::string_view path) {
+  return path == "/v1" || path.rfind("/v1/", 0) == 0;
+}
+
 size_t Router::BodyLimit(std::string_view path) {
   return path.rfind("/v1/", 0) == 0 ? kApiBodyLimit : kAuthBodyLimit;
 }
@@ -79,6 +83,13 @@ Response Router::Handle(const Request& request) const {
   auto [as, endpoint] = FirstSegment(rest);
   if (as != "as") return NotFound(request.correlation_id);
   return HandleAuth(request, first, endpoint);
+}
+
+std::optional<Response> Router::HandleHeader(const Request& header) const {
+  if (!ChecksHeaderFirst(header.path) || services_.management == nullptr) return std::nullopt;
+  auto r = handlers::ManagementBeforeBody(header, *services_.management);
+  if (r) metrics_.requests.fetch_add(1, std::memory_order_relaxed);
+  return r;
 }
 
 Response Router::HandleAuth(const Request& request, std::string_view env_id,

@@ -38,6 +38,12 @@ class Router {
   explicit Router(Services services) : services_(std::move(services)) {}
 
   Response Handle(const Request& request) const;
+  // The answer a request gets from its header alone, before the session reads its body; the
+  // session then closes the connection unless the body had already arrived. SPEC §6: a /v1
+  // request whose bearer token is missing or refuted by the current snapshot answers 401
+  // without the store and without reading up to 1 MiB. std::nullopt: read the body and call
+  // Handle(). `header` has no body. Never blocks; only for paths where ChecksHeaderFirst().
+  std::optional<Response> HandleHeader(const Request& header) const;
 
   // The largest body a request to `path` may carry (SPEC §2.1: 16 KiB on the auth surface;
   // SPEC §6: 1 MiB for /v1).
@@ -45,6 +51,8 @@ class Router {
   // True for requests whose handler blocks on the store (the management API, revocation): the
   // session runs them on the blocking pool, never on an I/O thread.
   static bool IsBlocking(std::string_view path);
+  // True for requests that HandleHeader() may answer (the management API).
+  static bool ChecksHeaderFirst(std::string_view path);
   // The answer when the session cannot read a request (400 malformed, 413 body, 431 headers).
   Response FramingError(int status, std::string_view path, std::string_view correlation_id) const;
 

@@ -123,6 +123,52 @@ TEST_F(RouterTest, UnknownPathsAndEnvironmentsAre404) {
   EXPECT_NE(r.body.find("\"code\":\"NOT_FOUND\""), std::string::npos);
 }
 
+// SPEC §6: a /v1 request without a usable bearer token is answered from its header alone, with
+// the body the management API writes after reading the whole request.
+TEST_F(RouterTest, ManagementRequestsAreRefusedFromTheHeader) {
+  mgmt::ManagementApi api(*store_, *holder_, clock_);
+  Services s;
+  s.config = holder_.get();
+  s.token_endpoint = &endpoint_;
+  s.clock = &clock_;
+  s.management = &api;
+  Router router(std::move(s));
+
+  EXPECT_TRUE(Router::ChecksHeaderFirst("/v1"));
+  EXPECT_TRUE(Router::ChecksHeaderFirst("/v1/environments"));
+  EXPECT_FALSE(Router::ChecksHeaderFirst("/v1x"));
+  EXPECT_FALSE(Router::ChecksHeaderFirst(EnvPath("token")));
+
+  auto id_free = [](std::string body) {  // the error's "id" differs from answer to answer
+    size_t at = body.find("\"id\":\"");
+    if (at != std::string::npos) body.erase(at, body.find('"', at + 6) + 2 - at);
+    return body;
+  };
+  for (std::optional<std::string_view> auth :
+       {std::optional<std::string_view>(), std::optional<std::string_view>("Basic abc"),
+        std::optional<std::string_view>("Bearer x.y.z")}) {
+    Request header;
+    header.method = "POST";
+    header.path = "/v1/environments";
+    header.content_type = "application/json";
+    header.authorization = auth;
+    header.correlation_id = "corr";
+    auto early = router.HandleHeader(header);
+    ASSERT_TRUE(early.has_value()) << auth.value_or("(none)");
+    Response full = router.Handle(header);
+    EXPECT_EQ(early->status, 401);
+    EXPECT_EQ(early->status, full.status);
+    EXPECT_EQ(early->headers, full.headers);
+    EXPECT_EQ(HeaderValue(*early, "WWW-Authenticate"), "Bearer");
+    EXPECT_EQ(id_free(early->body), id_free(full.body));
+    EXPECT_NE(early->body.find("\"code\":\"ACCESS_FAILED\""), std::string::npos);
+  }
+  Request token;
+  token.method = "POST";
+  token.path = EnvPath("token");
+  EXPECT_FALSE(router.HandleHeader(token).has_value());
+}
+
 TEST_F(RouterTest, WrongMethodIs405WithAllow) {
   Response r = Send("GET", EnvPath("token"));
   EXPECT_EQ(r.status, 405);

@@ -3,14 +3,16 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <array>
+#include <atomic>
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/as_tuple.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <csignal>
+#include <map>
 #include <mutex>
-#include <set>
 #include <thread>
 #include <vector>
 
@@ -30,6 +32,29 @@ using asio::experimental::as_tuple;
 constexpr uint32_t kHeaderLimit = 8 * 1024;  // SPEC §2.1: request line + headers
 constexpr auto kIdleTimeout = std::chrono::seconds(60);
 constexpr auto kIoTimeout = std::chrono::seconds(30);
+// After accept() fails for want of resources, the acceptor waits this long (doubling up to the
+// maximum while it keeps failing) or until a connection ends.
+constexpr auto kAcceptBackoffMin = std::chrono::milliseconds(50);
+constexpr auto kAcceptBackoffMax = std::chrono::milliseconds(1000);
+
+// accept(2) failed for want of descriptors, buffers or memory. The connection stays in the
+// backlog, so the listener stays readable and an immediate retry fails again: a busy loop.
+bool OutOfResources(const boost::system::error_code& ec) {
+  namespace errc = boost::system::errc;
+  return ec == errc::too_many_files_open || ec == errc::too_many_files_open_in_system ||
+         ec == errc::no_buffer_space || ec == errc::not_enough_memory;
+}
+
+// accept(2) failed for that one connection, which has left the backlog: the next one may be
+// accepted at once (accept(2), Linux: "treat them like EAGAIN by retrying").
+bool OneConnectionFailed(const boost::system::error_code& ec) {
+  namespace errc = boost::system::errc;
+  return ec == asio::error::connection_aborted || ec == asio::error::connection_reset ||
+         ec == errc::protocol_error || ec == errc::network_down ||
+         ec == errc::network_unreachable || ec == errc::host_unreachable ||
+         ec == errc::no_protocol_option || ec == errc::operation_not_supported ||
+         ec == errc::operation_not_permitted;
+}
 
 // SPEC §1: the caller's X-Request-Id / Correlation-Id when it is a well-formed token of at most
 // 64 characters, else a fresh UUID.
@@ -78,13 +103,13 @@ class HttpServer::Impl {
  public:
   explicit Impl(ServerOptions options)
       : options_(std::move(options)),
-        threads_(options_.threads > 0
-                     ? options_.threads
-                     : std::max(1, static_cast<int>(std::thread::hardware_concurrency()))),
+        threads_(HttpServer::IoThreads(options_.threads)),
+        max_connections_(std::max<size_t>(options_.max_connections, 1)),
         contexts_(MakeContexts(threads_)),
         ioc_(*contexts_.front()),
         acceptor_(ioc_),
-        signals_(ioc_, SIGINT, SIGTERM) {}
+        signals_(ioc_, SIGINT, SIGTERM),
+        room_timer_(ioc_) {}
 
   Result<uint16_t, std::string> Listen() {
     boost::system::error_code ec;
@@ -134,11 +159,15 @@ class HttpServer::Impl {
 
  private:
   struct Connection {
-    explicit Connection(tcp::socket s) : stream(std::move(s)) {}
+    Connection(tcp::socket s, uint64_t n) : stream(std::move(s)), serial(n) {}
     beast::tcp_stream stream;
+    const uint64_t serial;  // accept order: at the limit, the oldest idle connection goes first
     std::string remote_address;
     std::string head;  // the response head being written, kept for its capacity
-    bool idle = true;  // waiting for the next request; touched on the connection's thread only
+    // Waiting for the next request. Written on the connection's thread only; the acceptor reads
+    // it to choose a connection to close, and that thread checks it again before closing.
+    std::atomic<bool> idle{true};
+    bool closing = false;  // under mu_: the acceptor asked the connection's thread to close it
   };
 
   // One io_context per I/O thread (a listener per core): a connection lives on one thread, so
@@ -174,9 +203,10 @@ class HttpServer::Impl {
     signals_.cancel();
     boost::system::error_code ignored;
     acceptor_.close(ignored);
+    room_timer_.cancel();  // the acceptor may be waiting for room
     {
       std::lock_guard lock(mu_);
-      for (const auto& c : connections_) {
+      for (const auto& [serial, c] : connections_) {
         asio::post(c->stream.get_executor(), [c] {
           boost::system::error_code close_error;
           if (c->idle) c->stream.socket().close(close_error);
@@ -199,27 +229,69 @@ class HttpServer::Impl {
     }
   }
 
+  // Accepts until stopped, keeping at most max_connections_ open. At the limit it asks the
+  // oldest idle connection to close and waits for a connection to end before accepting again
+  // (never accepting only to close). When accept(2) fails for want of resources it does the
+  // same, waiting from kAcceptBackoffMin, doubled while it keeps failing, up to
+  // kAcceptBackoffMax. Each shortage is logged when it begins and when it is over.
   asio::awaitable<void> Accept() {
+    auto backoff = kAcceptBackoffMin;
     for (;;) {
+      if (stopping_) co_return;
+      if (const size_t open = OpenConnections(); open >= max_connections_) {
+        if (!shortage_.at_limit) {
+          BeginShortage(open);
+          shortage_.at_limit = true;
+          log::Warn(
+              "connection limit reached ({} open): closing the oldest idle connection for each "
+              "new one; see --max-connections",
+              open);
+        }
+        co_await MakeRoom(kAcceptBackoffMax, /*close_idle=*/true);
+        continue;
+      }
       auto [ec, socket] =
           co_await acceptor_.async_accept(NextContext(), as_tuple(asio::use_awaitable));
       if (ec) {
         if (stopping_) co_return;
         if (ec == asio::error::operation_aborted) co_return;
-        log::Warn("accept failed: {}", ec.message());
+        if (OneConnectionFailed(ec)) {
+          log::Info("accept failed for one connection: {}", ec.message());
+          continue;
+        }
+        const bool out_of_resources = OutOfResources(ec);
+        if (out_of_resources) {
+          const size_t open = OpenConnections();
+          ++shortage_.failed_accepts;
+          if (!shortage_.out_of_resources) {
+            BeginShortage(std::max<size_t>(open, 1));
+            shortage_.out_of_resources = true;
+            log::Warn(
+                "accept failed: {} ({} connections open): closing idle connections and retrying "
+                "in up to {} ms",
+                ec.message(), open, kAcceptBackoffMax.count());
+          }
+        } else {
+          log::Warn("accept failed: {}; retrying in {} ms", ec.message(), backoff.count());
+        }
+        co_await MakeRoom(backoff, out_of_resources);
+        backoff = std::min(backoff * 2, kAcceptBackoffMax);
         continue;
       }
+      backoff = kAcceptBackoffMin;
       boost::system::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
       boost::system::error_code peer_error;
       auto peer = socket.remote_endpoint(peer_error);
-      auto conn = std::make_shared<Connection>(std::move(socket));
+      auto conn = std::make_shared<Connection>(std::move(socket), next_serial_++);
       if (!peer_error) conn->remote_address = peer.address().to_string();
+      size_t open = 0;
       {
         std::lock_guard lock(mu_);
-        connections_.insert(conn);
-        ++live_;
+        connections_.emplace(conn->serial, conn);
+        open = ++live_;
       }
+      MaybeEndShortage(open);
       auto executor = conn->stream.get_executor();
       asio::co_spawn(executor, Session(conn), [this, conn](std::exception_ptr e) {
         if (e) {
@@ -229,14 +301,88 @@ class HttpServer::Impl {
             log::Error("connection ended by an exception: {}", ex.what());
           }
         }
+        bool wake = false;
         {
           std::lock_guard lock(mu_);
-          connections_.erase(conn);
+          connections_.erase(conn->serial);
           --live_;
+          if (conn->closing) closing_one_ = false;
+          wake = acceptor_waiting_;
         }
+        if (wake) WakeAcceptor();
         MaybeFinish();
       });
     }
+  }
+
+  size_t OpenConnections() {
+    std::lock_guard lock(mu_);
+    return live_;
+  }
+
+  // Asks the thread of the oldest idle connection to close it (with `close_idle`, and unless
+  // such a close is under way), then waits until a connection ends, that thread finds the
+  // connection busy, Stop() is called, or `timeout` passes.
+  asio::awaitable<void> MakeRoom(std::chrono::milliseconds timeout, bool close_idle) {
+    {
+      std::lock_guard lock(mu_);
+      acceptor_waiting_ = true;
+      if (close_idle && !closing_one_) {
+        for (const auto& [serial, c] : connections_) {
+          if (!c->idle.load(std::memory_order_relaxed)) continue;
+          c->closing = closing_one_ = true;
+          asio::post(c->stream.get_executor(), [this, c] { CloseIfIdle(*c); });
+          break;
+        }
+      }
+    }
+    room_timer_.expires_after(timeout);
+    co_await room_timer_.async_wait(as_tuple(asio::use_awaitable));
+    std::lock_guard lock(mu_);
+    acceptor_waiting_ = false;
+  }
+
+  // On the connection's thread. RFC 9112 §9.6: a server may close an idle connection at any
+  // time; the client opens a new one.
+  void CloseIfIdle(Connection& c) {
+    if (c.idle.load(std::memory_order_relaxed)) {
+      boost::system::error_code ignored;
+      c.stream.socket().close(ignored);  // the session ends, and its end wakes the acceptor
+      closed_for_room_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    bool wake = false;
+    {
+      std::lock_guard lock(mu_);
+      c.closing = closing_one_ = false;
+      wake = acceptor_waiting_;
+    }
+    if (wake) WakeAcceptor();  // busy after all: the acceptor chooses again
+  }
+
+  // Ends the acceptor's wait in MakeRoom(). From any thread; a wake that finds no wait makes a
+  // later wait end early, after which the acceptor only looks again.
+  void WakeAcceptor() {
+    asio::post(ioc_, [this] { room_timer_.cancel(); });
+  }
+
+  // The acceptor's coroutine only.
+  void BeginShortage(size_t open) {
+    if (shortage_.began_with != 0) return;
+    shortage_.began_with = open;
+    shortage_.closed_before = closed_for_room_.load(std::memory_order_relaxed);
+  }
+
+  // The acceptor's coroutine only: a shortage is over once the open connections fall below
+  // 90% of what they were when it began, so a count hovering at the limit logs nothing more.
+  void MaybeEndShortage(size_t open) {
+    if (shortage_.began_with == 0 || open * 10 >= shortage_.began_with * 9) return;
+    log::Info(
+        "connections below the limit again ({} open): {} idle connections were closed to make "
+        "room and {} accepts failed meanwhile",
+        open, closed_for_room_.load(std::memory_order_relaxed) - shortage_.closed_before,
+        shortage_.failed_accepts);
+    shortage_ = {};
   }
 
   // Serializes the response head into one buffer (status line, Content-Type, Correlation-Id,
@@ -299,12 +445,14 @@ class HttpServer::Impl {
       bhttp::request_parser<bhttp::string_body> parser;
       parser.header_limit(kHeaderLimit);
       parser.body_limit(Router::BodyLimit("/v1/"));  // the largest; lowered once the path is known
-      conn->idle = true;
+      conn->idle.store(true, std::memory_order_relaxed);
       if (stopping_) break;
       conn->stream.expires_after(kIdleTimeout);
       auto [ec, n] = co_await bhttp::async_read_header(conn->stream, buffer, parser,
                                                        as_tuple(asio::use_awaitable));
-      conn->idle = false;
+      conn->idle.store(false, std::memory_order_relaxed);
+      // Closed to make room while the header arrived (CloseIfIdle): the request is not handled.
+      if (!conn->stream.socket().is_open()) break;
       if (ec) {
         if (ec == bhttp::error::body_limit) {
           // Content-Length above the largest limit: refused before the body is read.
@@ -334,6 +482,17 @@ class HttpServer::Impl {
         break;
       }
       parser.body_limit(limit);
+      // SPEC §6: a /v1 request is refused from its header when its bearer token settles it,
+      // before up to 1 MiB of body is read (and before any 100 Continue, RFC 9110 §10.1.1).
+      if (Router::ChecksHeaderFirst(path)) {
+        if (auto early = HandleHeader(header, path, target, *conn)) {
+          // The connection stays open only if the body had already arrived with the header.
+          const bool keep = parser.is_done() && header.keep_alive() && !stopping_;
+          co_await Write(*conn, early->first, keep, early->second, header.version());
+          if (!keep || early->first.close) break;
+          continue;
+        }
+      }
       auto expect = header.find(bhttp::field::expect);
       if (expect != header.end() && beast::iequals(expect->value(), "100-continue")) {
         bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, header.version()};
@@ -403,6 +562,30 @@ class HttpServer::Impl {
     conn->stream.socket().close(ignored);
   }
 
+  // Router::HandleHeader() on a request without its body: the answer and its Correlation-Id.
+  std::optional<std::pair<Response, std::string>> HandleHeader(
+      const bhttp::request<bhttp::string_body>& header, std::string_view path,
+      std::string_view target, const Connection& conn) const {
+    Request request;
+    request.method = std::string_view(header.method_string().data(), header.method_string().size());
+    request.path = path;
+    request.query =
+        path.size() < target.size() ? target.substr(path.size() + 1) : std::string_view();
+    request.content_type = Header(header, bhttp::field::content_type);
+    request.authorization = Header(header, bhttp::field::authorization);
+    request.host = Header(header, bhttp::field::host).value_or("");
+    request.remote_address = conn.remote_address;
+    std::optional<Response> response;
+    try {
+      response = router_->HandleHeader(request);
+    } catch (const std::exception& e) {
+      log::Error("header handler failed: {}", e.what());
+      response = WriteInternalError();
+    }
+    if (!response) return std::nullopt;
+    return std::pair(std::move(*response), CorrelationId(header));
+  }
+
   Response HandleSafely(const Request& request) const {
     try {
       Response r = router_->Handle(request);
@@ -424,6 +607,7 @@ class HttpServer::Impl {
   ServerOptions options_;
   const Router* router_ = nullptr;
   int threads_;
+  size_t max_connections_;
   std::vector<std::unique_ptr<asio::io_context>> contexts_;  // one per I/O thread
   asio::io_context& ioc_;    // contexts_[0]: the acceptor, signals and the drain timer
   size_t next_context_ = 0;  // touched by the acceptor's coroutine only
@@ -433,10 +617,27 @@ class HttpServer::Impl {
   asio::thread_pool fetch_pool_{4};
   std::atomic<bool> stopping_{false};
   std::mutex mu_;
-  std::set<std::shared_ptr<Connection>> connections_;
+  std::map<uint64_t, std::shared_ptr<Connection>> connections_;  // by serial: oldest first
   size_t live_ = 0;
+  bool closing_one_ = false;       // under mu_: a close for room is under way
+  bool acceptor_waiting_ = false;  // under mu_: the acceptor waits in MakeRoom()
+  asio::steady_timer room_timer_;  // on ioc_: the acceptor's wait in MakeRoom()
+  uint64_t next_serial_ = 0;       // the acceptor's coroutine only
+  std::atomic<uint64_t> closed_for_room_{0};
+  // The current shortage (connection limit or accept failures), the acceptor's coroutine only.
+  struct Shortage {
+    size_t began_with = 0;          // connections open when it began; 0: none
+    bool at_limit = false;          // logged that the limit was reached
+    bool out_of_resources = false;  // logged that accept(2) failed for want of resources
+    uint64_t closed_before = 0;     // closed_for_room_ when it began
+    uint64_t failed_accepts = 0;
+  } shortage_;
   std::weak_ptr<asio::steady_timer> drain_timer_;
 };
+
+int HttpServer::IoThreads(int threads) {
+  return threads > 0 ? threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
 
 HttpServer::HttpServer(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 HttpServer::~HttpServer() = default;

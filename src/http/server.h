@@ -2,6 +2,7 @@
 // The HTTP/1.1 listener: keep-alive sessions on N I/O threads, the size limits of SPEC §2.1,
 // a Correlation-Id on every response, and a graceful stop on SIGINT/SIGTERM.
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -20,6 +21,11 @@ struct ServerOptions {
   // Peers whose Forwarded / X-Forwarded-For headers name the client (Request::remote_address);
   // nobody by default.
   TrustedProxies trusted_proxies;
+  // At most this many client connections are open at once. At the limit, the oldest idle
+  // keep-alive connection is closed for each new one; with none idle, new connections wait in
+  // the listen backlog until one ends. Each takes a file descriptor: the composition root
+  // derives the limit from RLIMIT_NOFILE (server/fd_limit.h). At least 1.
+  size_t max_connections = 1024;
 };
 
 class HttpServer {
@@ -37,6 +43,9 @@ class HttpServer {
   void Run(const Router& router);
   // Asks Run() to stop as a signal would. Thread-safe.
   void Stop();
+
+  // The number of I/O threads ServerOptions::threads stands for (0: one per core).
+  static int IoThreads(int threads);
 
  private:
   class Impl;

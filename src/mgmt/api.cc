@@ -10,6 +10,14 @@ ManagementApi::ManagementApi(storage::Store& store, config::ConfigHolder& config
                              config::ChangeFeed* feed)
     : store_(store), config_(config), clock_(clock), revoked_(revoked), feed_(feed) {}
 
+std::optional<ApiResponse> ManagementApi::RefuseBeforeBody(
+    std::optional<std::string_view> authorization) const {
+  auto refuted = RefuteBearer(authorization, *config_.Current(), config_.urls(), clock_, revoked_);
+  if (!refuted) return std::nullopt;
+  log::Info("management API: 401 before the body ({})", refuted->debug);
+  return ToResponse(*refuted);
+}
+
 ApiResponse ManagementApi::Handle(const ApiRequest& request) const {
   try {
     // Read-your-writes across nodes: a write another node acknowledged is in the snapshot

@@ -40,6 +40,10 @@ class ManagementApi {
   ManagementApi(storage::Store& store, config::ConfigHolder& config, const Clock& clock,
                 const config::JtiCache* revoked = nullptr, config::ChangeFeed* feed = nullptr);
   ApiResponse Handle(const ApiRequest& request) const;
+  // The 401 answer for a request whose Authorization header already settles it (RefuteBearer),
+  // from the current snapshot, before its body is read; std::nullopt when the body must be read
+  // and Handle() called. Never blocks on the store: may run on an I/O thread.
+  std::optional<ApiResponse> RefuseBeforeBody(std::optional<std::string_view> authorization) const;
 
  private:
   storage::Store& store_;

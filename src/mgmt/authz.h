@@ -53,4 +53,16 @@ Result<Caller, ApiError> AuthenticateBearer(std::optional<std::string_view> auth
                                             const config::Urls& urls, const Clock& clock,
                                             const config::JtiCache* revoked = nullptr);
 
+// The 401 ACCESS_FAILED that AuthenticateBearer would answer whatever the store holds beyond
+// `snapshot`, decided before the request body is read (SPEC §6): no header or not
+// `Bearer <compact JWS>`, an issuer that is not one of this server's, or a token that a known
+// key of its environment refutes (signature, algorithm, revoked key, `iss`, `exp`, revoked
+// `jti`) or whose `aud` lacks the api-url. std::nullopt when only AuthenticateBearer on a
+// snapshot that caught up with the store can tell: the token verifies, or it names an
+// environment, key or application this snapshot may not know yet (another node wrote it).
+// Never blocks and never throws.
+std::optional<ApiError> RefuteBearer(std::optional<std::string_view> authorization,
+                                     const config::Snapshot& snapshot, const config::Urls& urls,
+                                     const Clock& clock, const config::JtiCache* revoked = nullptr);
+
 }  // namespace tollgate::mgmt

@@ -104,6 +104,55 @@ TEST_F(AuthzTest, RefusesUnknownIssuerAndDisabledClient) {
   ExpectUnauthorized("Bearer " + Token("off", {testutil::kApiUrl}));
 }
 
+// RefuteBearer runs before the body is read, on a snapshot that may lag the store: it refuses
+// what no later snapshot could accept and leaves the rest to AuthenticateBearer.
+TEST_F(AuthzTest, RefuteBearerRefusesWhatNoNewerSnapshotCouldAccept) {
+  auto refute = [&](std::optional<std::string> header, const config::Snapshot& snapshot) {
+    return RefuteBearer(header, snapshot, urls_, clock_);
+  };
+  const std::string good = Token("admin", {testutil::kApiUrl});
+  std::string flipped = good;
+  flipped.back() = flipped.back() == 'A' ? 'B' : 'A';
+  const std::string expiring = Token("admin", {testutil::kApiUrl}, 300);
+
+  for (const std::optional<std::string>& header : std::vector<std::optional<std::string>>{
+           std::nullopt, "", "Basic abc", "Bearer ", "Bearer a.b.c", "Bearer not-a-jwt",
+           "Bearer " + flipped, "Bearer " + Token("admin", {"https://api.one"})}) {
+    auto r = refute(header, snapshot_);
+    ASSERT_TRUE(r.has_value()) << header.value_or("(none)");
+    EXPECT_EQ(r->status, 401);
+    EXPECT_EQ(r->code, "ACCESS_FAILED");
+    EXPECT_TRUE(r->bearer_challenge);
+    // The same error AuthenticateBearer gives, so the answer does not depend on the path taken.
+    auto full = AuthenticateBearer(header, snapshot_, urls_, clock_);
+    ASSERT_FALSE(full.ok());
+    EXPECT_EQ(full.error().code, r->code);
+    EXPECT_EQ(full.error().message, r->message);
+  }
+  config::Urls other{"https://elsewhere.test", testutil::kApiUrl};
+  EXPECT_TRUE(RefuteBearer("Bearer " + good, snapshot_, other, clock_).has_value());
+  clock_.Advance(std::chrono::seconds(300));
+  EXPECT_TRUE(refute("Bearer " + expiring, snapshot_).has_value());
+}
+
+TEST_F(AuthzTest, RefuteBearerLeavesToTheFullCheckWhatANewerSnapshotMightAccept) {
+  const std::string good = Token("admin", {testutil::kApiUrl});
+  EXPECT_FALSE(RefuteBearer("Bearer " + good, snapshot_, urls_, clock_).has_value());
+  // An environment this node has not loaded yet (created on another node).
+  config::Snapshot empty;
+  EXPECT_FALSE(RefuteBearer("Bearer " + good, empty, urls_, clock_).has_value());
+  EXPECT_FALSE(AuthenticateBearer("Bearer " + good, empty, urls_, clock_).ok());
+  // A key this node has not loaded yet.
+  const std::string header = R"({"alg":"RS256","kid":"a-newer-key","typ":"at+jwt"})";
+  const std::string new_key = Base64UrlEncode(header) + good.substr(good.find('.'));
+  EXPECT_FALSE(RefuteBearer("Bearer " + new_key, snapshot_, urls_, clock_).has_value());
+  EXPECT_FALSE(Auth("Bearer " + new_key).ok());
+  // An application disabled here, which may have been enabled since.
+  const std::string off = Token("off", {testutil::kApiUrl});
+  EXPECT_FALSE(RefuteBearer("Bearer " + off, snapshot_, urls_, clock_).has_value());
+  ExpectUnauthorized("Bearer " + off);
+}
+
 model::RoleAssignment Assignment(const RoleId& role, model::RoleScopeType type, std::string scope) {
   model::RoleAssignment ra;
   ra.role_id = role;

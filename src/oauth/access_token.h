@@ -15,12 +15,17 @@ namespace tollgate::oauth {
 // The claims of `token` when it is a compact JWS signed by a non-revoked key of `env` with the
 // key's algorithm, `iss` is `env`'s issuer, `exp` is in the future, `jti`, `client_id` and
 // `aud` are present, `client_id` names an enabled application of `env` (SPEC §4: a disabled or
-// deleted client's tokens are dead), and (when `revoked` is given) its `jti` is not revoked.
-// std::nullopt for anything else; never throws.
+// deleted client's tokens are dead; unless `client_check` defers it), and (when `revoked` is given)
+// its `jti` is not revoked. std::nullopt for anything else; never throws.
+enum class ClientCheck {
+  kLive,      // the token's client must be an enabled application of `env` (SPEC §4)
+  kDeferred,  // not checked here: the caller decides later, on a snapshot that may be newer
+};
 std::optional<boost::json::object> VerifyAccessToken(std::string_view token,
                                                      const config::EnvironmentSnapshot& env,
                                                      const Clock& clock,
-                                                     const config::JtiCache* revoked);
+                                                     const config::JtiCache* revoked,
+                                                     ClientCheck client_check = ClientCheck::kLive);
 
 // True when the `aud` claim (a string or an array of strings) contains `audience`.
 bool AudienceContains(const boost::json::object& claims, std::string_view audience);

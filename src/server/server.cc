@@ -23,6 +23,7 @@
 #include "oauth/introspection.h"
 #include "oauth/token_endpoint.h"
 #include "server/bootstrap.h"
+#include "server/fd_limit.h"
 #include "server/master_key.h"
 #include "storage/store.h"
 
@@ -186,6 +187,23 @@ int Serve(const Options& options) {
     PrintError("the store " + options.store_uri + " is not initialized; run 'tollgate init' first");
     return 1;
   }
+  // Every connection takes a descriptor: connections may use the limit less a reserve, so the
+  // store, outbound fetches, the log and /healthz keep working when clients take the rest.
+  // Logged once serving, so that a refusal to start stays one line.
+  const int io_threads = http::HttpServer::IoThreads(static_cast<int>(options.threads));
+  auto fds = RaiseFdLimit();
+  size_t max_connections = options.max_connections;
+  if (!fds) {
+    if (max_connections == 0) max_connections = http::ServerOptions().max_connections;
+  } else if (max_connections == 0) {
+    max_connections = DefaultMaxConnections(fds->soft, io_threads);
+  } else if (max_connections > fds->soft) {
+    PrintError("--max-connections " + std::to_string(max_connections) +
+               " is more than the file-descriptor limit allows (" + std::to_string(fds->soft) +
+               ", the hard limit); raise it (systemd: LimitNOFILE=) or lower --max-connections");
+    return 2;
+  }
+
   auto store = OpenWithKey(options, /*create_key=*/false);
   if (!store) {
     PrintError(store.error());
@@ -195,7 +213,8 @@ int Serve(const Options& options) {
   http::ServerOptions http_options;
   http_options.host = listen.host;
   http_options.port = listen.port;
-  http_options.threads = static_cast<int>(options.threads);
+  http_options.threads = io_threads;
+  http_options.max_connections = max_connections;
   http_options.trusted_proxies = std::move(*proxies);
   http::HttpServer server(http_options);
   auto port = server.Listen();
@@ -272,6 +291,24 @@ int Serve(const Options& options) {
   services.ready = [&feed] { return feed.StoreReachable(); };
   http::Router router(std::move(services));
 
+  if (!fds) {
+    log::Warn("cannot raise the file-descriptor limit: {}; at most {} connections", fds.error(),
+              max_connections);
+  } else {
+    log::Info("file descriptors: limit {} (started with {}, hard limit {}); at most {} connections",
+              fds->soft, fds->initial_soft, fds->hard, max_connections);
+    if (const uint64_t reserve = FdReserve(io_threads); max_connections + reserve > fds->soft) {
+      if (options.max_connections != 0) {
+        log::Warn(
+            "--max-connections {} leaves fewer than {} of the {} file descriptors for the store, "
+            "fetches and the log; accepting backs off when they run out",
+            max_connections, reserve, fds->soft);
+      } else {
+        log::Warn("the file-descriptor limit {} is low: raise it (systemd: LimitNOFILE=)",
+                  fds->soft);
+      }
+    }
+  }
   log::Info("tollgate listening on http://{}:{} (auth-url {}, api-url {})", host, *port,
             urls.auth_url, urls.api_url);
   {
@@ -279,6 +316,7 @@ int Serve(const Options& options) {
     server.Run(router);
   }  // the last used assertions are written before the process exits
   feed.Stop();
+  log::FlushRepeats();
   log::Info("tollgate stopped");
   return 0;
 }

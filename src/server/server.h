@@ -9,7 +9,8 @@ namespace tollgate::server {
 struct Options {
   std::string store_uri = "sqlite:tollgate.db";
   std::string listen = "127.0.0.1:8080";
-  size_t threads = 0;  // 0: one per core
+  size_t threads = 0;          // 0: one per core
+  size_t max_connections = 0;  // 0: the file-descriptor limit minus a reserve (fd_limit.h)
   // Per-environment budgets of remembered jtis (config::JtiCache; docs/security.md).
   size_t max_used_assertions = 1'000'000;
   size_t max_revoked_tokens = 100'000;
@@ -23,7 +24,9 @@ struct Options {
 // `tollgate init`: prints the init JSON on stdout. Returns the process exit code; errors are one
 // line on stderr.
 int Init(const Options& options);
-// `tollgate serve`: serves until SIGINT/SIGTERM. Returns the process exit code.
+// `tollgate serve`: raises the soft file-descriptor limit to the hard limit, then serves until
+// SIGINT/SIGTERM. Returns the process exit code (2 when max_connections exceeds what the
+// file-descriptor limit allows).
 int Serve(const Options& options);
 
 }  // namespace tollgate::server

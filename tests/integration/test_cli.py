@@ -17,8 +17,9 @@ from tollgate_server import FORM, TOLLGATE_BIN, UUID_RE, TollgateServer, basic
 
 INIT_KEYS = {"organizationId", "environmentId", "clientId", "clientSecret", "tokenEndpoint",
              "apiUrl"}
-OPTIONS = ["--store", "--listen", "--threads", "--auth-url", "--api-url", "--master-key-file",
-           "--max-used-assertions", "--max-revoked-tokens", "--trusted-proxies", "--help"]
+OPTIONS = ["--store", "--listen", "--threads", "--max-connections", "--auth-url", "--api-url",
+           "--master-key-file", "--max-used-assertions", "--max-revoked-tokens",
+           "--trusted-proxies", "--help"]
 
 
 def run(*args, env=None, timeout=30):
@@ -209,13 +210,19 @@ def test_serve_on_a_port_in_use(initialized):
 
 @pytest.mark.parametrize("args", [["serve", "--bogus"], ["serve", "--listen"],
                                   ["init", "--frobnicate=1"], ["serve", "--threads", "0"],
-                                  ["serve", "--threads", "many"], ["launch"], []],
+                                  ["serve", "--threads", "many"], ["launch"], [],
+                                  ["serve", "--max-connections", "0"],
+                                  ["serve", "--max-connections=many"],
+                                  ["serve", "--max-connections", "123456789"]],
                          ids=["unknown-option", "missing-value", "unknown-init-option",
                               "threads-zero", "threads-not-a-number", "unknown-command",
-                              "no-command"])
+                              "no-command", "max-connections-zero",
+                              "max-connections-not-a-number", "max-connections-too-long"])
 def test_bad_command_lines(initialized, args):
     out = run(*args, env={"TOLLGATE_STORE": initialized.store}, timeout=20)
-    needle = {"--bogus": "--bogus", "--frobnicate=1": "--frobnicate", "launch": "launch"}
+    needle = {"--bogus": "--bogus", "--frobnicate=1": "--frobnicate", "launch": "launch",
+              "--max-connections": "--max-connections must be a number",
+              "--max-connections=many": "--max-connections must be a number"}
     expect = [needle[a] for a in args if a in needle]
     assert_one_clear_line(out, *expect)
 

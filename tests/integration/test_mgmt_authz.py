@@ -2,8 +2,11 @@
 authentication (401 ACCESS_FAILED) and the four roles (403 ACCESS_FAILED with detail
 INSUFFICIENT_PERMISSIONS). Workers and their role assignments are created through the API."""
 
+import http.client
 import json
+import socket
 import time
+import urllib.parse
 
 import jwt
 import pytest
@@ -96,6 +99,86 @@ def test_token_of_a_service_app_is_401(admin, mgmt_server, envs, fixtures_in_e):
     token = resp.json()["access_token"]
     expect_unauthorized(admin.get("/environments", token=token))
     expect_unauthorized(admin.get(apps_path(e), token=token))
+
+
+# -- the bearer token is checked before the body (issue 10 item 9) --------------------------
+
+BIG = 1_000_000  # under the 1 MiB body limit of /v1, so only the token can refuse it early
+
+
+def send_head(base_url, head, timeout=10):
+    """Sends a request head only (no body) on a new connection and reads one response.
+    Returns (status, lower-case headers, parsed body, bytes after the response, b"" on EOF)."""
+    u = urllib.parse.urlsplit(base_url)
+    with socket.create_connection((u.hostname, u.port), timeout=timeout) as sock:
+        sock.sendall(head.encode())
+        resp = http.client.HTTPResponse(sock)
+        resp.begin()
+        body = json.loads(resp.read())
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, body, sock.recv(1)
+
+
+def post_head(server, authorization, extra=""):
+    auth = f"Authorization: {authorization}\r\n" if authorization is not None else ""
+    host = urllib.parse.urlsplit(server.base_url).netloc
+    return (f"POST /v1/environments HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json"
+            f"\r\nContent-Length: {BIG}\r\n{auth}{extra}\r\n")
+
+
+def flip_signature(token):
+    head, payload, sig = token.split(".")
+    raw = bytearray(jwt.utils.base64url_decode(sig))
+    raw[-1] ^= 1
+    return f"{head}.{payload}.{b64url(bytes(raw))}"
+
+
+@pytest.mark.parametrize("kind", ["missing", "basic", "garbage", "forged", "exp-changed",
+                                  "service"])
+def test_v1_refuses_a_bad_token_before_reading_the_body(admin, mgmt_server, envs, kind):
+    """Only the head of a 1 MB POST is sent: the 401 must come without the body, and the
+    connection closes (the unread body cannot be told from the next request)."""
+    if kind == "service":  # signed by this server, but for a resource, not the API (aud)
+        _, _, app, secret, _ = create_service_with_resource(admin, envs[0])
+        authorization = "Bearer " + token_request(mgmt_server, envs[0], app["id"],
+                                                  secret).json()["access_token"]
+    else:
+        authorization = {
+            "missing": None,
+            "basic": "Basic YWJjOmRlZg==",
+            "garbage": "Bearer garbage",
+            "forged": "Bearer " + flip_signature(admin.token),
+            "exp-changed": "Bearer " + tamper(admin.token, exp=int(time.time()) + 7200),
+        }[kind]
+    status, headers, body, after = send_head(mgmt_server.base_url,
+                                             post_head(mgmt_server, authorization))
+    assert status == 401, (status, body)
+    assert body["code"] == "ACCESS_FAILED" and set(body) == {"id", "code", "message"}, body
+    assert body["message"] == ("The request could not be completed. The access token is "
+                               "missing, invalid or expired."), body
+    assert headers.get("www-authenticate") == "Bearer", headers
+    assert headers.get("connection") == "close", headers
+    assert headers.get("correlation-id"), headers
+    assert after == b"", "the server closes the connection after an early answer"
+
+
+def test_v1_early_refusal_comes_before_100_continue(mgmt_server):
+    status, headers, body, after = send_head(
+        mgmt_server.base_url, post_head(mgmt_server, "Bearer x.y.z", "Expect: 100-continue\r\n"))
+    assert status == 401 and body["code"] == "ACCESS_FAILED", (status, body)
+    assert after == b""
+
+
+def test_v1_with_a_good_token_reads_the_body(admin, mgmt_server):
+    """The same head with a valid token: the server waits for the body and then answers it."""
+    u = urllib.parse.urlsplit(mgmt_server.base_url)
+    with socket.create_connection((u.hostname, u.port), timeout=30) as sock:
+        sock.sendall(post_head(mgmt_server, "Bearer " + admin.token).encode())
+        sock.sendall(b" " * (BIG - 2) + b"[]")  # valid JSON, not an object
+        resp = http.client.HTTPResponse(sock)
+        resp.begin()
+        body = json.loads(resp.read())
+    assert resp.status == 400, body
+    assert body["code"] in ("INVALID_DATA", "INVALID_REQUEST"), body
 
 
 def tamper(token, **changes):

@@ -37,14 +37,17 @@ class TollgateServer:
     for every subprocess (init, seed and serve).
     store: a store URI (e.g. a PostgreSQL database; give the master key in env) instead of a
     fresh SQLite file. admin: the init output of a deployment already initialized on `store`:
-    this server is then one more node of it, and init is not run."""
+    this server is then one more node of it, and init is not run. preexec_fn: run in the `serve`
+    child before exec (e.g. to lower its resource limits)."""
 
-    def __init__(self, seed=None, extra_args=(), env=None, init_args=(), store=None, admin=None):
+    def __init__(self, seed=None, extra_args=(), env=None, init_args=(), store=None, admin=None,
+                 preexec_fn=None):
         self.tmp = tempfile.TemporaryDirectory(prefix="tollgate-test-")
         self.db_path = os.path.join(self.tmp.name, "tollgate.db")
         self.store = store or "sqlite:" + self.db_path
         self.env = dict(os.environ, **(env or {}))
         self.extra_args = list(extra_args)
+        self.preexec_fn = preexec_fn
         if admin is not None:
             self.admin = admin
         else:
@@ -81,7 +84,7 @@ class TollgateServer:
             [TOLLGATE_BIN, "serve", "--store", self.store, "--listen", "127.0.0.1:0",
              *self.extra_args],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True, errors="replace", env=self.env)
+            text=True, errors="replace", env=self.env, preexec_fn=self.preexec_fn)
         ready = threading.Event()
 
         def pump(stream, watch):
