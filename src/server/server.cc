@@ -240,7 +240,9 @@ int Serve(const Options& options) {
     return 1;
   }
   oauth::FailureThrottle throttle(clock);
-  http::UrlFetcher fetcher;
+  // Decision 0005: by default a jwksUrl never reaches loopback, private or metadata addresses.
+  http::UrlFetcher fetcher({}, options.allow_private_fetch ? http::FetchAddresses::kAny
+                                                           : http::FetchAddresses::kPublicOnly);
   oauth::RemoteJwks remote_jwks([&fetcher](const std::string& url) { return fetcher.Get(url); },
                                 clock);
   oauth::ClientAuthServices auth;

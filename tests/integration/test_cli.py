@@ -18,6 +18,7 @@ from tollgate_server import FORM, TOLLGATE_BIN, UUID_RE, TollgateServer, basic
 INIT_KEYS = {"organizationId", "environmentId", "clientId", "clientSecret", "tokenEndpoint",
              "apiUrl"}
 OPTIONS = ["--store", "--listen", "--threads", "--auth-url", "--api-url", "--master-key-file",
+           "--allow-private-fetch",
            "--help"]
 
 
@@ -191,6 +192,15 @@ def test_bad_command_lines(initialized, args):
     assert_one_clear_line(out, *expect)
 
 
+def test_allow_private_fetch_takes_no_value_and_a_clear_variable(initialized):
+    out = run("serve", "--allow-private-fetch=yes", env={"TOLLGATE_STORE": initialized.store},
+              timeout=20)
+    assert_one_clear_line(out, "--allow-private-fetch=yes")
+    out = run("serve", env={"TOLLGATE_STORE": initialized.store,
+                            "TOLLGATE_ALLOW_PRIVATE_FETCH": "perhaps"}, timeout=20)
+    assert_one_clear_line(out, "TOLLGATE_ALLOW_PRIVATE_FETCH")
+
+
 def test_wrong_master_key_refuses_to_start(initialized):
     other = base64.b64encode(os.urandom(32)).decode()
     out = run("serve", "--store", initialized.store, "--listen", "127.0.0.1:0",
@@ -237,7 +247,8 @@ def test_help_mentions_every_option(args):
     for option in OPTIONS:
         assert option in out.stdout, option
     for env in ("TOLLGATE_STORE", "TOLLGATE_LISTEN", "TOLLGATE_THREADS", "TOLLGATE_AUTH_URL",
-                "TOLLGATE_API_URL", "TOLLGATE_MASTER_KEY_FILE", "TOLLGATE_MASTER_KEY"):
+                "TOLLGATE_API_URL", "TOLLGATE_MASTER_KEY_FILE", "TOLLGATE_MASTER_KEY",
+                "TOLLGATE_ALLOW_PRIVATE_FETCH"):
         assert env in out.stdout, env
     for command in ("init", "serve"):
         assert command in out.stdout

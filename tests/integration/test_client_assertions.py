@@ -30,7 +30,7 @@ from cryptography.x509.oid import NameOID
 import fixed_keys
 from mgmt_support import (Api, admin, app_body, app_path, apps_path, create_app,  # noqa: F401
                           create_grant, create_resource, create_scope, expect, expect_error,
-                          mgmt_server, token_claims, uniq)
+                          token_claims, uniq)
 from tollgate_server import DENIED, TollgateServer, basic, jwt_parts
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -102,6 +102,18 @@ def expect_denied(resp, description=INVALID):
 
 
 # -- fixtures ------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def mgmt_server():
+    """The module's server. Its key servers listen on 127.0.0.1, which jwksUrl fetches reach only
+    with --allow-private-fetch (docs/decisions/0005-fetch-address-policy.md)."""
+    server = TollgateServer(extra_args=["--allow-private-fetch"])
+    server.start()
+    yield server
+    code = server.stop()
+    server.tmp.cleanup()
+    assert code == 0, server.logs()
+
 
 @pytest.fixture(scope="module")
 def env(admin):  # noqa: F811
@@ -570,7 +582,7 @@ def test_jwks_url_over_https(tmp_path):
         servers.append(KeyServer(tls=ctx))
     trust = tmp_path / "trust.pem"
     trust.write_bytes((tmp_path / "good.pem").read_bytes() + (tmp_path / "wrong.pem").read_bytes())
-    server = TollgateServer(env={"SSL_CERT_FILE": str(trust)})
+    server = TollgateServer(env={"SSL_CERT_FILE": str(trust)}, extra_args=["--allow-private-fetch"])
     try:
         server.start()
         api = Api(server)
@@ -588,6 +600,64 @@ def test_jwks_url_over_https(tmp_path):
         server.close()
         for s in servers:
             s.close()
+
+
+def wait_for_log(server, text, timeout=10):
+    """The server's log line holding `text` (the server logs before it answers; the test reads
+    its stderr on another thread, so the line may arrive just after the answer)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for line in server.logs().splitlines():
+            if text in line:
+                return line
+        time.sleep(0.01)
+    raise AssertionError(f"no log line with {text!r}:\n" + server.logs()[-3000:])
+
+
+def test_jwks_url_never_reaches_private_addresses():
+    """Without --allow-private-fetch (decision 0005) a jwksUrl on a loopback, private,
+    link-local (cloud metadata), CGNAT or unspecified address, given as a literal or as a name
+    that resolves to one, is a failed fetch: 401 invalid_client, the reason in the log, and no
+    connection attempt (the fetch would come before the answer, and the test's listener would
+    then hold it in its backlog)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    port = listener.getsockname()[1]
+    server = TollgateServer()
+    try:
+        server.start()
+        api = Api(server)
+        e = {"id": server.env_id}
+        res = create_resource(api, e["id"], audience="https://api.ssrf.test")
+        e["resource"] = res["id"]
+        e["scopes"] = [create_scope(api, e["id"], res["id"], "read")["id"]]
+        urls = {
+            f"http://127.0.0.1:{port}/jwks": "(loopback address",
+            f"http://localhost:{port}/jwks": "(loopback address",
+            f"http://[::ffff:127.0.0.1]:{port}/jwks": "(loopback address",
+            f"http://[::1]:{port}/jwks": "(loopback address",
+            f"https://127.0.0.1:{port}/jwks": "(loopback address",
+            "http://169.254.169.254/latest/meta-data/jwks": "(link-local address",
+            "http://10.255.255.1/jwks": "(private address",
+            "http://[fd00::1]/jwks": "(private address",
+            "http://100.64.0.1/jwks": "(shared (CGNAT) address",
+            "http://0.0.0.0/jwks": "(unspecified address",
+        }
+        for url, reason in urls.items():
+            app = url_client(api, e, url)
+            resp = post_assertion(server, e["id"], key_assertion(server, e, app["id"]))
+            expect_denied(resp)
+            line = wait_for_log(server, "correlation=" + resp.headers["Correlation-Id"])
+            assert "refused: " in line and reason in line, (url, line)
+        listener.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            listener.accept()  # nothing ever connected
+        # The management API's own token endpoint was not affected.
+        assert api.get("/environments").status_code == 200
+    finally:
+        server.close()
+        listener.close()
 
 
 def test_used_assertions_survive_a_restart(tmp_path):
