@@ -15,6 +15,7 @@ import socket
 import ssl
 import threading
 import time
+import urllib.parse
 import uuid
 
 import pytest
@@ -401,7 +402,8 @@ def test_jwks_must_hold_usable_public_keys(admin, env):  # noqa: F811
 
 class KeyServer:
     """A loopback HTTP(S) server for jwksUrl: `routes` maps a path to (status, headers, body,
-    delay in seconds). Counts requests per path."""
+    delay): seconds to sleep, or a threading.Event to wait for (at most 60 s) before answering.
+    Counts requests per path."""
 
     def __init__(self, tls=None):
         self.routes = {}
@@ -413,7 +415,9 @@ class KeyServer:
                 owner.hits[self.path] = owner.hits.get(self.path, 0) + 1
                 status, headers, body, delay = owner.routes.get(
                     self.path, (404, {}, b"not found", 0))
-                if delay:
+                if isinstance(delay, threading.Event):
+                    delay.wait(60)
+                elif delay:
                     time.sleep(delay)
                 try:
                     self.send_response(status)
@@ -554,6 +558,113 @@ def test_slow_jwks_url_times_out_without_stalling_others(admin, mgmt_server, env
     assert not t.is_alive()
     assert others_done < result["done"], "basic clients were served while the fetch waited"
     expect_denied(result["resp"])
+
+
+def metric(server, name):
+    text = requests.get(server.url("/metrics"), timeout=30).text
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return int(line.split()[1])
+    raise AssertionError(f"no metric {name} in:\n{text}")
+
+
+def test_requests_waiting_for_jwks_url_hold_no_thread(key_server):
+    """Token and revocation requests of clients whose key servers hang wait for the fetch
+    without holding a thread of a shared pool: more of them than the fetch pool (4) and the
+    blocking pool (2) hold together, and meanwhile the management API, a revocation and a token
+    request by CLIENT_SECRET_BASIC clients are answered. Ordering, not durations: the key
+    servers answer only after those fast calls have returned (before issue 10 the /v1 call
+    waited for the revocations' fetches to time out). A connection closed while it waits, and
+    a stop while a request waits, are safe."""
+    release = threading.Event()
+    server = TollgateServer(extra_args=["--allow-private-fetch"])
+    try:
+        server.start()
+        api = Api(server)
+        e = {"id": server.env_id}
+        res = create_resource(api, e["id"], audience="https://api.waiting.test")
+        e["resource"] = res["id"]
+        e["scopes"] = [create_scope(api, e["id"], res["id"], "read")["id"]]
+        gated = [f"/gated-{uuid.uuid4().hex}" for _ in range(6)]
+        apps = [url_client(api, e, key_server.serve(p, jwk_set("rsa"), delay=release))
+                for p in gated]
+        basic_app, basic_secret = make_client(api, e, "CLIENT_SECRET_BASIC")
+        basic_token = requests.post(server.token_url(e["id"]),
+                                    data={"grant_type": "client_credentials"},
+                                    headers={"Authorization": basic(basic_app["id"], basic_secret)},
+                                    timeout=30).json()["access_token"]
+        revoke_url = server.issuer + "/revoke"
+        slow = []
+
+        def slow_call(kind, app):
+            if kind == "token":
+                resp = post_assertion(server, e["id"], key_assertion(server, e, app["id"]))
+            else:
+                form = {"token": "not-a-token", "client_assertion_type": ASSERTION_TYPE,
+                        "client_assertion": sign(pem(KEYS["rsa"]), "RS256",
+                                                 claims_for(app["id"], revoke_url), kid="rsa")}
+                resp = requests.post(revoke_url, data=form, timeout=60)
+            slow.append((kind, resp.status_code, resp.text, time.monotonic()))
+        calls = [("token", a) for a in apps] + [("revoke", a) for a in apps[:3]]
+        threads = [threading.Thread(target=slow_call, args=c) for c in calls]
+        for t in threads:
+            t.start()
+        # At least as many fetches have started as the fetch pool has threads: every slow
+        # request has either started one or waits for one.
+        while sum(1 for p in gated if key_server.hits.get(p)) < 4:
+            assert not slow, slow
+            time.sleep(0.01)
+
+        for _ in range(3):
+            assert api.get("/environments").status_code == 200
+        resp = requests.post(revoke_url, data={"token": basic_token},
+                             headers={"Authorization": basic(basic_app["id"], basic_secret)},
+                             timeout=30)
+        assert resp.status_code == 200, resp.text
+        resp = requests.post(server.token_url(e["id"]), data={"grant_type": "client_credentials"},
+                             headers={"Authorization": basic(basic_app["id"], basic_secret)},
+                             timeout=30)
+        assert resp.status_code == 200, resp.text
+        fast_done = time.monotonic()
+        early = list(slow)
+        release.set()
+        for t in threads:
+            t.join(60)
+        assert not early, ("slow requests were answered before the fast ones", early)
+        assert len(slow) == len(calls)
+        for kind, status, text, done in slow:
+            assert status == 200 and done > fast_done, (kind, status, text)
+        assert metric(server, "tollgate_jwks_waiting") == 0
+
+        # A connection that closes while it waits, then a stop while a request waits.
+        hold = threading.Event()
+        closing_app = url_client(api, e, key_server.serve("/gated-close", jwk_set("rsa"),
+                                                          delay=hold))
+        body = urllib.parse.urlencode({
+            "grant_type": "client_credentials", "client_assertion_type": ASSERTION_TYPE,
+            "client_assertion": key_assertion(server, e, closing_app["id"])}).encode()
+        u = urllib.parse.urlsplit(server.base_url)
+        sock = socket.create_connection((u.hostname, u.port), timeout=30)
+        sock.sendall(f"POST /{e['id']}/as/token HTTP/1.1\r\nHost: {u.netloc}\r\n"
+                     "Content-Type: application/x-www-form-urlencoded\r\n"
+                     f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+        while metric(server, "tollgate_jwks_waiting") < 1:
+            time.sleep(0.01)
+        sock.close()
+        waiting = []
+        t = threading.Thread(target=lambda: waiting.append(
+            post_assertion(server, e["id"], key_assertion(server, e, closing_app["id"]))))
+        t.start()
+        while metric(server, "tollgate_jwks_waiting") < 2:
+            time.sleep(0.01)
+        server.send_signal()
+        hold.set()
+        t.join(60)
+        assert waiting and waiting[0].status_code == 200, waiting
+        assert server.stop() == 0, server.logs()[-3000:]
+    finally:
+        release.set()
+        server.close()
 
 
 def test_jwks_url_over_https(tmp_path):
