@@ -173,7 +173,7 @@ void BM_Authenticate(benchmark::State& state) {
   auto presented = oauth::Present(Request());
   if (!presented) throw std::runtime_error("Present failed");
   for (auto _ : state) {
-    auto app = oauth::Authenticate(*presented, *env, services, /*may_block=*/false);
+    auto app = oauth::Authenticate(*presented, *env, services);
     benchmark::DoNotOptimize(app);
   }
 }

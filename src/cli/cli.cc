@@ -60,6 +60,11 @@ Options (each also read from the environment variable in brackets; the option wi
                            a PostgreSQL store needs this or TOLLGATE_MASTER_KEY)
                            [TOLLGATE_MASTER_KEY_FILE]
   The master key itself may be given as base64 of 32 bytes in TOLLGATE_MASTER_KEY.
+  --allow-private-fetch    serve: let PRIVATE_KEY_JWT jwksUrl fetches connect to loopback,
+                           private (RFC 1918, ULA), link-local (cloud metadata), CGNAT,
+                           multicast and unspecified addresses, which are refused by default;
+                           only for key servers on an internal network
+                           [TOLLGATE_ALLOW_PRIVATE_FETCH=1]
   --help                   print this text
 )";
 
@@ -139,6 +144,14 @@ int Main(int argc, char** argv) {
     }
   }
   if (const char* v = std::getenv("TOLLGATE_MASTER_KEY"); v != nullptr) options.master_key = v;
+  if (const char* v = std::getenv("TOLLGATE_ALLOW_PRIVATE_FETCH"); v != nullptr && *v != '\0') {
+    const std::string_view flag = v;
+    if (flag == "1" || flag == "true") {
+      options.allow_private_fetch = true;
+    } else if (flag != "0" && flag != "false") {
+      return Usage("TOLLGATE_ALLOW_PRIVATE_FETCH must be 1, true, 0 or false");
+    }
+  }
 
   for (int i = 2; i < argc; ++i) {
     std::string_view arg = argv[i];
@@ -165,6 +178,10 @@ int Main(int argc, char** argv) {
       if (flag != spec.flag) continue;
       if (!take_value()) return Usage("option " + std::string(flag) + " needs a value");
       options.*spec.member = value;
+      matched = true;
+    }
+    if (!matched && arg == "--allow-private-fetch") {
+      options.allow_private_fetch = true;
       matched = true;
     }
     for (const auto& spec : kNumbers) {

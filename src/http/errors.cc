@@ -13,11 +13,6 @@ void AddNoStore(Response& response) {
 
 Response WriteOAuthError(const oauth::OAuthError& error, std::string_view correlation_id,
                          std::string_view issuer) {
-  if (error.would_block) {
-    Response retry;
-    retry.retry_off_io = true;  // not an answer yet; the session asks again off the I/O threads
-    return retry;
-  }
   if (!error.debug.empty()) {
     log::Info("oauth error {} correlation={} debug={}", error.WireCode(), correlation_id,
               error.debug);
@@ -39,6 +34,16 @@ Response WriteOAuthError(const oauth::OAuthError& error, std::string_view correl
     r.headers.emplace_back("Retry-After", std::to_string(error.retry_after_seconds));
   }
   return r;
+}
+
+Response WriteErrorOrPending(oauth::ErrorOrPending&& failure, std::string_view correlation_id,
+                             std::string_view issuer) {
+  if (auto* pending = std::get_if<oauth::Pending>(&failure)) {
+    Response r;
+    r.pending = std::move(*pending);
+    return r;
+  }
+  return WriteOAuthError(std::get<oauth::OAuthError>(failure), correlation_id, issuer);
 }
 
 Response WriteApiError(int status, std::string_view code, std::string_view message,

@@ -21,4 +21,9 @@ Response WriteApiError(int status, std::string_view code, std::string_view messa
 // The headers every OAuth JSON answer carries (RFC 6749 §5.1).
 void AddNoStore(Response& response);
 
+// The answer for what a step of the auth surface has instead of a result: the error written by
+// WriteOAuthError, or a Pending carried in Response::pending (no answer yet).
+Response WriteErrorOrPending(oauth::ErrorOrPending&& failure, std::string_view correlation_id,
+                             std::string_view issuer);
+
 }  // namespace tollgate::http

@@ -2,11 +2,14 @@
 // Plain request/response types shared by the router and handlers. The Beast session fills a
 // Request and writes a Response; nothing outside server.cc sees Beast.
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "oauth/pending.h"
 
 namespace tollgate::http {
 
@@ -21,8 +24,6 @@ struct Request {
   std::string_view host;            // the Host header, for absolute URLs in /v1 answers
   std::string_view remote_address;  // the peer's IP address
   std::string correlation_id;
-  // True when the handler runs off the I/O threads and may block (Response::retry_off_io).
-  bool may_block = false;
 };
 
 struct Response {
@@ -32,9 +33,13 @@ struct Response {
   std::vector<std::pair<std::string, std::string>> headers;
   // Close the connection after this response (used after framing errors).
   bool close = false;
-  // Not an answer: handle the same request again with may_block, off the I/O threads (a
-  // PRIVATE_KEY_JWT client's jwksUrl must be fetched first).
-  bool retry_off_io = false;
+  // Not an answer yet: the request waits for a PRIVATE_KEY_JWT client's jwksUrl keys, which are
+  // being fetched elsewhere. The session lets go of its thread until `pending` wakes it, then
+  // handles the same request again.
+  std::optional<oauth::Pending> pending;
+  // Not the answer yet: the rest of the request blocks (on the store). The session runs it on
+  // the blocking pool and sends what it returns. It owns or keeps alive what it refers to.
+  std::function<Response()> then_blocking;
 };
 
 }  // namespace tollgate::http

@@ -37,10 +37,7 @@ std::pair<std::string_view, std::string_view> FirstSegment(std::string_view path
 }  // namespace
 
 bool Router::IsBlocking(std::string_view path) {
-  constexpr std::string_view kRevoke = "/as/revoke";
-  return path == "/v1" || path.rfind("/v1/", 0) == 0 ||
-         (path.size() > kRevoke.size() &&
-          path.compare(path.size() - kRevoke.size(), kRevoke.size(), kRevoke) == 0);
+  return path == "/v1" || path.rfind("/v1/", 0) == 0;
 }
 
 bool Router::ChecksHeaderFirst(std::string_view path) {
@@ -67,6 +64,13 @@ Response Router::FramingError(int status, std::string_view path,
   }
   r.close = true;
   return r;
+}
+
+Response Router::WaitedTooLong(std::string_view correlation_id) const {
+  oauth::OAuthError e =
+      oauth::ClientAuthError(oauth::OAuthErrorCode::kTemporarilyUnavailable,
+                             "The server is busy; retry later", "waited too long for jwksUrl keys");
+  return WriteOAuthError(e, correlation_id, "");
 }
 
 Response Router::Handle(const Request& request) const {
@@ -104,8 +108,10 @@ Response Router::HandleAuth(const Request& request, std::string_view env_id,
   if (endpoint == "token") {
     if (request.method != "POST") return MethodNotAllowed("POST", request.correlation_id);
     Response r = handlers::Token(request, *env, *services_.token_endpoint);
-    (r.status == 200 ? metrics_.tokens_issued : metrics_.token_errors)
-        .fetch_add(1, std::memory_order_relaxed);
+    if (!r.pending) {  // a request that waits is counted when it is answered
+      (r.status == 200 ? metrics_.tokens_issued : metrics_.token_errors)
+          .fetch_add(1, std::memory_order_relaxed);
+    }
     return r;
   }
   if (endpoint == "introspect" && services_.introspection != nullptr) {
@@ -114,7 +120,11 @@ Response Router::HandleAuth(const Request& request, std::string_view env_id,
   }
   if (endpoint == "revoke" && services_.revocation != nullptr) {
     if (request.method != "POST") return MethodNotAllowed("POST", request.correlation_id);
-    return handlers::Revoke(request, *env, *services_.revocation);
+    Response r = handlers::Revoke(request, *env, *services_.revocation);
+    if (r.then_blocking) {  // it refers to `env`: keep the snapshot alive until it has run
+      r.then_blocking = [snapshot, rest = std::move(r.then_blocking)] { return rest(); };
+    }
+    return r;
   }
   if (endpoint == "jwks") {
     if (!get) return MethodNotAllowed("GET", request.correlation_id);
@@ -147,6 +157,15 @@ Response Router::Operations(const Request& request, std::string_view name) const
         "# TYPE tollgate_tokens_issued_total counter\ntollgate_tokens_issued_total {}\n"
         "# TYPE tollgate_token_errors_total counter\ntollgate_token_errors_total {}\n",
         metrics_.requests.load(), metrics_.tokens_issued.load(), metrics_.token_errors.load());
+    if (services_.remote_jwks != nullptr) {
+      const auto jwks = services_.remote_jwks->stats();
+      r.body += fmt::format(
+          "# TYPE tollgate_jwks_fetches_total counter\ntollgate_jwks_fetches_total {}\n"
+          "# TYPE tollgate_jwks_waiting gauge\ntollgate_jwks_waiting {}\n"
+          "# TYPE tollgate_jwks_waits_refused_total counter\n"
+          "tollgate_jwks_waits_refused_total {}\n",
+          jwks.fetches, jwks.waiting, jwks.waits_refused);
+    }
   }
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;

@@ -27,6 +27,7 @@ struct Services {
   const oauth::TokenEndpoint* token_endpoint = nullptr;
   const oauth::Introspection* introspection = nullptr;  // null: the route answers 404
   const oauth::Revocation* revocation = nullptr;        // null: the route answers 404
+  const oauth::RemoteJwks* remote_jwks = nullptr;       // for /metrics; null: not reported
   const Clock* clock = nullptr;
   const mgmt::ManagementApi* management = nullptr;
   // /readyz: true when the store can be reached (the snapshot always serves once loaded).
@@ -48,13 +49,17 @@ class Router {
   // The largest body a request to `path` may carry (SPEC §2.1: 16 KiB on the auth surface;
   // SPEC §6: 1 MiB for /v1).
   static size_t BodyLimit(std::string_view path);
-  // True for requests whose handler blocks on the store (the management API, revocation): the
-  // session runs them on the blocking pool, never on an I/O thread.
+  // True for requests whose handler blocks on the store (the management API): the session runs
+  // them on the blocking pool, never on an I/O thread. Revocation blocks only after its caller
+  // is authenticated, and says so with Response::then_blocking.
   static bool IsBlocking(std::string_view path);
   // True for requests that HandleHeader() may answer (the management API).
   static bool ChecksHeaderFirst(std::string_view path);
   // The answer when the session cannot read a request (400 malformed, 413 body, 431 headers).
   Response FramingError(int status, std::string_view path, std::string_view correlation_id) const;
+  // The answer when a request has waited too long for its client's jwksUrl keys (503
+  // temporarily_unavailable; only auth-surface requests wait).
+  Response WaitedTooLong(std::string_view correlation_id) const;
 
   const Metrics& metrics() const { return metrics_; }
 

@@ -56,6 +56,12 @@ bool OneConnectionFailed(const boost::system::error_code& ec) {
          ec == errc::operation_not_permitted;
 }
 
+// A request waiting for jwksUrl keys is handled again after this long even if it was not woken
+// (a fetch ends within its own 5 s limit, but may queue behind others on the fetch pool), and
+// answered 503 after kMaxWaits such waits.
+constexpr auto kWaitLimit = std::chrono::seconds(10);
+constexpr int kMaxWaits = 3;
+
 // SPEC §1: the caller's X-Request-Id / Correlation-Id when it is a well-formed token of at most
 // 64 characters, else a fresh UUID.
 std::string CorrelationId(const bhttp::request<bhttp::string_body>& req) {
@@ -156,6 +162,8 @@ class HttpServer::Impl {
   void Stop() {
     asio::post(ioc_, [this] { BeginStop(); });
   }
+
+  void RunInBackground(std::function<void()> job) { asio::post(fetch_pool_, std::move(job)); }
 
  private:
   struct Connection {
@@ -538,21 +546,31 @@ class HttpServer::Impl {
       }
 
       Response response;
-      bool blocking = Router::IsBlocking(path);
-      if (blocking) {
+      if (Router::IsBlocking(path)) {
         // Store calls never run on an I/O thread: hop to the blocking pool and back.
         co_await asio::post(blocking_pool_, asio::use_awaitable);
-      }
-      request.may_block = blocking;
-      response = HandleSafely(request);
-      if (response.retry_off_io && !blocking) {
-        // A handler that must wait (an outbound fetch) runs on its own pool, so that neither
-        // the I/O threads nor the management API's pool wait with it.
-        co_await asio::post(fetch_pool_, asio::use_awaitable);
-        request.may_block = blocking = true;
+        response = HandleSafely(request);
+        co_await asio::post(conn->stream.get_executor(), asio::use_awaitable);
+      } else {
         response = HandleSafely(request);
       }
-      if (blocking) co_await asio::post(conn->stream.get_executor(), asio::use_awaitable);
+      // Waiting for a client's jwksUrl keys holds no thread: the coroutine is suspended until the
+      // fetch (on the fetch pool) wakes it, then the request is handled again.
+      for (int waits = 0; response.pending; ++waits) {
+        if (waits == kMaxWaits) {
+          response = router_->WaitedTooLong(request.correlation_id);
+          break;
+        }
+        co_await WaitFor(*response.pending);
+        response = HandleSafely(request);
+      }
+      if (response.then_blocking) {
+        // The rest blocks on the store (an authenticated revocation): the blocking pool.
+        auto rest = std::move(response.then_blocking);
+        co_await asio::post(blocking_pool_, asio::use_awaitable);
+        response = RunSafely(rest, request.correlation_id);
+        co_await asio::post(conn->stream.get_executor(), asio::use_awaitable);
+      }
       const bool keep_alive = req.keep_alive() && !stopping_;
       co_await Write(*conn, response, keep_alive, request.correlation_id, req.version());
       if (!keep_alive || response.close) break;
@@ -586,13 +604,33 @@ class HttpServer::Impl {
     return std::pair(std::move(*response), CorrelationId(header));
   }
 
+  // Suspends the calling session, holding no thread, until `pending` wakes it or kWaitLimit
+  // has passed. Runs on the connection's executor and resumes there.
+  static asio::awaitable<void> WaitFor(const oauth::Pending& pending) {
+    struct Wake {
+      explicit Wake(const asio::any_io_executor& executor) : timer(executor, kWaitLimit) {}
+      asio::steady_timer timer;
+    };
+    // Shared with the callback, which may run after this session is gone (the connection
+    // closed, or the server stopped): it only posts to the connection's io_context, which
+    // outlives every fetch (Run() joins the fetch pool before the contexts are destroyed).
+    auto wake = std::make_shared<Wake>(co_await asio::this_coro::executor);
+    pending.Then(
+        [wake] { asio::post(wake->timer.get_executor(), [wake] { wake->timer.cancel(); }); });
+    // The cancel is posted to this thread, so it cannot run before the wait below is registered.
+    co_await wake->timer.async_wait(as_tuple(asio::use_awaitable));
+  }
+
   Response HandleSafely(const Request& request) const {
+    return RunSafely([&] { return router_->Handle(request); }, request.correlation_id);
+  }
+
+  template <class F>
+  static Response RunSafely(const F& handle, const std::string& correlation_id) {
     try {
-      Response r = router_->Handle(request);
-      if (r.retry_off_io && request.may_block) return WriteInternalError();  // never loops
-      return r;
+      return handle();
     } catch (const std::exception& e) {
-      log::Error("handler failed: {} (correlation {})", e.what(), request.correlation_id);
+      log::Error("handler failed: {} (correlation {})", e.what(), correlation_id);
       return WriteInternalError();
     }
   }
@@ -644,5 +682,8 @@ HttpServer::~HttpServer() = default;
 Result<uint16_t, std::string> HttpServer::Listen() { return impl_->Listen(); }
 void HttpServer::Run(const Router& router) { impl_->Run(router); }
 void HttpServer::Stop() { impl_->Stop(); }
+void HttpServer::RunInBackground(std::function<void()> job) {
+  impl_->RunInBackground(std::move(job));
+}
 
 }  // namespace tollgate::http

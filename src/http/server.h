@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -43,6 +44,10 @@ class HttpServer {
   void Run(const Router& router);
   // Asks Run() to stop as a signal would. Thread-safe.
   void Stop();
+  // Runs `job` on the pool for outbound fetches (4 threads): never an I/O thread, never the
+  // blocking pool of the management API. A job may block for its own time limit. Jobs still
+  // queued when Run() is stopping run before Run() returns. Thread-safe; callable before Run().
+  void RunInBackground(std::function<void()> job);
 
   // The number of I/O threads ServerOptions::threads stands for (0: one per core).
   static int IoThreads(int threads);

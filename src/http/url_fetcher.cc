@@ -11,6 +11,9 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/url/parse.hpp>
+#include <vector>
+
+#include "http/address_policy.h"
 
 namespace tollgate::http {
 
@@ -21,13 +24,14 @@ namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
 
 struct UrlFetcher::Impl {
-  explicit Impl(FetchLimits l) : limits(l), tls(ssl::context::tls_client) {
+  Impl(FetchLimits l, FetchAddresses a) : limits(l), addresses(a), tls(ssl::context::tls_client) {
     tls.set_default_verify_paths();
     tls.set_verify_mode(ssl::verify_peer);
     tls.set_options(ssl::context::no_sslv2 | ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
                     ssl::context::no_tlsv1_1);
   }
   FetchLimits limits;
+  FetchAddresses addresses;
   // Set up once here, then only read by every fetch (OpenSSL allows that from many threads).
   mutable ssl::context tls;
 };
@@ -87,7 +91,25 @@ asio::awaitable<void> Fetch(Target t, const UrlFetcher::Impl& impl,
   try {
     auto executor = co_await asio::this_coro::executor;
     tcp::resolver resolver(executor);
-    auto endpoints = co_await resolver.async_resolve(t.host, t.port, asio::use_awaitable);
+    auto resolved = co_await resolver.async_resolve(t.host, t.port, asio::use_awaitable);
+    // docs/decisions/0005: every address is checked before any connection, and only the checked
+    // ones are connected to (no second resolution that could answer differently).
+    std::vector<tcp::endpoint> endpoints;
+    for (const auto& entry : resolved) {
+      const asio::ip::address address = entry.endpoint().address();
+      const AddressKind kind = address.is_v4() ? ClassifyIpv4(address.to_v4().to_bytes())
+                                               : ClassifyIpv6(address.to_v6().to_bytes());
+      if (impl.addresses == FetchAddresses::kPublicOnly && !IsPublic(kind)) {
+        error = "refused: " + t.host + " resolves to " + address.to_string() + " (" +
+                std::string(AddressKindName(kind)) + " address; --allow-private-fetch allows it)";
+        co_return;
+      }
+      endpoints.push_back(entry.endpoint());
+    }
+    if (endpoints.empty()) {
+      error = "no address for " + t.host;
+      co_return;
+    }
     beast::tcp_stream tcp_stream(executor);
     tcp_stream.expires_at(deadline);
     co_await tcp_stream.async_connect(endpoints, asio::use_awaitable);
@@ -115,7 +137,8 @@ asio::awaitable<void> Fetch(Target t, const UrlFetcher::Impl& impl,
 
 }  // namespace
 
-UrlFetcher::UrlFetcher(FetchLimits limits) : impl_(std::make_unique<Impl>(limits)) {}
+UrlFetcher::UrlFetcher(FetchLimits limits, FetchAddresses addresses)
+    : impl_(std::make_unique<Impl>(limits, addresses)) {}
 UrlFetcher::~UrlFetcher() = default;
 
 Result<std::string, std::string> UrlFetcher::Get(const std::string& url) const {

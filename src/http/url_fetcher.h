@@ -17,16 +17,27 @@ struct FetchLimits {
   size_t max_header = 8 * 1024;
 };
 
+// Which addresses a fetch may connect to (docs/decisions/0005-fetch-address-policy.md).
+enum class FetchAddresses {
+  kPublicOnly,  // default: refuse loopback, private, link-local, CGNAT, multicast, unspecified
+  kAny,         // --allow-private-fetch (tests, and deployments whose key servers are internal)
+};
+
 class UrlFetcher {
  public:
-  explicit UrlFetcher(FetchLimits limits = {});
+  explicit UrlFetcher(FetchLimits limits = {},
+                      FetchAddresses addresses = FetchAddresses::kPublicOnly);
   ~UrlFetcher();
   UrlFetcher(const UrlFetcher&) = delete;
   UrlFetcher& operator=(const UrlFetcher&) = delete;
 
   // GETs an absolute http:// or https:// URL and returns the body of a 200 answer; anything
   // else (another status, a redirect, which is not followed, a body or header over the limits,
-  // a timeout, a TLS failure) is a reason for the log. HTTPS verifies the certificate chain
+  // a timeout, a TLS failure, an address the policy refuses) is a reason for the log. The host
+  // is resolved once; with kPublicOnly, when any of its addresses (or the literal IP address of
+  // the URL) is not public, nothing is connected to; otherwise only the checked addresses are
+  // connected to, never a second resolution (DNS rebinding). The Host header and the TLS
+  // server name still carry the URL's host. HTTPS verifies the certificate chain
   // against the system's trust store (OpenSSL's default paths, so SSL_CERT_FILE applies) and
   // the host name. Blocks the calling thread: never call it on an I/O thread. Thread-safe.
   Result<std::string, std::string> Get(const std::string& url) const;

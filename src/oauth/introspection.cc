@@ -14,7 +14,7 @@ constexpr const char* kInactive = R"({"active":false})";
 
 }  // namespace
 
-Result<std::string, OAuthError> Introspection::Handle(
+Result<std::string, ErrorOrPending> Introspection::Handle(
     const TokenRequest& request, const config::EnvironmentSnapshot& env) const {
   auto caller = AuthenticateIntrospectionCaller(request, env, auth_);
   if (!caller) return Fail(std::move(caller).error());
@@ -36,15 +36,21 @@ Result<std::string, OAuthError> Introspection::Handle(
   return json::serialize(out);
 }
 
-Result<void, OAuthError> Revocation::Handle(const TokenRequest& request,
-                                            const config::EnvironmentSnapshot& env) const {
+Result<const config::AppEntry*, ErrorOrPending> Revocation::Authenticate(
+    const TokenRequest& request, const config::EnvironmentSnapshot& env) const {
   auto app = AuthenticateClient(request, env, auth_);
   if (!app) return Fail(std::move(app).error());
   if (!request.token) return Fail(InvalidRequest("token is required"));
+  return app;
+}
 
+Result<void, OAuthError> Revocation::Revoke(const TokenRequest& request,
+                                            const config::EnvironmentSnapshot& env,
+                                            const config::AppEntry& app) const {
+  if (!request.token) return Fail(InvalidRequest("token is required"));
   auto claims = VerifyAccessToken(*request.token, env, clock_, nullptr);
   // RFC 7009 §2.2: invalid tokens, and tokens of other clients, are answered 200 too.
-  if (!claims || claims->at("client_id").as_string() != (*app)->app.id.str()) return {};
+  if (!claims || claims->at("client_id").as_string() != app.app.id.str()) return {};
   boost::system::error_code ec;
   const double exp = claims->at("exp").to_number<double>(ec);
   if (ec) return {};

@@ -13,7 +13,7 @@
 
 namespace tollgate::oauth {
 
-// Thread-safe; never touches the store.
+// Thread-safe; never touches the store, never blocks.
 class Introspection {
  public:
   Introspection(const ClientAuthServices& auth, const config::JtiCache& revoked)
@@ -22,9 +22,10 @@ class Introspection {
   // The JSON body: {"active":false} for any token that is not valid for this caller (bad
   // signature, expired, another environment's, revoked, or, for a resource caller, not
   // addressed to it); else the token's claims with active and token_type. Errors: the caller's
-  // authentication (401 invalid_client, 429) and a missing `token` (400 invalid_request).
-  Result<std::string, OAuthError> Handle(const TokenRequest& request,
-                                         const config::EnvironmentSnapshot& env) const;
+  // authentication (401 invalid_client, 429) and a missing `token` (400 invalid_request). A
+  // Pending (the caller's jwksUrl keys are being fetched) is no answer: wait and call again.
+  Result<std::string, ErrorOrPending> Handle(const TokenRequest& request,
+                                             const config::EnvironmentSnapshot& env) const;
 
  private:
   ClientAuthServices auth_;
@@ -32,18 +33,26 @@ class Introspection {
   const config::JtiCache& revoked_;
 };
 
-// Thread-safe; Handle() blocks on the store (run it off the I/O threads).
+// Thread-safe. Two steps, so that only authenticated callers reach the store: Authenticate()
+// never blocks; Revoke() blocks on the store (run it off the I/O threads).
 class Revocation {
  public:
   Revocation(const ClientAuthServices& auth, config::JtiCache& revoked)
       : auth_(auth), clock_(*auth.clock), revoked_(revoked) {}
 
-  // Revokes `token` (by its jti, until its exp) when it is a valid token of this environment
-  // issued to the calling application. Succeeds also for unknown or invalid tokens
-  // (RFC 7009 §2.2). Errors: the caller's authentication, a missing `token`, and 503
-  // temporarily_unavailable when the store cannot record the revocation.
-  Result<void, OAuthError> Handle(const TokenRequest& request,
-                                  const config::EnvironmentSnapshot& env) const;
+  // The calling application (SPEC §5: its own tokenEndpointAuthMethod), then a `token` must be
+  // present (400 invalid_request). Errors: the caller's authentication (401, 429), or a Pending
+  // (its jwksUrl keys are being fetched): no answer, wait and call again.
+  Result<const config::AppEntry*, ErrorOrPending> Authenticate(
+      const TokenRequest& request, const config::EnvironmentSnapshot& env) const;
+
+  // Revokes `request.token` (by its jti, until its exp) when it is a valid token of this
+  // environment issued to `app`, as returned by Authenticate(). Succeeds also for unknown or
+  // invalid tokens (RFC 7009 §2.2). Error: 503 temporarily_unavailable when the store cannot
+  // record the revocation. Blocks on the store.
+  Result<void, OAuthError> Revoke(const TokenRequest& request,
+                                  const config::EnvironmentSnapshot& env,
+                                  const config::AppEntry& app) const;
 
  private:
   ClientAuthServices auth_;

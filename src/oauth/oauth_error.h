@@ -34,9 +34,6 @@ struct OAuthError {
   // RFC 6749 §5.2: a 401 to a client that used HTTP Basic carries WWW-Authenticate.
   bool basic_challenge = false;
   int retry_after_seconds = 0;  // > 0: answered 429 with Retry-After
-  // Not an answer: the request needs a blocking step (a jwksUrl fetch) and must be handled
-  // again off the I/O thread (TokenRequest::may_block).
-  bool would_block = false;
 
   int HttpStatus() const;
   std::string_view WireCode() const;

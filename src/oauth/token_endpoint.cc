@@ -10,7 +10,7 @@ constexpr std::string_view kClientCredentials = "client_credentials";
 
 }  // namespace
 
-Result<TokenResponse, OAuthError> TokenEndpoint::Handle(
+Result<TokenResponse, ErrorOrPending> TokenEndpoint::Handle(
     const TokenRequest& request, const config::EnvironmentSnapshot& env) const {
   // SPEC §2.3: grant_type is checked before client authentication.
   if (!request.grant_type) return Fail(InvalidRequest("grant_type is required"));
@@ -22,7 +22,9 @@ Result<TokenResponse, OAuthError> TokenEndpoint::Handle(
   auto app = AuthenticateClient(request, env, auth_);
   if (!app) return Fail(std::move(app).error());
 
-  return ClientCredentialsGrant(request, env, **app, issuer_, api_url_);
+  auto issued = ClientCredentialsGrant(request, env, **app, issuer_, api_url_);
+  if (!issued) return Fail(std::move(issued).error());
+  return std::move(issued).value();
 }
 
 }  // namespace tollgate::oauth

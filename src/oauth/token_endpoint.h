@@ -18,9 +18,10 @@ class TokenEndpoint {
   TokenEndpoint(const ClientAuthServices& auth, std::string api_url)
       : auth_(auth), issuer_(*auth.clock), api_url_(std::move(api_url)) {}
 
-  // Thread-safe. `request` has passed the HTTP checks of SPEC §2.1.
-  Result<TokenResponse, OAuthError> Handle(const TokenRequest& request,
-                                           const config::EnvironmentSnapshot& env) const;
+  // Thread-safe; never blocks. `request` has passed the HTTP checks of SPEC §2.1. A Pending
+  // (the client's jwksUrl keys are being fetched) is no answer: wait for it and call again.
+  Result<TokenResponse, ErrorOrPending> Handle(const TokenRequest& request,
+                                               const config::EnvironmentSnapshot& env) const;
 
  private:
   ClientAuthServices auth_;

@@ -7,6 +7,7 @@
 
 #include "common/base64.h"
 #include "jwt/jws.h"
+#include "oauth/test_support.h"
 #include "testutil/fixtures.h"
 
 namespace tollgate::oauth {
@@ -46,6 +47,12 @@ class TokenEndpointTest : public ::testing::Test {
     return req;
   }
 
+  // No test here involves a jwksUrl: the endpoint never answers Pending.
+  Result<TokenResponse, OAuthError> Handle(const TokenRequest& req,
+                                           const config::EnvironmentSnapshot& env) {
+    return Settled(endpoint_.Handle(req, env));
+  }
+
   FakeClock clock_;
   FailureThrottle throttle_;
   TokenEndpoint endpoint_;
@@ -55,23 +62,23 @@ class TokenEndpointTest : public ::testing::Test {
 TEST_F(TokenEndpointTest, GrantTypeIsCheckedBeforeClientAuthentication) {
   TokenRequest req = Request("svc", "wrong");
   req.grant_type.reset();
-  auto r = endpoint_.Handle(req, *env_);
+  auto r = Handle(req, *env_);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().WireCode(), "invalid_request");
   EXPECT_EQ(r.error().stage, ErrorStage::kValidation);
 
   req.grant_type = "password";
-  r = endpoint_.Handle(req, *env_);
+  r = Handle(req, *env_);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().WireCode(), "unsupported_grant_type");
   EXPECT_EQ(r.error().HttpStatus(), 400);
 
   req.grant_type = "authorization_code";  // a PingOne grant type Tollgate does not serve
-  EXPECT_EQ(endpoint_.Handle(req, *env_).error().WireCode(), "unsupported_grant_type");
+  EXPECT_EQ(Handle(req, *env_).error().WireCode(), "unsupported_grant_type");
 }
 
 TEST_F(TokenEndpointTest, ApplicationWithoutClientCredentialsIsUnauthorizedClient) {
-  auto r = endpoint_.Handle(Request("no-cc"), *env_);
+  auto r = Handle(Request("no-cc"), *env_);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().WireCode(), "unauthorized_client");
   EXPECT_EQ(r.error().HttpStatus(), 400);
@@ -81,13 +88,13 @@ TEST_F(TokenEndpointTest, PublicClientNeverGetsClientCredentials) {
   TokenRequest req;
   req.grant_type = "client_credentials";
   req.client_id = "public";
-  auto r = endpoint_.Handle(req, *env_);
+  auto r = Handle(req, *env_);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().WireCode(), "unauthorized_client");
 }
 
 TEST_F(TokenEndpointTest, IssuesRfc9068Token) {
-  auto r = endpoint_.Handle(Request("svc"), *env_);
+  auto r = Handle(Request("svc"), *env_);
   ASSERT_TRUE(r.ok()) << r.error().debug;
   EXPECT_EQ(r->expires_in, 600);
   EXPECT_EQ(r->scope, "read write");
@@ -122,8 +129,8 @@ TEST_F(TokenEndpointTest, IssuesRfc9068Token) {
 }
 
 TEST_F(TokenEndpointTest, EveryTokenHasItsOwnJti) {
-  auto a = endpoint_.Handle(Request("svc"), *env_);
-  auto b = endpoint_.Handle(Request("svc"), *env_);
+  auto a = Handle(Request("svc"), *env_);
+  auto b = Handle(Request("svc"), *env_);
   ASSERT_TRUE(a.ok() && b.ok());
   auto ca = json::parse(jwt::SplitCompact(a->access_token)->payload_json).as_object();
   auto cb = json::parse(jwt::SplitCompact(b->access_token)->payload_json).as_object();
@@ -131,7 +138,7 @@ TEST_F(TokenEndpointTest, EveryTokenHasItsOwnJti) {
 }
 
 TEST_F(TokenEndpointTest, ManagementTokenHasNoScopeClaim) {
-  auto r = endpoint_.Handle(Request("worker"), *env_);
+  auto r = Handle(Request("worker"), *env_);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->expires_in, 3600);
   EXPECT_TRUE(r->scope.empty());
@@ -147,7 +154,7 @@ TEST_F(TokenEndpointTest, ServerErrorWithoutDefaultKey) {
   data.signing_keys.front().is_default = false;
   auto env = config::BuildEnvironmentSnapshot(data, {testutil::kAuthUrl, testutil::kApiUrl});
   ASSERT_TRUE(env);
-  auto r = endpoint_.Handle(Request("svc"), **env);
+  auto r = Handle(Request("svc"), **env);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().WireCode(), "server_error");
   EXPECT_EQ(r.error().HttpStatus(), 500);

@@ -21,9 +21,6 @@ struct TokenRequest {
   // Introspection and revocation (RFC 7662, RFC 7009).
   std::optional<std::string> token;
   std::optional<std::string> token_type_hint;
-  // False on an I/O thread: a step that would block (fetching a jwksUrl) answers would_block
-  // instead, and the HTTP layer asks again off the I/O thread with true.
-  bool may_block = false;
 };
 
 struct TokenResponse {

@@ -267,9 +267,13 @@ int Serve(const Options& options) {
     return 1;
   }
   oauth::FailureThrottle throttle(clock);
-  http::UrlFetcher fetcher;
-  oauth::RemoteJwks remote_jwks([&fetcher](const std::string& url) { return fetcher.Get(url); },
-                                clock);
+  // Decision 0005: by default a jwksUrl never reaches loopback, private or metadata addresses.
+  http::UrlFetcher fetcher({}, options.allow_private_fetch ? http::FetchAddresses::kAny
+                                                           : http::FetchAddresses::kPublicOnly);
+  // Fetches run on the server's fetch pool; requests waiting for them hold no thread.
+  oauth::RemoteJwks remote_jwks(
+      [&fetcher](const std::string& url) { return fetcher.Get(url); },
+      [&server](std::function<void()> job) { server.RunInBackground(std::move(job)); }, clock);
   oauth::ClientAuthServices auth;
   auth.clock = &clock;
   auth.throttle = &throttle;
@@ -283,6 +287,7 @@ int Serve(const Options& options) {
   services.token_endpoint = &endpoint;
   services.introspection = &introspection;
   services.revocation = &revocation;
+  services.remote_jwks = &remote_jwks;
   services.clock = &clock;
   mgmt::ManagementApi management(**store, config, clock, &revoked, *shared ? &feed : nullptr);
   services.management = &management;

@@ -19,6 +19,8 @@ struct Options {
   std::string master_key;       // TOLLGATE_MASTER_KEY (base64), or empty
   std::string master_key_file;  // empty: next to a SQLite store
   std::string trusted_proxies;  // CIDR,CIDR,...: peers whose Forwarded/X-Forwarded-For count
+  // jwksUrl fetches may connect to loopback, private, link-local, ... addresses (decision 0005).
+  bool allow_private_fetch = false;
 };
 
 // `tollgate init`: prints the init JSON on stdout. Returns the process exit code; errors are one

@@ -19,7 +19,7 @@ INIT_KEYS = {"organizationId", "environmentId", "clientId", "clientSecret", "tok
              "apiUrl"}
 OPTIONS = ["--store", "--listen", "--threads", "--max-connections", "--auth-url", "--api-url",
            "--master-key-file", "--max-used-assertions", "--max-revoked-tokens",
-           "--trusted-proxies", "--help"]
+           "--trusted-proxies", "--allow-private-fetch", "--help"]
 
 
 def run(*args, env=None, timeout=30):
@@ -227,6 +227,15 @@ def test_bad_command_lines(initialized, args):
     assert_one_clear_line(out, *expect)
 
 
+def test_allow_private_fetch_takes_no_value_and_a_clear_variable(initialized):
+    out = run("serve", "--allow-private-fetch=yes", env={"TOLLGATE_STORE": initialized.store},
+              timeout=20)
+    assert_one_clear_line(out, "--allow-private-fetch=yes")
+    out = run("serve", env={"TOLLGATE_STORE": initialized.store,
+                            "TOLLGATE_ALLOW_PRIVATE_FETCH": "perhaps"}, timeout=20)
+    assert_one_clear_line(out, "TOLLGATE_ALLOW_PRIVATE_FETCH")
+
+
 def test_wrong_master_key_refuses_to_start(initialized):
     other = base64.b64encode(os.urandom(32)).decode()
     out = run("serve", "--store", initialized.store, "--listen", "127.0.0.1:0",
@@ -275,7 +284,7 @@ def test_help_mentions_every_option(args):
     for env in ("TOLLGATE_STORE", "TOLLGATE_LISTEN", "TOLLGATE_THREADS", "TOLLGATE_AUTH_URL",
                 "TOLLGATE_API_URL", "TOLLGATE_MASTER_KEY_FILE", "TOLLGATE_MASTER_KEY",
                 "TOLLGATE_MAX_USED_ASSERTIONS", "TOLLGATE_MAX_REVOKED_TOKENS",
-                "TOLLGATE_TRUSTED_PROXIES"):
+                "TOLLGATE_TRUSTED_PROXIES", "TOLLGATE_ALLOW_PRIVATE_FETCH"):
         assert env in out.stdout, env
     for command in ("init", "serve"):
         assert command in out.stdout

@@ -16,6 +16,7 @@ import ssl
 import subprocess
 import threading
 import time
+import urllib.parse
 import uuid
 
 import pytest
@@ -31,7 +32,7 @@ from cryptography.x509.oid import NameOID
 import fixed_keys
 from mgmt_support import (Api, admin, app_body, app_path, apps_path, create_app,  # noqa: F401
                           create_grant, create_resource, create_scope, expect, expect_error,
-                          mgmt_server, token_claims, uniq)
+                          token_claims, uniq)
 from tollgate_server import DENIED, TOLLGATE_BIN, TollgateServer, basic, jwt_parts
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -103,6 +104,18 @@ def expect_denied(resp, description=INVALID):
 
 
 # -- fixtures ------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def mgmt_server():
+    """The module's server. Its key servers listen on 127.0.0.1, which jwksUrl fetches reach only
+    with --allow-private-fetch (docs/decisions/0005-fetch-address-policy.md)."""
+    server = TollgateServer(extra_args=["--allow-private-fetch"])
+    server.start()
+    yield server
+    code = server.stop()
+    server.tmp.cleanup()
+    assert code == 0, server.logs()
+
 
 @pytest.fixture(scope="module")
 def env(admin):  # noqa: F811
@@ -390,7 +403,8 @@ def test_jwks_must_hold_usable_public_keys(admin, env):  # noqa: F811
 
 class KeyServer:
     """A loopback HTTP(S) server for jwksUrl: `routes` maps a path to (status, headers, body,
-    delay in seconds). Counts requests per path."""
+    delay): seconds to sleep, or a threading.Event to wait for (at most 60 s) before answering.
+    Counts requests per path."""
 
     def __init__(self, tls=None):
         self.routes = {}
@@ -402,7 +416,9 @@ class KeyServer:
                 owner.hits[self.path] = owner.hits.get(self.path, 0) + 1
                 status, headers, body, delay = owner.routes.get(
                     self.path, (404, {}, b"not found", 0))
-                if delay:
+                if isinstance(delay, threading.Event):
+                    delay.wait(60)
+                elif delay:
                     time.sleep(delay)
                 try:
                     self.send_response(status)
@@ -545,6 +561,113 @@ def test_slow_jwks_url_times_out_without_stalling_others(admin, mgmt_server, env
     expect_denied(result["resp"])
 
 
+def metric(server, name):
+    text = requests.get(server.url("/metrics"), timeout=30).text
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return int(line.split()[1])
+    raise AssertionError(f"no metric {name} in:\n{text}")
+
+
+def test_requests_waiting_for_jwks_url_hold_no_thread(key_server):
+    """Token and revocation requests of clients whose key servers hang wait for the fetch
+    without holding a thread of a shared pool: more of them than the fetch pool (4) and the
+    blocking pool (2) hold together, and meanwhile the management API, a revocation and a token
+    request by CLIENT_SECRET_BASIC clients are answered. Ordering, not durations: the key
+    servers answer only after those fast calls have returned (before issue 10 the /v1 call
+    waited for the revocations' fetches to time out). A connection closed while it waits, and
+    a stop while a request waits, are safe."""
+    release = threading.Event()
+    server = TollgateServer(extra_args=["--allow-private-fetch"])
+    try:
+        server.start()
+        api = Api(server)
+        e = {"id": server.env_id}
+        res = create_resource(api, e["id"], audience="https://api.waiting.test")
+        e["resource"] = res["id"]
+        e["scopes"] = [create_scope(api, e["id"], res["id"], "read")["id"]]
+        gated = [f"/gated-{uuid.uuid4().hex}" for _ in range(6)]
+        apps = [url_client(api, e, key_server.serve(p, jwk_set("rsa"), delay=release))
+                for p in gated]
+        basic_app, basic_secret = make_client(api, e, "CLIENT_SECRET_BASIC")
+        basic_token = requests.post(server.token_url(e["id"]),
+                                    data={"grant_type": "client_credentials"},
+                                    headers={"Authorization": basic(basic_app["id"], basic_secret)},
+                                    timeout=30).json()["access_token"]
+        revoke_url = server.issuer + "/revoke"
+        slow = []
+
+        def slow_call(kind, app):
+            if kind == "token":
+                resp = post_assertion(server, e["id"], key_assertion(server, e, app["id"]))
+            else:
+                form = {"token": "not-a-token", "client_assertion_type": ASSERTION_TYPE,
+                        "client_assertion": sign(pem(KEYS["rsa"]), "RS256",
+                                                 claims_for(app["id"], revoke_url), kid="rsa")}
+                resp = requests.post(revoke_url, data=form, timeout=60)
+            slow.append((kind, resp.status_code, resp.text, time.monotonic()))
+        calls = [("token", a) for a in apps] + [("revoke", a) for a in apps[:3]]
+        threads = [threading.Thread(target=slow_call, args=c) for c in calls]
+        for t in threads:
+            t.start()
+        # At least as many fetches have started as the fetch pool has threads: every slow
+        # request has either started one or waits for one.
+        while sum(1 for p in gated if key_server.hits.get(p)) < 4:
+            assert not slow, slow
+            time.sleep(0.01)
+
+        for _ in range(3):
+            assert api.get("/environments").status_code == 200
+        resp = requests.post(revoke_url, data={"token": basic_token},
+                             headers={"Authorization": basic(basic_app["id"], basic_secret)},
+                             timeout=30)
+        assert resp.status_code == 200, resp.text
+        resp = requests.post(server.token_url(e["id"]), data={"grant_type": "client_credentials"},
+                             headers={"Authorization": basic(basic_app["id"], basic_secret)},
+                             timeout=30)
+        assert resp.status_code == 200, resp.text
+        fast_done = time.monotonic()
+        early = list(slow)
+        release.set()
+        for t in threads:
+            t.join(60)
+        assert not early, ("slow requests were answered before the fast ones", early)
+        assert len(slow) == len(calls)
+        for kind, status, text, done in slow:
+            assert status == 200 and done > fast_done, (kind, status, text)
+        assert metric(server, "tollgate_jwks_waiting") == 0
+
+        # A connection that closes while it waits, then a stop while a request waits.
+        hold = threading.Event()
+        closing_app = url_client(api, e, key_server.serve("/gated-close", jwk_set("rsa"),
+                                                          delay=hold))
+        body = urllib.parse.urlencode({
+            "grant_type": "client_credentials", "client_assertion_type": ASSERTION_TYPE,
+            "client_assertion": key_assertion(server, e, closing_app["id"])}).encode()
+        u = urllib.parse.urlsplit(server.base_url)
+        sock = socket.create_connection((u.hostname, u.port), timeout=30)
+        sock.sendall(f"POST /{e['id']}/as/token HTTP/1.1\r\nHost: {u.netloc}\r\n"
+                     "Content-Type: application/x-www-form-urlencoded\r\n"
+                     f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+        while metric(server, "tollgate_jwks_waiting") < 1:
+            time.sleep(0.01)
+        sock.close()
+        waiting = []
+        t = threading.Thread(target=lambda: waiting.append(
+            post_assertion(server, e["id"], key_assertion(server, e, closing_app["id"]))))
+        t.start()
+        while metric(server, "tollgate_jwks_waiting") < 2:
+            time.sleep(0.01)
+        server.send_signal()
+        hold.set()
+        t.join(60)
+        assert waiting and waiting[0].status_code == 200, waiting
+        assert server.stop() == 0, server.logs()[-3000:]
+    finally:
+        release.set()
+        server.close()
+
+
 def test_jwks_url_over_https(tmp_path):
     """HTTPS with the certificate checked against the trust store (SSL_CERT_FILE here) and the
     host name; a certificate for another name is refused."""
@@ -571,7 +694,7 @@ def test_jwks_url_over_https(tmp_path):
         servers.append(KeyServer(tls=ctx))
     trust = tmp_path / "trust.pem"
     trust.write_bytes((tmp_path / "good.pem").read_bytes() + (tmp_path / "wrong.pem").read_bytes())
-    server = TollgateServer(env={"SSL_CERT_FILE": str(trust)})
+    server = TollgateServer(env={"SSL_CERT_FILE": str(trust)}, extra_args=["--allow-private-fetch"])
     try:
         server.start()
         api = Api(server)
@@ -589,6 +712,64 @@ def test_jwks_url_over_https(tmp_path):
         server.close()
         for s in servers:
             s.close()
+
+
+def wait_for_log(server, text, timeout=10):
+    """The server's log line holding `text` (the server logs before it answers; the test reads
+    its stderr on another thread, so the line may arrive just after the answer)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for line in server.logs().splitlines():
+            if text in line:
+                return line
+        time.sleep(0.01)
+    raise AssertionError(f"no log line with {text!r}:\n" + server.logs()[-3000:])
+
+
+def test_jwks_url_never_reaches_private_addresses():
+    """Without --allow-private-fetch (decision 0005) a jwksUrl on a loopback, private,
+    link-local (cloud metadata), CGNAT or unspecified address, given as a literal or as a name
+    that resolves to one, is a failed fetch: 401 invalid_client, the reason in the log, and no
+    connection attempt (the fetch would come before the answer, and the test's listener would
+    then hold it in its backlog)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    port = listener.getsockname()[1]
+    server = TollgateServer()
+    try:
+        server.start()
+        api = Api(server)
+        e = {"id": server.env_id}
+        res = create_resource(api, e["id"], audience="https://api.ssrf.test")
+        e["resource"] = res["id"]
+        e["scopes"] = [create_scope(api, e["id"], res["id"], "read")["id"]]
+        urls = {
+            f"http://127.0.0.1:{port}/jwks": "(loopback address",
+            f"http://localhost:{port}/jwks": "(loopback address",
+            f"http://[::ffff:127.0.0.1]:{port}/jwks": "(loopback address",
+            f"http://[::1]:{port}/jwks": "(loopback address",
+            f"https://127.0.0.1:{port}/jwks": "(loopback address",
+            "http://169.254.169.254/latest/meta-data/jwks": "(link-local address",
+            "http://10.255.255.1/jwks": "(private address",
+            "http://[fd00::1]/jwks": "(private address",
+            "http://100.64.0.1/jwks": "(shared (CGNAT) address",
+            "http://0.0.0.0/jwks": "(unspecified address",
+        }
+        for url, reason in urls.items():
+            app = url_client(api, e, url)
+            resp = post_assertion(server, e["id"], key_assertion(server, e, app["id"]))
+            expect_denied(resp)
+            line = wait_for_log(server, "correlation=" + resp.headers["Correlation-Id"])
+            assert "refused: " in line and reason in line, (url, line)
+        listener.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            listener.accept()  # nothing ever connected
+        # The management API's own token endpoint was not affected.
+        assert api.get("/environments").status_code == 200
+    finally:
+        server.close()
+        listener.close()
 
 
 def test_used_assertions_survive_a_restart(tmp_path):

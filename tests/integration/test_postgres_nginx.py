@@ -179,7 +179,12 @@ def test_the_throttle_sees_clients_through_nginx(setup):
     env = d.admin["environmentId"]
     admin = Api(ViaNginx(nginx, d.admin))
     _, _, app, secret, _ = create_service_with_resource(admin, env)
-    # Both nodes know the app (nginx alternates between them).
+    # The app was written through one node; wait until the other has it from the change feed
+    # (asked directly, so no failure counts against the addresses used below).
+    start = time.monotonic()
+    while not all(token_request(n, env, app["id"], secret).status_code == 200 for n in (a, b)):
+        assert time.monotonic() - start < DEADLINE, "the new app did not reach both nodes"
+        time.sleep(0.02)
     assert [post_via(nginx, "127.0.0.3", env, app["id"], secret) for _ in range(4)] == [200] * 4
     statuses = []
     for _ in range(60):

@@ -41,7 +41,6 @@ Result<oauth::TokenRequest, oauth::OAuthError> ParseTokenRequest(const Request& 
   }
   oauth::TokenRequest out;
   out.remote_address = std::string(request.remote_address);
-  out.may_block = request.may_block;
   if (request.authorization) out.authorization = std::string(*request.authorization);
 
   struct Slot {
@@ -86,7 +85,9 @@ Response Token(const Request& request, const config::EnvironmentSnapshot& env,
   auto parsed = ParseTokenRequest(request);
   if (!parsed) return WriteOAuthError(parsed.error(), request.correlation_id, env.issuer);
   auto result = endpoint.Handle(*parsed, env);
-  if (!result) return WriteOAuthError(result.error(), request.correlation_id, env.issuer);
+  if (!result) {
+    return WriteErrorOrPending(std::move(result).error(), request.correlation_id, env.issuer);
+  }
 
   Response r;
   r.body.reserve(result->access_token.size() + 96);
@@ -108,7 +109,9 @@ Response Introspect(const Request& request, const config::EnvironmentSnapshot& e
   auto parsed = ParseTokenRequest(request);
   if (!parsed) return WriteOAuthError(parsed.error(), request.correlation_id, env.issuer);
   auto result = introspection.Handle(*parsed, env);
-  if (!result) return WriteOAuthError(result.error(), request.correlation_id, env.issuer);
+  if (!result) {
+    return WriteErrorOrPending(std::move(result).error(), request.correlation_id, env.issuer);
+  }
   Response r;
   r.body = std::move(result).value();
   AddNoStore(r);
@@ -119,12 +122,21 @@ Response Revoke(const Request& request, const config::EnvironmentSnapshot& env,
                 const oauth::Revocation& revocation) {
   auto parsed = ParseTokenRequest(request);
   if (!parsed) return WriteOAuthError(parsed.error(), request.correlation_id, env.issuer);
-  auto result = revocation.Handle(*parsed, env);
-  if (!result) return WriteOAuthError(result.error(), request.correlation_id, env.issuer);
-  Response r;  // RFC 7009 §2.2: 200 with an empty body
-  r.content_type.clear();
-  AddNoStore(r);
-  return r;
+  // Client authentication first, without blocking: an unauthenticated caller never reaches
+  // the blocking pool, and one whose keys are being fetched waits without holding a thread.
+  auto app = revocation.Authenticate(*parsed, env);
+  if (!app) return WriteErrorOrPending(std::move(app).error(), request.correlation_id, env.issuer);
+  Response later;
+  later.then_blocking = [&revocation, &env, app = *app, req = std::move(*parsed),
+                         correlation_id = request.correlation_id] {
+    auto revoked = revocation.Revoke(req, env, *app);
+    if (!revoked) return WriteOAuthError(revoked.error(), correlation_id, env.issuer);
+    Response r;  // RFC 7009 §2.2: 200 with an empty body
+    r.content_type.clear();
+    AddNoStore(r);
+    return r;
+  };
+  return later;
 }
 
 Response Jwks(const config::EnvironmentSnapshot& env, TimePoint now) {

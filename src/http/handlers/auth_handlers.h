@@ -9,13 +9,15 @@
 
 namespace tollgate::http::handlers {
 
-// POST /{envID}/as/token.
+// POST /{envID}/as/token. Never blocks (Response::pending while jwksUrl keys are fetched).
 Response Token(const Request& request, const config::EnvironmentSnapshot& env,
                const oauth::TokenEndpoint& endpoint);
 // POST /{envID}/as/introspect (RFC 7662).
 Response Introspect(const Request& request, const config::EnvironmentSnapshot& env,
                     const oauth::Introspection& introspection);
-// POST /{envID}/as/revoke (RFC 7009). Blocks on the store.
+// POST /{envID}/as/revoke (RFC 7009). Authenticates the caller without blocking; the answer
+// is then a Response::then_blocking that records the revocation in the store. It refers to `env`
+// and `revocation`: keep them alive until it has run.
 Response Revoke(const Request& request, const config::EnvironmentSnapshot& env,
                 const oauth::Revocation& revocation);
 // GET /{envID}/as/jwks.

@@ -53,9 +53,9 @@ bool CheckWithSet(const jwt::Assertion& a, const jwt::JwkSet& set) {
 
 }  // namespace
 
-Result<void, OAuthError> VerifyAssertion(const jwt::Assertion& a, const config::AppEntry& app,
-                                         const config::EnvironmentSnapshot& env,
-                                         const ClientAuthServices& services, bool may_block) {
+Result<void, ErrorOrPending> VerifyAssertion(const jwt::Assertion& a, const config::AppEntry& app,
+                                             const config::EnvironmentSnapshot& env,
+                                             const ClientAuthServices& services) {
   if (services.used_assertions == nullptr) return Fail(Denied("no replay cache configured"));
   const TimePoint now = services.clock->Now();
 
@@ -84,13 +84,18 @@ Result<void, OAuthError> VerifyAssertion(const jwt::Assertion& a, const config::
     if (app.jwks) {
       signature_ok = CheckWithSet(a, *app.jwks);
     } else if (!app.app.jwks_url.empty() && services.remote_jwks != nullptr) {
-      RemoteJwks::Answer keys = services.remote_jwks->Get(app.app.jwks_url, a.kid, may_block);
-      if (keys.outcome == RemoteJwks::Outcome::kWouldBlock) {
-        OAuthError e = Denied("jwksUrl fetch needed");
-        e.would_block = true;
-        return Fail(std::move(e));
+      RemoteJwks::Answer keys = services.remote_jwks->Get(app.app.jwks_url, a.kid);
+      switch (keys.outcome) {
+        case RemoteJwks::Outcome::kOk:
+          break;
+        case RemoteJwks::Outcome::kPending:  // not an answer: the keys are being fetched
+          return Fail(ErrorOrPending(std::move(*keys.pending)));
+        case RemoteJwks::Outcome::kBusy:
+          return Fail(ClientAuthError(OAuthErrorCode::kTemporarilyUnavailable,
+                                      "The server is busy; retry later", keys.debug));
+        case RemoteJwks::Outcome::kFailed:
+          return Fail(Denied(keys.debug));
       }
-      if (keys.outcome == RemoteJwks::Outcome::kFailed) return Fail(Denied(keys.debug));
       signature_ok = CheckWithSet(a, *keys.keys);
     } else {
       return Fail(Denied("the application has no usable keys"));

@@ -22,10 +22,9 @@ bool MechanismMatches(Mechanism m, AuthMethod method) {
 
 }  // namespace
 
-Result<const config::AppEntry*, OAuthError> Authenticate(const PresentedCredentials& presented,
-                                                         const config::EnvironmentSnapshot& env,
-                                                         const ClientAuthServices& services,
-                                                         bool may_block) {
+Result<const config::AppEntry*, ErrorOrPending> Authenticate(const PresentedCredentials& presented,
+                                                             const config::EnvironmentSnapshot& env,
+                                                             const ClientAuthServices& services) {
   const bool basic = presented.mechanism == Mechanism::kBasic;
   auto denied = [basic](std::string debug) {
     OAuthError e = ClientAuthError(OAuthErrorCode::kInvalidClient, "Invalid client credentials",
@@ -59,8 +58,7 @@ Result<const config::AppEntry*, OAuthError> Authenticate(const PresentedCredenti
     case AuthMethod::kClientSecretJwt:
     case AuthMethod::kPrivateKeyJwt:
       // Rule 6 (RFC 7523 §3).
-      if (auto verified = VerifyAssertion(*presented.assertion, *app, env, services, may_block);
-          !verified) {
+      if (auto verified = VerifyAssertion(*presented.assertion, *app, env, services); !verified) {
         return Fail(std::move(verified).error());
       }
       return app;

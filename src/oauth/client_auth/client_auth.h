@@ -16,6 +16,7 @@
 #include "oauth/brute_force.h"
 #include "oauth/client_auth/remote_jwks.h"
 #include "oauth/oauth_error.h"
+#include "oauth/pending.h"
 #include "oauth/token_request.h"
 
 namespace tollgate::oauth {
@@ -53,28 +54,28 @@ Result<PresentedCredentials, OAuthError> Present(const TokenRequest& request);
 // application's tokenEndpointAuthMethod, and checks the secret in constant time (the previous
 // secret too, until it expires) or the assertion (its claims, its signature by the client's
 // secret or keys, and that its jti is new). Returns the application's entry, owned by `env`.
-// An error with `would_block` set is not an answer: the jwksUrl keys must be fetched, which
-// `may_block` = false does not allow; ask again off the I/O thread.
-Result<const config::AppEntry*, OAuthError> Authenticate(const PresentedCredentials& presented,
-                                                         const config::EnvironmentSnapshot& env,
-                                                         const ClientAuthServices& services,
-                                                         bool may_block);
+// Never blocks: when the client's jwksUrl keys must be fetched first, the failure is a Pending
+// (the fetch runs elsewhere): wait for it, then call again. Otherwise the failure is an
+// OAuthError ready for the wire.
+Result<const config::AppEntry*, ErrorOrPending> Authenticate(const PresentedCredentials& presented,
+                                                             const config::EnvironmentSnapshot& env,
+                                                             const ClientAuthServices& services);
 
 // Constant-time check of `presented` against the application's current and unexpired previous
 // secret. Used by CLIENT_SECRET_BASIC and CLIENT_SECRET_POST.
 bool CheckClientSecret(const config::AppEntry& app, std::string_view presented, TimePoint now);
 
 // Rule 6 for `app` (CLIENT_SECRET_JWT or PRIVATE_KEY_JWT): claims, signature, then the jti's
-// first use. The error is ready for the wire (or has `would_block`, as for Authenticate).
-Result<void, OAuthError> VerifyAssertion(const jwt::Assertion& assertion,
-                                         const config::AppEntry& app,
-                                         const config::EnvironmentSnapshot& env,
-                                         const ClientAuthServices& services, bool may_block);
+// first use. The failure is an error ready for the wire, or a Pending as for Authenticate.
+Result<void, ErrorOrPending> VerifyAssertion(const jwt::Assertion& assertion,
+                                             const config::AppEntry& app,
+                                             const config::EnvironmentSnapshot& env,
+                                             const ClientAuthServices& services);
 
 // Present(), then the brute-force check (a blocked client and address get 429 before their
-// credentials are read), then Authenticate(), recording the outcome (SPEC §2.2 rules 1-8).
-// `request.may_block` is passed on to Authenticate().
-Result<const config::AppEntry*, OAuthError> AuthenticateClient(
+// credentials are read), then Authenticate(), recording the outcome (SPEC §2.2 rules 1-8); a
+// Pending is no outcome and is passed on unrecorded.
+Result<const config::AppEntry*, ErrorOrPending> AuthenticateClient(
     const TokenRequest& request, const config::EnvironmentSnapshot& env,
     const ClientAuthServices& services);
 
@@ -84,7 +85,7 @@ struct IntrospectionCaller {
   const config::AppEntry* app = nullptr;
   const model::Resource* resource = nullptr;
 };
-Result<IntrospectionCaller, OAuthError> AuthenticateIntrospectionCaller(
+Result<IntrospectionCaller, ErrorOrPending> AuthenticateIntrospectionCaller(
     const TokenRequest& request, const config::EnvironmentSnapshot& env,
     const ClientAuthServices& services);
 

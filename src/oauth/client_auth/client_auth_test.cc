@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "common/base64.h"
+#include "oauth/test_support.h"
 #include "testutil/fixtures.h"
 
 namespace tollgate::oauth {
@@ -33,7 +34,7 @@ class ClientAuthTest : public ::testing::Test {
   Result<const config::AppEntry*, OAuthError> Run(const TokenRequest& req) {
     auto presented = Present(req);
     if (!presented) return Fail(presented.error());
-    return Authenticate(*presented, *env_, services_, /*may_block=*/true);
+    return Settled(Authenticate(*presented, *env_, services_));
   }
 
   static void ExpectDenied(const Result<const config::AppEntry*, OAuthError>& r,

@@ -1,29 +1,63 @@
 #include "oauth/client_auth/remote_jwks.h"
 
 #include <algorithm>
+#include <exception>
 
 namespace tollgate::oauth {
+namespace {
 
-RemoteJwks::RemoteJwks(Fetcher fetcher, const Clock& clock, RemoteJwksPolicy policy)
-    : fetcher_(std::move(fetcher)), clock_(clock), policy_(policy) {}
+// What a Pending holds of the waiter limits: released when the last holder lets go.
+struct WaiterSlot {
+  WaiterSlot(std::shared_ptr<std::atomic<size_t>> total, std::shared_ptr<std::atomic<size_t>> url)
+      : total_(std::move(total)), url_(std::move(url)) {
+    total_->fetch_add(1);
+    url_->fetch_add(1);
+  }
+  ~WaiterSlot() {
+    total_->fetch_sub(1);
+    url_->fetch_sub(1);
+  }
+  WaiterSlot(const WaiterSlot&) = delete;
+  WaiterSlot& operator=(const WaiterSlot&) = delete;
+
+ private:
+  std::shared_ptr<std::atomic<size_t>> total_;
+  std::shared_ptr<std::atomic<size_t>> url_;
+};
+
+}  // namespace
+
+RemoteJwks::RemoteJwks(Fetcher fetcher, Launcher launch, const Clock& clock,
+                       RemoteJwksPolicy policy)
+    : fetcher_(std::move(fetcher)), launch_(std::move(launch)), clock_(clock), policy_(policy) {}
 
 RemoteJwks::Answer RemoteJwks::FromEntry(const Entry& e, std::string_view kid,
                                          TimePoint now) const {
-  if (!e.keys) return {Outcome::kFailed, nullptr, "jwksUrl: no keys fetched: " + e.last_error};
+  if (!e.keys) return {Outcome::kFailed, nullptr, "jwksUrl: no keys fetched: " + e.last_error, {}};
   if (now - e.fetched_at >= policy_.max_stale) {
-    return {Outcome::kFailed, nullptr, "jwksUrl: cached keys too old: " + e.last_error};
+    return {Outcome::kFailed, nullptr, "jwksUrl: cached keys too old: " + e.last_error, {}};
   }
   if (!kid.empty() && !e.keys->HasKid(kid)) {
-    return {Outcome::kFailed, nullptr, "jwksUrl: kid not in the fetched set"};
+    return {Outcome::kFailed, nullptr, "jwksUrl: kid not in the fetched set", {}};
   }
-  return {Outcome::kOk, e.keys, {}};
+  return {Outcome::kOk, e.keys, {}, {}};
+}
+
+RemoteJwks::Answer RemoteJwks::Wait(const Entry& e) {
+  if (e.flight_waiters->load() >= policy_.max_waiters_per_url ||
+      waiting_->load() >= policy_.max_waiters) {
+    ++waits_refused_;
+    return {Outcome::kBusy, nullptr, "jwksUrl: too many requests wait for fetches", {}};
+  }
+  auto slot = std::make_shared<const WaiterSlot>(waiting_, e.flight_waiters);
+  return {Outcome::kPending, nullptr, {}, Pending(e.flight, std::move(slot))};
 }
 
 void RemoteJwks::EvictIfFull() {
   while (entries_.size() > policy_.max_urls) {
     auto victim = entries_.end();
     for (auto it = entries_.begin(); it != entries_.end(); ++it) {
-      if (it->second->in_flight) continue;
+      if (it->second->flight) continue;
       if (victim == entries_.end() || it->second->last_used < victim->second->last_used) {
         victim = it;
       }
@@ -33,7 +67,7 @@ void RemoteJwks::EvictIfFull() {
   }
 }
 
-RemoteJwks::Answer RemoteJwks::Get(const std::string& url, std::string_view kid, bool may_block) {
+RemoteJwks::Answer RemoteJwks::Get(const std::string& url, std::string_view kid) {
   const TimePoint now = clock_.Now();
   std::unique_lock lock(mu_);
   auto [it, inserted] = entries_.try_emplace(url, nullptr);
@@ -44,43 +78,66 @@ RemoteJwks::Answer RemoteJwks::Get(const std::string& url, std::string_view kid,
 
   const bool fresh = e->keys && now - e->fetched_at < policy_.ttl;
   const bool knows_kid = e->keys && (kid.empty() || e->keys->HasKid(kid));
-  if (fresh && knows_kid) return {Outcome::kOk, e->keys, {}};
+  if (fresh && knows_kid) return {Outcome::kOk, e->keys, {}, {}};
+  if (e->flight) return Wait(*e);  // another caller started the fetch: share it
   // Stale, never fetched, or an unknown kid: refetch, at most once per interval.
   const bool due = !e->attempted || now - e->last_attempt >= policy_.min_refetch_interval;
-  if (!due && !e->in_flight) return FromEntry(*e, kid, now);
-  if (!may_block) return {Outcome::kWouldBlock, nullptr, {}};
+  if (!due) return FromEntry(*e, kid, now);
 
-  if (e->in_flight) {
-    // Another caller is fetching this URL: wait for its result instead of fetching again.
-    fetched_.wait(lock, [&] { return !e->in_flight; });
-    return FromEntry(*e, kid, clock_.Now());
-  }
-  e->in_flight = true;
+  auto flight = std::make_shared<Flight>();
+  e->flight = flight;
+  e->flight_waiters = std::make_shared<std::atomic<size_t>>(0);
   e->attempted = true;
   e->last_attempt = now;
+  ++fetches_;
   lock.unlock();
+  try {
+    launch_([this, url, e, flight] { RunFetch(url, e, flight); });
+  } catch (const std::exception& ex) {
+    lock.lock();
+    e->last_error = std::string("cannot start the fetch: ") + ex.what();
+    e->flight.reset();
+    lock.unlock();
+    flight->Finish();
+  }
+  lock.lock();
+  // A launcher that ran the job at once has already ended this flight.
+  if (e->flight != flight) return FromEntry(*e, kid, clock_.Now());
+  return Wait(*e);
+}
 
+void RemoteJwks::RunFetch(const std::string& url, const std::shared_ptr<Entry>& e,
+                          const std::shared_ptr<Flight>& flight) {
   std::shared_ptr<const jwt::JwkSet> keys;
   std::string error;
-  if (auto body = fetcher_(url); !body) {
-    error = body.error();
-  } else if (auto set = jwt::ParseJwkSet(*body, jwt::JwkSetMode::kLenient); !set) {
-    error = "not a usable JWK Set: " + set.error();
-  } else {
-    keys = std::make_shared<const jwt::JwkSet>(std::move(*set));
+  try {
+    if (auto body = fetcher_(url); !body) {
+      error = body.error();
+    } else if (auto set = jwt::ParseJwkSet(*body, jwt::JwkSetMode::kLenient); !set) {
+      error = "not a usable JWK Set: " + set.error();
+    } else {
+      keys = std::make_shared<const jwt::JwkSet>(std::move(*set));
+    }
+  } catch (const std::exception& ex) {  // the flight must end, whatever happened
+    error = std::string("fetch failed: ") + ex.what();
   }
+  {
+    std::lock_guard lock(mu_);
+    if (keys) {
+      e->keys = std::move(keys);
+      e->fetched_at = e->last_attempt;
+      e->last_error.clear();
+    } else {
+      e->last_error = std::move(error);  // stale keys, if any, stay usable up to max_stale
+    }
+    if (e->flight == flight) e->flight.reset();
+  }
+  flight->Finish();  // wakes the waiters, outside the lock
+}
 
-  lock.lock();
-  if (keys) {
-    e->keys = std::move(keys);
-    e->fetched_at = now;
-    e->last_error.clear();
-  } else {
-    e->last_error = std::move(error);  // stale keys, if any, stay usable up to max_stale
-  }
-  e->in_flight = false;
-  fetched_.notify_all();
-  return FromEntry(*e, kid, clock_.Now());
+RemoteJwks::Stats RemoteJwks::stats() const {
+  std::lock_guard lock(mu_);
+  return {fetches_, waits_refused_, waiting_->load()};
 }
 
 }  // namespace tollgate::oauth

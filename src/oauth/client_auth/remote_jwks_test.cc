@@ -1,12 +1,12 @@
 // RemoteJwks: TTL, at most one refetch per interval for unknown kids, stale keys while fetches
-// fail, one fetch shared by concurrent callers, bounded entries, never a fetch on an I/O thread.
+// fail, one fetch shared by concurrent callers, fetches only through the launcher (never on the
+// caller's thread), callers woken when the fetch ends, bounded entries and waiters.
 #include "oauth/client_auth/remote_jwks.h"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <future>
-#include <thread>
+#include <vector>
 
 #include "testutil/fixtures.h"
 
@@ -14,6 +14,7 @@ namespace tollgate::oauth {
 namespace {
 
 using std::chrono::seconds;
+using O = RemoteJwks::Outcome;
 
 class RemoteJwksTest : public ::testing::Test {
  protected:
@@ -26,102 +27,177 @@ class RemoteJwksTest : public ::testing::Test {
     body_ = set_a_;
   }
 
+  // With `queued_` false the launcher runs each fetch at once, so Get() answers synchronously;
+  // with it true the fetches wait in jobs_ until RunJobs().
   RemoteJwks Make(RemoteJwksPolicy policy = {}) {
     return RemoteJwks(
         [this](const std::string&) -> Result<std::string, std::string> {
           ++fetches_;
-          if (gate_) gate_->wait();
           if (body_.empty()) return Fail(std::string("refused"));
           return body_;
         },
+        [this](std::function<void()> job) {
+          if (queued_) {
+            jobs_.push_back(std::move(job));
+          } else {
+            job();
+          }
+        },
         clock_, policy);
+  }
+
+  void RunJobs() {
+    auto jobs = std::move(jobs_);
+    jobs_.clear();
+    for (auto& job : jobs) job();
   }
 
   FakeClock clock_;
   std::string set_a_, set_ab_, body_;
   std::atomic<int> fetches_{0};
-  std::shared_future<void>* gate_ = nullptr;
+  bool queued_ = false;
+  std::vector<std::function<void()>> jobs_;
 };
 
-TEST_F(RemoteJwksTest, NeverFetchesWithoutMayBlock) {
+TEST_F(RemoteJwksTest, FetchesOnlyThroughTheLauncherAndWakesTheCaller) {
+  queued_ = true;
   RemoteJwks r = Make();
-  EXPECT_EQ(r.Get("u", "a", false).outcome, RemoteJwks::Outcome::kWouldBlock);
-  EXPECT_EQ(fetches_.load(), 0);
-  auto got = r.Get("u", "a", true);
-  ASSERT_EQ(got.outcome, RemoteJwks::Outcome::kOk) << got.debug;
-  EXPECT_EQ(got.keys->keys.size(), 1u);
-  EXPECT_EQ(r.Get("u", "a", false).outcome, RemoteJwks::Outcome::kOk);
-  EXPECT_EQ(r.Get("u", "", false).outcome, RemoteJwks::Outcome::kOk);
+  auto first = r.Get("u", "a");
+  ASSERT_EQ(first.outcome, O::kPending);
+  ASSERT_TRUE(first.pending.has_value());
+  EXPECT_EQ(fetches_.load(), 0) << "never on the caller's thread";
+  ASSERT_EQ(jobs_.size(), 1u);
+  int woken = 0;
+  first.pending->Then([&woken] { ++woken; });
+  EXPECT_EQ(woken, 0);
+  EXPECT_EQ(r.stats().waiting, 1u);
+  RunJobs();
+  EXPECT_EQ(woken, 1);
   EXPECT_EQ(fetches_.load(), 1);
+  auto got = r.Get("u", "a");
+  ASSERT_EQ(got.outcome, O::kOk) << got.debug;
+  EXPECT_EQ(got.keys->keys.size(), 1u);
+  EXPECT_EQ(r.Get("u", "").outcome, O::kOk);
+  // A callback given after the end runs at once.
+  first.pending->Then([&woken] { ++woken; });
+  EXPECT_EQ(woken, 2);
+  first.pending.reset();
+  EXPECT_EQ(r.stats().waiting, 0u) << "the slot is released with the last holder";
+  EXPECT_EQ(r.stats().fetches, 1u);
+  EXPECT_TRUE(jobs_.empty());
+}
+
+TEST_F(RemoteJwksTest, ConcurrentCallersShareOneFetch) {
+  queued_ = true;
+  RemoteJwks r = Make();
+  std::vector<RemoteJwks::Answer> waiting;
+  int woken = 0;
+  for (int i = 0; i < 8; ++i) {
+    waiting.push_back(r.Get("u", "a"));
+    ASSERT_EQ(waiting.back().outcome, O::kPending);
+    waiting.back().pending->Then([&woken] { ++woken; });
+  }
+  EXPECT_EQ(jobs_.size(), 1u);
+  EXPECT_EQ(r.stats().waiting, 8u);
+  RunJobs();
+  EXPECT_EQ(woken, 8);
+  EXPECT_EQ(fetches_.load(), 1);
+  waiting.clear();
+  EXPECT_EQ(r.stats().waiting, 0u);
+  EXPECT_EQ(r.Get("u", "a").outcome, O::kOk);
+}
+
+TEST_F(RemoteJwksTest, WaitersAreBounded) {
+  queued_ = true;
+  RemoteJwksPolicy policy;
+  policy.max_waiters_per_url = 2;
+  policy.max_waiters = 3;
+  RemoteJwks r = Make(policy);
+  auto w1 = r.Get("u", "a");
+  auto w2 = r.Get("u", "a");
+  ASSERT_EQ(w1.outcome, O::kPending);
+  ASSERT_EQ(w2.outcome, O::kPending);
+  auto refused = r.Get("u", "a");
+  EXPECT_EQ(refused.outcome, O::kBusy) << "two already wait for this URL";
+  EXPECT_FALSE(refused.pending.has_value());
+  auto w3 = r.Get("v", "a");
+  ASSERT_EQ(w3.outcome, O::kPending);
+  EXPECT_EQ(r.Get("w", "a").outcome, O::kBusy) << "three wait in all";
+  EXPECT_EQ(r.stats().waits_refused, 2u);
+  EXPECT_EQ(r.stats().waiting, 3u);
+  // A caller that gives up (its connection closed) frees its slot.
+  w2.pending.reset();
+  EXPECT_EQ(r.stats().waiting, 2u);
+  EXPECT_EQ(r.Get("u", "a").outcome, O::kPending);
+  RunJobs();
 }
 
 TEST_F(RemoteJwksTest, RefetchesAfterTheTtl) {
   RemoteJwks r = Make();
-  ASSERT_EQ(r.Get("u", "a", true).outcome, RemoteJwks::Outcome::kOk);
+  ASSERT_EQ(r.Get("u", "a").outcome, O::kOk);
   clock_.Advance(seconds(299));
-  EXPECT_EQ(r.Get("u", "a", false).outcome, RemoteJwks::Outcome::kOk);
+  EXPECT_EQ(r.Get("u", "a").outcome, O::kOk);
+  EXPECT_EQ(fetches_.load(), 1);
   clock_.Advance(seconds(1));
-  EXPECT_EQ(r.Get("u", "a", false).outcome, RemoteJwks::Outcome::kWouldBlock);
   body_ = set_ab_;
-  EXPECT_EQ(r.Get("u", "b", true).outcome, RemoteJwks::Outcome::kOk);
+  EXPECT_EQ(r.Get("u", "b").outcome, O::kOk);
   EXPECT_EQ(fetches_.load(), 2);
 }
 
 TEST_F(RemoteJwksTest, UnknownKidRefetchesAtMostOncePerInterval) {
   RemoteJwks r = Make();
-  ASSERT_EQ(r.Get("u", "a", true).outcome, RemoteJwks::Outcome::kOk);
+  ASSERT_EQ(r.Get("u", "a").outcome, O::kOk);
   // The client rotated to "b" just after the fetch: no refetch for 10 s.
   body_ = set_ab_;
-  for (int i = 0; i < 100; ++i) {
-    EXPECT_EQ(r.Get("u", "b", true).outcome, RemoteJwks::Outcome::kFailed);
-  }
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(r.Get("u", "b").outcome, O::kFailed);
   EXPECT_EQ(fetches_.load(), 1);
-  EXPECT_EQ(r.Get("u", "a", false).outcome, RemoteJwks::Outcome::kOk) << "known kids still work";
+  EXPECT_EQ(r.Get("u", "a").outcome, O::kOk) << "known kids still work";
   clock_.Advance(seconds(10));
-  EXPECT_EQ(r.Get("u", "b", false).outcome, RemoteJwks::Outcome::kWouldBlock);
-  EXPECT_EQ(r.Get("u", "b", true).outcome, RemoteJwks::Outcome::kOk);
+  EXPECT_EQ(r.Get("u", "b").outcome, O::kOk);
   EXPECT_EQ(fetches_.load(), 2);
 }
 
 TEST_F(RemoteJwksTest, FailedFetchesAreRetriedPerIntervalAndStaleKeysServe) {
   RemoteJwks r = Make();
   body_.clear();
-  EXPECT_EQ(r.Get("u", "a", true).outcome, RemoteJwks::Outcome::kFailed);
-  EXPECT_EQ(r.Get("u", "a", true).outcome, RemoteJwks::Outcome::kFailed);
+  EXPECT_EQ(r.Get("u", "a").outcome, O::kFailed);
+  EXPECT_EQ(r.Get("u", "a").outcome, O::kFailed);
   EXPECT_EQ(fetches_.load(), 1) << "a failing server is not hammered";
   clock_.Advance(seconds(10));
   body_ = set_a_;
-  ASSERT_EQ(r.Get("u", "a", true).outcome, RemoteJwks::Outcome::kOk);
+  ASSERT_EQ(r.Get("u", "a").outcome, O::kOk);
   // The server goes away after the TTL: the stale set serves for up to an hour.
   body_.clear();
   clock_.Advance(seconds(300));
-  EXPECT_EQ(r.Get("u", "a", true).outcome, RemoteJwks::Outcome::kOk);
+  EXPECT_EQ(r.Get("u", "a").outcome, O::kOk);
   clock_.Advance(seconds(3300));
-  EXPECT_EQ(r.Get("u", "a", true).outcome, RemoteJwks::Outcome::kFailed);
+  EXPECT_EQ(r.Get("u", "a").outcome, O::kFailed);
+}
+
+TEST_F(RemoteJwksTest, AFetchThatThrowsStillEnds) {
+  queued_ = true;
+  RemoteJwks r(
+      [](const std::string&) -> Result<std::string, std::string> {
+        throw std::runtime_error("boom");
+      },
+      [this](std::function<void()> job) { jobs_.push_back(std::move(job)); }, clock_);
+  auto w = r.Get("u", "a");
+  ASSERT_EQ(w.outcome, O::kPending);
+  bool woken = false;
+  w.pending->Then([&woken] { woken = true; });
+  RunJobs();
+  EXPECT_TRUE(woken);
+  auto got = r.Get("u", "a");
+  EXPECT_EQ(got.outcome, O::kFailed);
+  EXPECT_NE(got.debug.find("boom"), std::string::npos) << got.debug;
 }
 
 TEST_F(RemoteJwksTest, AnUnusableDocumentIsAFailure) {
   RemoteJwks r = Make();
   body_ = "{\"keys\":[{\"kty\":\"oct\",\"k\":\"c2VjcmV0\"}]}";
-  auto got = r.Get("u", "", true);
-  EXPECT_EQ(got.outcome, RemoteJwks::Outcome::kFailed);
+  auto got = r.Get("u", "");
+  EXPECT_EQ(got.outcome, O::kFailed);
   EXPECT_NE(got.debug.find("JWK Set"), std::string::npos) << got.debug;
-}
-
-TEST_F(RemoteJwksTest, ConcurrentCallersShareOneFetch) {
-  RemoteJwks r = Make();
-  std::promise<void> open;
-  std::shared_future<void> gate = open.get_future().share();
-  gate_ = &gate;
-  std::vector<std::future<RemoteJwks::Outcome>> callers;
-  for (int i = 0; i < 8; ++i) {
-    callers.push_back(
-        std::async(std::launch::async, [&] { return r.Get("u", "a", true).outcome; }));
-  }
-  while (fetches_.load() == 0) std::this_thread::yield();
-  open.set_value();
-  for (auto& c : callers) EXPECT_EQ(c.get(), RemoteJwks::Outcome::kOk);
-  EXPECT_EQ(fetches_.load(), 1);
 }
 
 TEST_F(RemoteJwksTest, BoundedNumberOfUrls) {
@@ -129,14 +205,17 @@ TEST_F(RemoteJwksTest, BoundedNumberOfUrls) {
   policy.max_urls = 3;
   RemoteJwks r = Make(policy);
   for (const char* u : {"u1", "u2", "u3"}) {
-    ASSERT_EQ(r.Get(u, "a", true).outcome, RemoteJwks::Outcome::kOk);
+    ASSERT_EQ(r.Get(u, "a").outcome, O::kOk);
     clock_.Advance(seconds(1));
   }
-  ASSERT_EQ(r.Get("u1", "a", false).outcome, RemoteJwks::Outcome::kOk);  // u2 is now the oldest
-  ASSERT_EQ(r.Get("u4", "a", true).outcome, RemoteJwks::Outcome::kOk);
-  EXPECT_EQ(r.Get("u1", "a", false).outcome, RemoteJwks::Outcome::kOk);
-  EXPECT_EQ(r.Get("u3", "a", false).outcome, RemoteJwks::Outcome::kOk);
-  EXPECT_EQ(r.Get("u2", "a", false).outcome, RemoteJwks::Outcome::kWouldBlock) << "evicted";
+  ASSERT_EQ(r.Get("u1", "a").outcome, O::kOk);  // u2 is now the oldest
+  ASSERT_EQ(r.Get("u4", "a").outcome, O::kOk);
+  EXPECT_EQ(fetches_.load(), 4);
+  EXPECT_EQ(r.Get("u1", "a").outcome, O::kOk);
+  EXPECT_EQ(r.Get("u3", "a").outcome, O::kOk);
+  EXPECT_EQ(fetches_.load(), 4);
+  EXPECT_EQ(r.Get("u2", "a").outcome, O::kOk);
+  EXPECT_EQ(fetches_.load(), 5) << "u2 was evicted: fetched again";
 }
 
 }  // namespace

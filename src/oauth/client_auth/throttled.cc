@@ -36,7 +36,7 @@ bool ResourceMechanismMatches(Mechanism m, model::IntrospectAuthMethod method) {
 
 }  // namespace
 
-Result<const config::AppEntry*, OAuthError> AuthenticateClient(
+Result<const config::AppEntry*, ErrorOrPending> AuthenticateClient(
     const TokenRequest& request, const config::EnvironmentSnapshot& env,
     const ClientAuthServices& services) {
   FailureThrottle& throttle = *services.throttle;
@@ -46,11 +46,12 @@ Result<const config::AppEntry*, OAuthError> AuthenticateClient(
   if (int64_t wait = throttle.RetryAfter(presented->client_id, request.remote_address); wait > 0) {
     return Fail(Throttled(wait));
   }
-  auto app = Authenticate(*presented, env, services, request.may_block);
-  if (!app && app.error().would_block) return app;  // not an outcome yet
+  auto app = Authenticate(*presented, env, services);
   if (!app) {
+    const auto* error = std::get_if<OAuthError>(&app.error());
+    if (error == nullptr) return app;  // Pending: not an outcome yet
     // Only real clients are tracked, so a spray of invented client_ids cannot grow the table.
-    if (app.error().code == OAuthErrorCode::kInvalidClient &&
+    if (error->code == OAuthErrorCode::kInvalidClient &&
         env.FindApp(presented->client_id) != nullptr) {
       throttle.RecordFailure(presented->client_id, request.remote_address);
     }
@@ -60,7 +61,7 @@ Result<const config::AppEntry*, OAuthError> AuthenticateClient(
   return app;
 }
 
-Result<IntrospectionCaller, OAuthError> AuthenticateIntrospectionCaller(
+Result<IntrospectionCaller, ErrorOrPending> AuthenticateIntrospectionCaller(
     const TokenRequest& request, const config::EnvironmentSnapshot& env,
     const ClientAuthServices& services) {
   FailureThrottle& throttle = *services.throttle;
