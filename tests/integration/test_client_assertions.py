@@ -833,6 +833,19 @@ def test_same_jti_from_two_clients_is_two_jtis(admin, mgmt_server, env):  # noqa
                                  sign(y_secret, "HS256", claims_for(y["id"], url, jti=jti))))
 
 
+def two_environments(api, **app_fields):
+    """Environments E and F, each with one client granted a scope: {name: (env, client, secret)}."""
+    clients = {}
+    for name in ("E", "F"):
+        e = api.create("/environments", {"name": uniq(name), "type": "SANDBOX"})
+        res = create_resource(api, e["id"], audience=f"https://api.{name.lower()}.test")
+        scope = create_scope(api, e["id"], res["id"], "read")
+        app, secret = create_app(api, e["id"], **app_fields)
+        create_grant(api, e["id"], app["id"], res["id"], [scope["id"]])
+        clients[name] = (e["id"], app["id"], secret)
+    return clients
+
+
 def test_each_environment_has_its_own_budget():
     """With room for 2 used assertions and 1 revoked token per environment, a third assertion of
     environment E is answered 503 temporarily_unavailable (E's clients only), while environment
@@ -841,15 +854,7 @@ def test_each_environment_has_its_own_budget():
                                         "--max-revoked-tokens=1"])
     try:
         server.start()
-        api = Api(server)
-        clients = {}
-        for name in ("E", "F"):
-            e = api.create("/environments", {"name": uniq(name), "type": "SANDBOX"})
-            res = create_resource(api, e["id"], audience=f"https://api.{name.lower()}.test")
-            scope = create_scope(api, e["id"], res["id"], "read")
-            app, secret = create_app(api, e["id"], tokenEndpointAuthMethod="CLIENT_SECRET_JWT")
-            create_grant(api, e["id"], app["id"], res["id"], [scope["id"]])
-            clients[name] = (e["id"], app["id"], secret)
+        clients = two_environments(Api(server), tokenEndpointAuthMethod="CLIENT_SECRET_JWT")
 
         def attempt(name):
             env_id, app_id, secret = clients[name]
@@ -872,15 +877,7 @@ def test_revocation_budget_is_per_environment():
     server = TollgateServer(extra_args=["--max-revoked-tokens", "1"])
     try:
         server.start()
-        api = Api(server)
-        envs = {}
-        for name in ("E", "F"):
-            e = api.create("/environments", {"name": uniq(name), "type": "SANDBOX"})
-            res = create_resource(api, e["id"], audience=f"https://api.{name.lower()}.test")
-            scope = create_scope(api, e["id"], res["id"], "read")
-            app, secret = create_app(api, e["id"])
-            create_grant(api, e["id"], app["id"], res["id"], [scope["id"]])
-            envs[name] = (e["id"], app["id"], secret)
+        envs = two_environments(Api(server))
 
         def fresh_token(name):
             env_id, app_id, secret = envs[name]
