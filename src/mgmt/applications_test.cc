@@ -102,6 +102,9 @@ TEST_F(ApplicationsTest, InvalidBodiesNameTheFieldOnCreateAndOnPut) {
       {"name empty", {{"name", ""}}, {{"REQUIRED_VALUE", "name"}}},
       {"name a number", {{"name", 5}}, {{"INVALID_VALUE", "name"}}},
       {"name too long", {{"name", long_name}}, {{"INVALID_VALUE", "name"}}},
+      {"name of 257 two-byte characters",
+       {{"name", testutil::TwoByteCharacters(257)}},
+       {{"INVALID_VALUE", "name"}}},
       {"description an object",
        {{"description", json::object()}},
        {{"INVALID_VALUE", "description"}}},
@@ -252,6 +255,10 @@ TEST_F(ApplicationsTest, ValidVariantsAreAcceptedOnCreateAndOnPut) {
         {"grantTypes", json::array{"AUTHORIZATION_CODE"}}},
        "NONE"},
       {"name of 256 characters", {{"name", std::string(256, 'n')}}, "CLIENT_SECRET_BASIC"},
+      // docs/security.md: names are limited in characters, not bytes.
+      {"name of 256 two-byte characters",
+       {{"name", testutil::TwoByteCharacters(256)}},
+       "CLIENT_SECRET_BASIC"},
   };
   int n = 0;
   for (const auto& c : cases) {

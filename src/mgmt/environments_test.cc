@@ -32,6 +32,9 @@ TEST(EnvironmentsTest, InvalidEnvironmentsNameTheField) {
       {"name empty", {{"name", ""}}, {{"REQUIRED_VALUE", "name"}}},
       {"name a number", {{"name", 1}}, {{"INVALID_VALUE", "name"}}},
       {"name too long", {{"name", std::string(257, 'e')}}, {{"INVALID_VALUE", "name"}}},
+      {"name of 257 two-byte characters",
+       {{"name", testutil::TwoByteCharacters(257)}},
+       {{"INVALID_VALUE", "name"}}},
       {"type unknown", {{"name", "E"}, {"type", "STAGING"}}, {{"INVALID_VALUE", "type"}}},
       {"region unknown", {{"name", "E"}, {"region", "US"}}, {{"INVALID_VALUE", "region"}}},
       {"region a number", {{"name", "E"}, {"region", 1}}, {{"INVALID_VALUE", "region"}}},
@@ -64,6 +67,10 @@ TEST(EnvironmentsTest, PutReplacesTheWritableFieldsAndNamesAreUnique) {
   EXPECT_EQ(o.at("organization"), (json::object{{"id", h.org_id()}}));
   EXPECT_EQ(o.at("type"), "PRODUCTION");
   EXPECT_EQ(o.at("region"), "EU");
+  // docs/security.md: names are limited in characters, not bytes.
+  r = h.Call(kAdmin, "PUT", EnvPath(h.env_f()),
+             json::object{{"name", testutil::TwoByteCharacters(256)}});
+  EXPECT_EQ(r.status, 200) << r.body;
   // Absent fields go back to their defaults.
   r = h.Call(kAdmin, "PUT", EnvPath(h.env_f()), json::object{{"name", "Other"}});
   ASSERT_EQ(r.status, 200) << r.body;

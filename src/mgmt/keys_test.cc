@@ -236,6 +236,13 @@ TEST_F(KeysTest, TheDefaultKeyCannotBeRevokedUndefaultedOrDeleted) {
   ASSERT_EQ(renamed.status, 200) << renamed.body;
   EXPECT_EQ(renamed.Object().at("name"), "main");
   EXPECT_EQ(renamed.Object().at("default"), true);
+  // docs/security.md: names are limited in characters, not bytes.
+  EXPECT_EQ(
+      h_.Call(kAdmin, "PUT", path, json::object{{"name", testutil::TwoByteCharacters(256)}}).status,
+      200);
+  EXPECT_TRUE(IsInvalidData(
+      h_.Call(kAdmin, "PUT", path, json::object{{"name", testutil::TwoByteCharacters(257)}}),
+      "INVALID_VALUE", "name"));
 
   // Once another key is the default, the old one can be revoked and deleted.
   const std::string next = CreateEc();

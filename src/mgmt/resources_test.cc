@@ -83,6 +83,12 @@ TEST_F(ResourcesTest, InvalidResourcesNameTheFieldOnCreateAndOnPut) {
       {"audience too long",
        {{"name", "r"}, {"audience", std::string(257, 'a')}},
        {{"INVALID_VALUE", "audience"}}},
+      {"name of 257 two-byte characters",
+       {{"name", testutil::TwoByteCharacters(257)}, {"audience", "https://a.example"}},
+       {{"INVALID_VALUE", "name"}}},
+      {"audience of 257 two-byte characters",
+       {{"name", "r"}, {"audience", testutil::TwoByteCharacters(257)}},
+       {{"INVALID_VALUE", "audience"}}},
       {"audience a number", {{"name", "r"}, {"audience", 5}}, {{"INVALID_VALUE", "audience"}}},
       {"validity 299",
        {{"name", "r"}, {"accessTokenValiditySeconds", 299}},
@@ -159,6 +165,9 @@ TEST_F(ResourcesTest, ValidResourcesAreAccepted) {
        "CLIENT_SECRET_POST"},
       {{{"name", "open"}, {"introspectEndpointAuthMethod", "NONE"}}, "open", 3600, "NONE"},
       {{{"name", std::string(256, 'r')}}, "", 3600, "CLIENT_SECRET_BASIC"},
+      // docs/security.md: names are limited in characters, not bytes (the audience defaults to
+      // the name, and has the same limit).
+      {{{"name", testutil::TwoByteCharacters(256)}}, "", 3600, "CLIENT_SECRET_BASIC"},
   };
   for (const auto& c : cases) {
     ApiReply r = h_.Call(kAdmin, "POST", ResourcesPath(e), c.body);

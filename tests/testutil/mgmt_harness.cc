@@ -456,6 +456,12 @@ std::string RoleAssignmentsPath(const std::string& env, const std::string& app) 
 }
 std::string KeysPath(const std::string& env) { return EnvPath(env) + "/keys"; }
 
+std::string TwoByteCharacters(size_t n) {
+  std::string out;
+  for (size_t i = 0; i < n; ++i) out += "\xc3\xa9";
+  return out;
+}
+
 json::object AppBody(const std::string& name, const std::string& type) {
   return json::object{{"name", name},
                       {"enabled", true},

@@ -153,6 +153,9 @@ std::string GrantsPath(const std::string& env, const std::string& app);
 std::string RoleAssignmentsPath(const std::string& env, const std::string& app);
 std::string KeysPath(const std::string& env);
 
+// `n` characters of two UTF-8 bytes each ("é"), for limits counted in characters.
+std::string TwoByteCharacters(size_t n);
+
 // A valid application body: a confidential client with CLIENT_CREDENTIALS.
 boost::json::object AppBody(const std::string& name, const std::string& type = "SERVICE");
 
