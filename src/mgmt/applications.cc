@@ -90,7 +90,9 @@ Result<model::Application, ApiError> ReadApplication(const ApiRequest& request,
   auto typ = r.Bool("includeTyp", false);
   auto jwks_url = r.String("jwksUrl", false);
 
-  if (name && name->size() > 256) r.Invalid("name", "The name must be at most 256 characters.");
+  if (name && Utf8Length(*name) > 256) {
+    r.Invalid("name", "The name must be at most 256 characters.");
+  }
   if (protocol && *protocol != "OPENID_CONNECT") {
     r.Invalid("protocol", "The protocol must be OPENID_CONNECT.");
   }

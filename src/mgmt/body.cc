@@ -34,6 +34,14 @@ Result<boost::json::object, ApiError> ParseJsonBody(const ApiRequest& request, b
   return std::move(v.as_object());
 }
 
+size_t Utf8Length(std::string_view text) {
+  size_t n = 0;
+  for (char c : text) {
+    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;  // not a continuation byte
+  }
+  return n;
+}
+
 bool BodyReader::Has(std::string_view name) const {
   const auto* v = object_.if_contains(name);
   return v != nullptr && !v->is_null();

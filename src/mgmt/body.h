@@ -22,6 +22,10 @@ namespace tollgate::mgmt {
 Result<boost::json::object, ApiError> ParseJsonBody(const ApiRequest& request,
                                                     bool allow_empty = false);
 
+// The number of characters (UTF-8 code points) of `text`, which is valid UTF-8 as every parsed
+// body is: what the limits "at most N characters" count.
+size_t Utf8Length(std::string_view text);
+
 class BodyReader {
  public:
   explicit BodyReader(const boost::json::object& object) : object_(object) {}

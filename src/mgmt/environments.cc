@@ -36,7 +36,9 @@ Result<model::Environment, ApiError> ReadEnvironment(const ApiRequest& request,
   auto description = r.String("description", false);
   auto type = r.String("type", false);
   auto region = r.String("region", false);
-  if (name && name->size() > 256) r.Invalid("name", "The name must be at most 256 characters.");
+  if (name && Utf8Length(*name) > 256) {
+    r.Invalid("name", "The name must be at most 256 characters.");
+  }
   std::optional<model::EnvironmentType> parsed_type = model::EnvironmentType::kSandbox;
   if (type) {
     parsed_type = model::ParseEnvironmentType(*type);

@@ -177,7 +177,7 @@ Result<KeySpec, ApiError> ReadKeySpec(const ApiRequest& request) {
     }
   }
   if (name) {
-    if (name->empty() || name->size() > kMaxNameLength) {
+    if (name->empty() || Utf8Length(*name) > kMaxNameLength) {
       r.Invalid("name", "The name must be 1 to 256 characters.");
     } else {
       spec.name = *name;
@@ -218,7 +218,7 @@ Result<KeyChange, ApiError> ReadKeyChange(const ApiRequest& request) {
   change.make_default = r.Bool("default", false);
   auto status = r.String("status", false);
   auto usage = r.String("usageType", false);
-  if (change.name && (change.name->empty() || change.name->size() > kMaxNameLength)) {
+  if (change.name && (change.name->empty() || Utf8Length(*change.name) > kMaxNameLength)) {
     r.Invalid("name", "The name must be 1 to 256 characters.");
   }
   if (status) {

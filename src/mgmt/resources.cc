@@ -112,7 +112,7 @@ Result<model::Resource, ApiError> ReadResource(const ApiRequest& request,
       reader.Int("accessTokenValiditySeconds", false, kMinValiditySeconds, kMaxValiditySeconds);
   auto method = reader.String("introspectEndpointAuthMethod", false);
 
-  if (name && name->size() > kMaxNameLength) {
+  if (name && Utf8Length(*name) > kMaxNameLength) {
     reader.Invalid("name", "The name must be at most 256 characters.");
   }
   // PingOne: only CUSTOM resources can be created; the built-in ones exist in every environment.
@@ -134,7 +134,7 @@ Result<model::Resource, ApiError> ReadResource(const ApiRequest& request,
     if (ContainsIgnoreCase(final_audience, "pingone") ||
         ContainsIgnoreCase(final_audience, "pingidentity")) {
       reader.Invalid("audience", "The audience must not contain 'pingone' or 'pingidentity'.");
-    } else if (final_audience.size() > kMaxAudienceLength) {
+    } else if (Utf8Length(final_audience) > kMaxAudienceLength) {
       reader.Invalid("audience", "The audience must be at most 256 characters.");
     } else if (final_audience == api_url) {
       // Ours: a custom resource must not mint tokens for the management API's audience.
