@@ -69,14 +69,6 @@ StoreError ResultError(PGconn* conn, const PGresult* result, std::string_view sq
 
 }  // namespace
 
-StoreError InternalError(std::string message) {
-  return StoreError{StoreErrorCode::kInternal, std::move(message), ""};
-}
-
-StoreError UnavailableError(std::string message) {
-  return StoreError{StoreErrorCode::kUnavailable, std::move(message), ""};
-}
-
 std::string OneLine(std::string_view text) {
   std::string out;
   bool pending_break = false;
@@ -271,7 +263,7 @@ StoreResult<void> CheckConnectionString(const std::string& conninfo) {
 }
 
 StoreResult<Connection> Connection::Connect(const std::string& conninfo) {
-  TG_PG_TRY(CheckConnectionString(conninfo));
+  TG_STORE_TRY(CheckConnectionString(conninfo));
   // Defaults first: the connection string (expanded from `dbname`) overrides them.
   const std::array<const char*, 5> keywords = {"connect_timeout", "application_name",
                                                "client_encoding", "dbname", nullptr};

@@ -17,34 +17,14 @@
 #include <vector>
 
 #include "common/result.h"
+#include "storage/sql/errors.h"
+#include "storage/sql/try.h"
 #include "storage/store.h"
 
 namespace tollgate::storage::postgres {
 
-// Propagates the error of a StoreResult expression out of the calling function.
-#define TG_PG_TRY(expr)                                           \
-  do {                                                            \
-    auto tg_try_result_ = (expr);                                 \
-    if (!tg_try_result_.ok()) {                                   \
-      return ::tollgate::Fail(std::move(tg_try_result_).error()); \
-    }                                                             \
-  } while (0)
-
-#define TG_PG_CONCAT_INNER(a, b) a##b
-#define TG_PG_CONCAT(a, b) TG_PG_CONCAT_INNER(a, b)
-// `TG_PG_ASSIGN(auto x, expr);` declares x from the value of a StoreResult expression, or
-// returns its error.
-#define TG_PG_ASSIGN(lhs, expr) \
-  TG_PG_ASSIGN_IMPL(TG_PG_CONCAT(tg_assign_result_, __LINE__), lhs, expr)
-// NOLINTBEGIN(bugprone-macro-parentheses): `lhs` may be a declaration.
-#define TG_PG_ASSIGN_IMPL(tmp, lhs, expr)                         \
-  auto tmp = (expr);                                              \
-  if (!tmp.ok()) return ::tollgate::Fail(std::move(tmp).error()); \
-  lhs = std::move(tmp).value()
-// NOLINTEND(bugprone-macro-parentheses)
-
-StoreError InternalError(std::string message);
-StoreError UnavailableError(std::string message);
+using sql::InternalError;
+using sql::UnavailableError;
 
 // libpq's multi-line messages folded into one line ("a; b"), trailing whitespace removed.
 std::string OneLine(std::string_view text);

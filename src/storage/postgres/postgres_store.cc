@@ -27,6 +27,11 @@
 namespace tollgate::storage::postgres {
 namespace {
 
+using sql::Conflict;
+using sql::IdConflict;
+using sql::NotFound;
+using sql::WrongMasterKey;
+
 // Advisory lock keys (pg_advisory_xact_lock): one serializes every management write of the
 // deployment, across nodes, as SQLite's BEGIN IMMEDIATE does within one file; the other
 // serializes migrations of nodes that start at once.
@@ -45,22 +50,6 @@ std::string AppSecretAad(const AppId& id) { return "app_secret:" + id.str(); }
 std::string AppPreviousSecretAad(const AppId& id) { return "app_secret_previous:" + id.str(); }
 std::string ResourceSecretAad(const ResourceId& id) { return "resource_secret:" + id.str(); }
 std::string SigningKeyAad(const KeyId& id) { return "signing_key:" + id.str(); }
-
-StoreError NotFound(std::string target, std::string message) {
-  return StoreError{StoreErrorCode::kNotFound, std::move(message), std::move(target)};
-}
-
-StoreError Conflict(std::string target, std::string message) {
-  return StoreError{StoreErrorCode::kConflict, std::move(message), std::move(target)};
-}
-
-StoreError WrongMasterKey(std::string_view what) {
-  return StoreError{StoreErrorCode::kWrongMasterKey,
-                    fmt::format("{} does not open with the configured master key (the store was "
-                                "initialized under another master key, or the data was altered)",
-                                what),
-                    ""};
-}
 
 int64_t Millis(TimePoint t) { return ToUnixMillis(t); }
 
@@ -108,15 +97,15 @@ class Row {
 template <class F>
 StoreResult<void> ForEachRow(const Rows& rows, F&& f) {
   for (int i = 0; i < rows.count(); ++i) {
-    TG_PG_TRY(f(Row(rows, i)));
-    TG_PG_TRY(rows.ColumnError());
+    TG_STORE_TRY(f(Row(rows, i)));
+    TG_STORE_TRY(rows.ColumnError());
   }
   return {};
 }
 
 template <class... A>
 StoreResult<bool> HasRow(const Connection& db, std::string_view sql, const A&... args) {
-  TG_PG_ASSIGN(auto rows, db.Run(sql, args...));
+  TG_STORE_ASSIGN(auto rows, db.Run(sql, args...));
   return rows.count() > 0;
 }
 
@@ -124,7 +113,7 @@ StoreResult<bool> HasRow(const Connection& db, std::string_view sql, const A&...
 template <class... A>
 StoreResult<void> FailIfRow(const Connection& db, StoreError error, std::string_view sql,
                             const A&... args) {
-  TG_PG_ASSIGN(bool row, HasRow(db, sql, args...));
+  TG_STORE_ASSIGN(bool row, HasRow(db, sql, args...));
   if (row) return Fail(std::move(error));
   return {};
 }
@@ -133,14 +122,14 @@ StoreResult<void> FailIfRow(const Connection& db, StoreError error, std::string_
 template <class... A>
 StoreResult<void> FailIfNoRow(const Connection& db, StoreError error, std::string_view sql,
                               const A&... args) {
-  TG_PG_ASSIGN(bool row, HasRow(db, sql, args...));
+  TG_STORE_ASSIGN(bool row, HasRow(db, sql, args...));
   if (!row) return Fail(std::move(error));
   return {};
 }
 
 template <class... A>
 StoreResult<void> Execute(const Connection& db, std::string_view sql, const A&... args) {
-  TG_PG_TRY(db.Run(sql, args...));
+  TG_STORE_TRY(db.Run(sql, args...));
   return {};
 }
 
@@ -148,7 +137,7 @@ StoreResult<void> Execute(const Connection& db, std::string_view sql, const A&..
 template <class... A>
 StoreResult<void> ChangeOneRow(const Connection& db, std::string_view what, std::string_view sql,
                                const A&... args) {
-  TG_PG_ASSIGN(auto rows, db.Run(sql, args...));
+  TG_STORE_ASSIGN(auto rows, db.Run(sql, args...));
   if (rows.affected() == 0) return Fail(NotFound("id", fmt::format("no such {}", what)));
   return {};
 }
@@ -159,10 +148,6 @@ StoreResult<E> Decode(std::optional<E> parsed, std::string_view column, const st
     return Fail(InternalError(fmt::format("corrupt row: unknown {} value '{}'", column, text)));
   }
   return *parsed;
-}
-
-StoreError IdConflict(std::string_view what) {
-  return Conflict("id", fmt::format("a {} with this id already exists", what));
 }
 
 bool IsBuiltinRole(const RoleId& id) {
@@ -200,10 +185,10 @@ constexpr ListTable kRedirectUrisTable{
 
 StoreResult<void> ReplaceList(const Connection& db, const ListTable& table, const AppId& id,
                               const std::vector<std::string>& values) {
-  TG_PG_TRY(Execute(db, table.delete_sql, id.str()));
+  TG_STORE_TRY(Execute(db, table.delete_sql, id.str()));
   int64_t position = 0;
   for (const std::string& value : values) {
-    TG_PG_TRY(Execute(db, table.insert_sql, id.str(), position++, value));
+    TG_STORE_TRY(Execute(db, table.insert_sql, id.str(), position++, value));
   }
   return {};
 }
@@ -212,8 +197,8 @@ StoreResult<void> ReplaceApplicationLists(const Connection& db, const model::App
   std::vector<std::string> grant_types;
   grant_types.reserve(v.grant_types.size());
   for (model::GrantType g : v.grant_types) grant_types.emplace_back(model::ToString(g));
-  TG_PG_TRY(ReplaceList(db, kGrantTypesTable, v.id, grant_types));
-  TG_PG_TRY(ReplaceList(db, kResponseTypesTable, v.id, v.response_types));
+  TG_STORE_TRY(ReplaceList(db, kGrantTypesTable, v.id, grant_types));
+  TG_STORE_TRY(ReplaceList(db, kResponseTypesTable, v.id, v.response_types));
   return ReplaceList(db, kRedirectUrisTable, v.id, v.redirect_uris);
 }
 
@@ -229,10 +214,10 @@ class PgTransaction final : public Transaction {
 
   StoreResult<void> Insert(const model::Organization& v) override {
     return Atomically([&]() -> StoreResult<void> {
-      TG_PG_TRY(FailIfRow(Db(),
-                          StoreError{StoreErrorCode::kAlreadyInitialized,
-                                     "the store already has an organization", ""},
-                          "SELECT 1 FROM organization"));
+      TG_STORE_TRY(FailIfRow(Db(),
+                             StoreError{StoreErrorCode::kAlreadyInitialized,
+                                        "the store already has an organization", ""},
+                             "SELECT 1 FROM organization"));
       return Execute(Db(), "INSERT INTO organization (id, name, created_at) VALUES ($1, $2, $3)",
                      v.id.str(), v.name, Millis(v.created_at));
     });
@@ -240,11 +225,12 @@ class PgTransaction final : public Transaction {
 
   StoreResult<void> Insert(const model::Environment& v) override {
     return Atomically([&]() -> StoreResult<void> {
-      TG_PG_TRY(FailIfRow(Db(), IdConflict("environment"),
-                          "SELECT 1 FROM environments WHERE id = $1", v.id.str()));
-      TG_PG_TRY(FailIfNoRow(Db(), NotFound("organization.id", "no such organization"),
-                            "SELECT 1 FROM organization WHERE id = $1", v.organization_id.str()));
-      TG_PG_TRY(CheckEnvironmentName(v));
+      TG_STORE_TRY(FailIfRow(Db(), IdConflict("environment"),
+                             "SELECT 1 FROM environments WHERE id = $1", v.id.str()));
+      TG_STORE_TRY(FailIfNoRow(Db(), NotFound("organization.id", "no such organization"),
+                               "SELECT 1 FROM organization WHERE id = $1",
+                               v.organization_id.str()));
+      TG_STORE_TRY(CheckEnvironmentName(v));
       return Execute(Db(),
                      "INSERT INTO environments (id, organization_id, name, description, type, "
                      "region, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -256,9 +242,9 @@ class PgTransaction final : public Transaction {
 
   StoreResult<void> Update(const model::Environment& v) override {
     return Atomically([&]() -> StoreResult<void> {
-      TG_PG_TRY(FailIfNoRow(Db(), NotFound("id", "no such environment"),
-                            "SELECT 1 FROM environments WHERE id = $1", v.id.str()));
-      TG_PG_TRY(CheckEnvironmentName(v));
+      TG_STORE_TRY(FailIfNoRow(Db(), NotFound("id", "no such environment"),
+                               "SELECT 1 FROM environments WHERE id = $1", v.id.str()));
+      TG_STORE_TRY(CheckEnvironmentName(v));
       return Execute(Db(),
                      "UPDATE environments SET name = $2, description = $3, type = $4, "
                      "region = $5, updated_at = $6 WHERE id = $1",
@@ -269,11 +255,11 @@ class PgTransaction final : public Transaction {
 
   StoreResult<void> Insert(const model::Application& v) override {
     return Atomically([&]() -> StoreResult<void> {
-      TG_PG_TRY(FailIfRow(Db(), IdConflict("application"),
-                          "SELECT 1 FROM applications WHERE id = $1", v.id.str()));
-      TG_PG_TRY(RequireEnvironment(v.environment_id));
-      TG_PG_TRY(CheckApplicationName(v));
-      TG_PG_TRY(Execute(
+      TG_STORE_TRY(FailIfRow(Db(), IdConflict("application"),
+                             "SELECT 1 FROM applications WHERE id = $1", v.id.str()));
+      TG_STORE_TRY(RequireEnvironment(v.environment_id));
+      TG_STORE_TRY(CheckApplicationName(v));
+      TG_STORE_TRY(Execute(
           Db(),
           "INSERT INTO applications (id, environment_id, name, description, enabled, protocol, "
           "type, token_endpoint_auth_method, jwks, jwks_url, "
@@ -289,9 +275,9 @@ class PgTransaction final : public Transaction {
 
   StoreResult<void> Update(const model::Application& v) override {
     return Atomically([&]() -> StoreResult<void> {
-      TG_PG_TRY(RequireApplication(v.id, v.environment_id, "id"));
-      TG_PG_TRY(CheckApplicationName(v));
-      TG_PG_TRY(Execute(
+      TG_STORE_TRY(RequireApplication(v.id, v.environment_id, "id"));
+      TG_STORE_TRY(CheckApplicationName(v));
+      TG_STORE_TRY(Execute(
           Db(),
           "UPDATE applications SET name = $3, description = $4, enabled = $5, protocol = $6, "
           "type = $7, token_endpoint_auth_method = $8, jwks = $9, jwks_url = $10, "
@@ -307,7 +293,7 @@ class PgTransaction final : public Transaction {
 
   StoreResult<void> Put(const model::ApplicationSecret& v) override {
     return Atomically([&]() -> StoreResult<void> {
-      TG_PG_TRY(RequireApplication(v.application_id, v.environment_id, "application.id"));
+      TG_STORE_TRY(RequireApplication(v.application_id, v.environment_id, "application.id"));
       const std::string sealed = codec_.Seal(v.secret, AppSecretAad(v.application_id));
       std::optional<std::string> sealed_previous;
       if (v.previous) {
@@ -328,10 +314,10 @@ class PgTransaction final : public Transaction {
 
   StoreResult<void> Insert(const model::Resource& v) override {
     return Atomically([&]() -> StoreResult<void> {
-      TG_PG_TRY(FailIfRow(Db(), IdConflict("resource"), "SELECT 1 FROM resources WHERE id = $1",
-                          v.id.str()));
-      TG_PG_TRY(RequireEnvironment(v.environment_id));
-      TG_PG_TRY(CheckResourceName(v));
+      TG_STORE_TRY(FailIfRow(Db(), IdConflict("resource"), "SELECT 1 FROM resources WHERE id = $1",
+                             v.id.str()));
+      TG_STORE_TRY(RequireEnvironment(v.environment_id));
+      TG_STORE_TRY(CheckResourceName(v));
       const std::string sealed = codec_.Seal(v.secret, ResourceSecretAad(v.id));
       return Execute(Db(),
                      "INSERT INTO resources (id, environment_id, name, description, type, "
@@ -347,10 +333,10 @@ class PgTransaction final : public Transaction {
 
   StoreResult<void> Update(const model::Resource& v) override {
     return Atomically([&]() -> StoreResult<void> {
-      TG_PG_TRY(FailIfNoRow(Db(), NotFound("id", "no such resource"),
-                            "SELECT 1 FROM resources WHERE id = $1 AND environment_id = $2",
-                            v.id.str(), v.environment_id.str()));
-      TG_PG_TRY(CheckResourceName(v));
+      TG_STORE_TRY(FailIfNoRow(Db(), NotFound("id", "no such resource"),
+                               "SELECT 1 FROM resources WHERE id = $1 AND environment_id = $2",
+                               v.id.str(), v.environment_id.str()));
+      TG_STORE_TRY(CheckResourceName(v));
       return Execute(Db(),
                      "UPDATE resources SET name = $3, description = $4, type = $5, "
                      "audience = $6, access_token_validity_seconds = $7, "
@@ -372,12 +358,12 @@ class PgTransaction final : public Transaction {
 
   StoreResult<void> Insert(const model::Scope& v) override {
     return Atomically([&]() -> StoreResult<void> {
-      TG_PG_TRY(
+      TG_STORE_TRY(
           FailIfRow(Db(), IdConflict("scope"), "SELECT 1 FROM scopes WHERE id = $1", v.id.str()));
-      TG_PG_TRY(FailIfNoRow(Db(), NotFound("resource.id", "no such resource in the environment"),
-                            "SELECT 1 FROM resources WHERE id = $1 AND environment_id = $2",
-                            v.resource_id.str(), v.environment_id.str()));
-      TG_PG_TRY(CheckScopeName(v));
+      TG_STORE_TRY(FailIfNoRow(Db(), NotFound("resource.id", "no such resource in the environment"),
+                               "SELECT 1 FROM resources WHERE id = $1 AND environment_id = $2",
+                               v.resource_id.str(), v.environment_id.str()));
+      TG_STORE_TRY(CheckScopeName(v));
       return Execute(Db(),
                      "INSERT INTO scopes (id, resource_id, environment_id, name, description, "
                      "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -388,11 +374,11 @@ class PgTransaction final : public Transaction {
 
   StoreResult<void> Update(const model::Scope& v) override {
     return Atomically([&]() -> StoreResult<void> {
-      TG_PG_TRY(FailIfNoRow(
+      TG_STORE_TRY(FailIfNoRow(
           Db(), NotFound("id", "no such scope"),
           "SELECT 1 FROM scopes WHERE id = $1 AND resource_id = $2 AND environment_id = $3",
           v.id.str(), v.resource_id.str(), v.environment_id.str()));
-      TG_PG_TRY(CheckScopeName(v));
+      TG_STORE_TRY(CheckScopeName(v));
       return Execute(Db(),
                      "UPDATE scopes SET name = $2, description = $3, updated_at = $4 "
                      "WHERE id = $1",
@@ -402,45 +388,46 @@ class PgTransaction final : public Transaction {
 
   StoreResult<void> Insert(const model::Grant& v) override {
     return Atomically([&]() -> StoreResult<void> {
-      TG_PG_TRY(
+      TG_STORE_TRY(
           FailIfRow(Db(), IdConflict("grant"), "SELECT 1 FROM grants WHERE id = $1", v.id.str()));
-      TG_PG_TRY(CheckGrantReferences(v));
-      TG_PG_TRY(Execute(Db(),
-                        "INSERT INTO grants (id, environment_id, application_id, resource_id, "
-                        "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                        v.id.str(), v.environment_id.str(), v.application_id.str(),
-                        v.resource_id.str(), Millis(v.created_at), Millis(v.updated_at)));
+      TG_STORE_TRY(CheckGrantReferences(v));
+      TG_STORE_TRY(Execute(Db(),
+                           "INSERT INTO grants (id, environment_id, application_id, resource_id, "
+                           "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                           v.id.str(), v.environment_id.str(), v.application_id.str(),
+                           v.resource_id.str(), Millis(v.created_at), Millis(v.updated_at)));
       return InsertGrantScopes(v);
     });
   }
 
   StoreResult<void> Update(const model::Grant& v) override {
     return Atomically([&]() -> StoreResult<void> {
-      TG_PG_TRY(FailIfNoRow(
+      TG_STORE_TRY(FailIfNoRow(
           Db(), NotFound("id", "no such grant"),
           "SELECT 1 FROM grants WHERE id = $1 AND environment_id = $2 AND application_id = $3",
           v.id.str(), v.environment_id.str(), v.application_id.str()));
-      TG_PG_TRY(CheckGrantReferences(v));
+      TG_STORE_TRY(CheckGrantReferences(v));
       // The scope rows reference the grant's resource: drop them before the resource changes.
-      TG_PG_TRY(Execute(Db(), "DELETE FROM grant_scopes WHERE grant_id = $1", v.id.str()));
-      TG_PG_TRY(Execute(Db(), "UPDATE grants SET resource_id = $2, updated_at = $3 WHERE id = $1",
-                        v.id.str(), v.resource_id.str(), Millis(v.updated_at)));
+      TG_STORE_TRY(Execute(Db(), "DELETE FROM grant_scopes WHERE grant_id = $1", v.id.str()));
+      TG_STORE_TRY(Execute(Db(),
+                           "UPDATE grants SET resource_id = $2, updated_at = $3 WHERE id = $1",
+                           v.id.str(), v.resource_id.str(), Millis(v.updated_at)));
       return InsertGrantScopes(v);
     });
   }
 
   StoreResult<void> Insert(const model::RoleAssignment& v) override {
     return Atomically([&]() -> StoreResult<void> {
-      TG_PG_TRY(FailIfRow(Db(), IdConflict("role assignment"),
-                          "SELECT 1 FROM role_assignments WHERE id = $1", v.id.str()));
-      TG_PG_TRY(RequireApplication(v.application_id, v.environment_id, "application.id"));
+      TG_STORE_TRY(FailIfRow(Db(), IdConflict("role assignment"),
+                             "SELECT 1 FROM role_assignments WHERE id = $1", v.id.str()));
+      TG_STORE_TRY(RequireApplication(v.application_id, v.environment_id, "application.id"));
       if (!IsBuiltinRole(v.role_id)) return Fail(NotFound("role.id", "no such role"));
       if (v.scope_type == model::RoleScopeType::kOrganization) {
-        TG_PG_TRY(FailIfNoRow(Db(), NotFound("scope.id", "no such organization"),
-                              "SELECT 1 FROM organization WHERE id = $1", v.scope_id));
+        TG_STORE_TRY(FailIfNoRow(Db(), NotFound("scope.id", "no such organization"),
+                                 "SELECT 1 FROM organization WHERE id = $1", v.scope_id));
       } else {
-        TG_PG_TRY(FailIfNoRow(Db(), NotFound("scope.id", "no such environment"),
-                              "SELECT 1 FROM environments WHERE id = $1", v.scope_id));
+        TG_STORE_TRY(FailIfNoRow(Db(), NotFound("scope.id", "no such environment"),
+                                 "SELECT 1 FROM environments WHERE id = $1", v.scope_id));
       }
       return Execute(Db(),
                      "INSERT INTO role_assignments (id, environment_id, application_id, role_id, "
@@ -452,9 +439,9 @@ class PgTransaction final : public Transaction {
 
   StoreResult<void> Insert(const model::SigningKey& v) override {
     return Atomically([&]() -> StoreResult<void> {
-      TG_PG_TRY(FailIfRow(Db(), IdConflict("signing key"),
-                          "SELECT 1 FROM signing_keys WHERE id = $1", v.id.str()));
-      TG_PG_TRY(RequireEnvironment(v.environment_id));
+      TG_STORE_TRY(FailIfRow(Db(), IdConflict("signing key"),
+                             "SELECT 1 FROM signing_keys WHERE id = $1", v.id.str()));
+      TG_STORE_TRY(RequireEnvironment(v.environment_id));
       const std::string sealed = codec_.Seal(v.private_key_pem, SigningKeyAad(v.id));
       return Execute(
           Db(),
@@ -471,9 +458,9 @@ class PgTransaction final : public Transaction {
 
   StoreResult<void> Update(const model::SigningKey& v) override {
     return Atomically([&]() -> StoreResult<void> {
-      TG_PG_TRY(FailIfNoRow(Db(), NotFound("id", "no such signing key"),
-                            "SELECT 1 FROM signing_keys WHERE id = $1 AND environment_id = $2",
-                            v.id.str(), v.environment_id.str()));
+      TG_STORE_TRY(FailIfNoRow(Db(), NotFound("id", "no such signing key"),
+                               "SELECT 1 FROM signing_keys WHERE id = $1 AND environment_id = $2",
+                               v.id.str(), v.environment_id.str()));
       return Execute(Db(),
                      "UPDATE signing_keys SET name = $3, algorithm = $4, key_length = $5, "
                      "subject_dn = $6, validity_period_days = $7, is_default = $8, revoked = $9, "
@@ -487,13 +474,13 @@ class PgTransaction final : public Transaction {
 
   StoreResult<void> MakeDefaultKey(const KeyId& id, TimePoint now) override {
     return Atomically([&]() -> StoreResult<void> {
-      TG_PG_TRY(FailIfNoRow(Db(), NotFound("id", "no such signing key"),
-                            "SELECT 1 FROM signing_keys WHERE id = $1", id.str()));
-      TG_PG_TRY(Execute(Db(),
-                        "UPDATE signing_keys SET is_default = false, retired_at = $2 "
-                        "WHERE is_default AND id <> $1 AND environment_id = "
-                        "(SELECT environment_id FROM signing_keys WHERE id = $1)",
-                        id.str(), Millis(now)));
+      TG_STORE_TRY(FailIfNoRow(Db(), NotFound("id", "no such signing key"),
+                               "SELECT 1 FROM signing_keys WHERE id = $1", id.str()));
+      TG_STORE_TRY(Execute(Db(),
+                           "UPDATE signing_keys SET is_default = false, retired_at = $2 "
+                           "WHERE is_default AND id <> $1 AND environment_id = "
+                           "(SELECT environment_id FROM signing_keys WHERE id = $1)",
+                           id.str(), Millis(now)));
       return Execute(Db(),
                      "UPDATE signing_keys SET is_default = true, retired_at = NULL WHERE id = $1",
                      id.str());
@@ -503,7 +490,7 @@ class PgTransaction final : public Transaction {
   // Deletes. Foreign keys (ON DELETE CASCADE) take the dependent rows; see schema.cc.
   StoreResult<void> Delete(const EnvId& id) override {
     return Atomically([&]() -> StoreResult<void> {
-      TG_PG_TRY(
+      TG_STORE_TRY(
           ChangeOneRow(Db(), "environment", "DELETE FROM environments WHERE id = $1", id.str()));
       // Role assignments of other environments' applications that were scoped to this one.
       return Execute(Db(), "DELETE FROM role_assignments WHERE scope_type = $1 AND scope_id = $2",
@@ -550,7 +537,7 @@ class PgTransaction final : public Transaction {
   template <class F>
   StoreResult<void> Atomically(F&& f) {
     if (poisoned_) return Fail(InternalError("postgres: transaction unusable after a failed undo"));
-    TG_PG_TRY(db_.Exec("SAVEPOINT tollgate_op"));
+    TG_STORE_TRY(db_.Exec("SAVEPOINT tollgate_op"));
     StoreResult<void> result = f();
     if (result.ok()) {
       StoreResult<void> released = db_.Exec("RELEASE tollgate_op");
@@ -601,18 +588,18 @@ class PgTransaction final : public Transaction {
   }
 
   StoreResult<void> CheckGrantReferences(const model::Grant& v) {
-    TG_PG_TRY(RequireApplication(v.application_id, v.environment_id, "application.id"));
-    TG_PG_TRY(FailIfNoRow(Db(), NotFound("resource.id", "no such resource in the environment"),
-                          "SELECT 1 FROM resources WHERE id = $1 AND environment_id = $2",
-                          v.resource_id.str(), v.environment_id.str()));
+    TG_STORE_TRY(RequireApplication(v.application_id, v.environment_id, "application.id"));
+    TG_STORE_TRY(FailIfNoRow(Db(), NotFound("resource.id", "no such resource in the environment"),
+                             "SELECT 1 FROM resources WHERE id = $1 AND environment_id = $2",
+                             v.resource_id.str(), v.environment_id.str()));
     std::set<ScopeId> seen;
     for (const ScopeId& scope : v.scopes) {
       if (!seen.insert(scope).second) {
         return Fail(Conflict("scopes", "a scope is listed twice in the grant"));
       }
-      TG_PG_TRY(FailIfNoRow(Db(), NotFound("scopes", "no such scope in the grant's resource"),
-                            "SELECT 1 FROM scopes WHERE id = $1 AND resource_id = $2", scope.str(),
-                            v.resource_id.str()));
+      TG_STORE_TRY(FailIfNoRow(Db(), NotFound("scopes", "no such scope in the grant's resource"),
+                               "SELECT 1 FROM scopes WHERE id = $1 AND resource_id = $2",
+                               scope.str(), v.resource_id.str()));
     }
     return {};
   }
@@ -620,10 +607,10 @@ class PgTransaction final : public Transaction {
   StoreResult<void> InsertGrantScopes(const model::Grant& v) {
     int64_t position = 0;
     for (const ScopeId& scope : v.scopes) {
-      TG_PG_TRY(Execute(Db(),
-                        "INSERT INTO grant_scopes (grant_id, resource_id, scope_id, position) "
-                        "VALUES ($1, $2, $3, $4)",
-                        v.id.str(), v.resource_id.str(), scope.str(), position++));
+      TG_STORE_TRY(Execute(Db(),
+                           "INSERT INTO grant_scopes (grant_id, resource_id, scope_id, position) "
+                           "VALUES ($1, $2, $3, $4)",
+                           v.id.str(), v.resource_id.str(), scope.str(), position++));
     }
     return {};
   }
@@ -637,9 +624,9 @@ class PgTransaction final : public Transaction {
 // Read side. Every list is ordered by (created_at, id); list columns keep their stored order.
 
 StoreResult<std::optional<model::Organization>> LoadOrganization(const Connection& db) {
-  TG_PG_ASSIGN(auto stmt, db.Run("SELECT id, name, created_at FROM organization"));
+  TG_STORE_ASSIGN(auto stmt, db.Run("SELECT id, name, created_at FROM organization"));
   std::optional<model::Organization> org;
-  TG_PG_TRY(ForEachRow(stmt, [&](const Row& s) -> StoreResult<void> {
+  TG_STORE_TRY(ForEachRow(stmt, [&](const Row& s) -> StoreResult<void> {
     org = model::Organization{OrgId(s.Text(0)), s.Text(1), Time(s.Int(2))};
     return {};
   }));
@@ -657,19 +644,20 @@ StoreResult<model::Environment> ReadEnvironment(const Row& s) {
   e.name = s.Text(2);
   e.description = s.Text(3);
   const std::string type = s.Text(4);
-  TG_PG_ASSIGN(e.type, Decode(model::ParseEnvironmentType(type), "environment type", type));
+  TG_STORE_ASSIGN(e.type, Decode(model::ParseEnvironmentType(type), "environment type", type));
   const std::string region = s.Text(5);
-  TG_PG_ASSIGN(e.region, Decode(model::ParseRegion(region), "region", region));
+  TG_STORE_ASSIGN(e.region, Decode(model::ParseRegion(region), "region", region));
   e.created_at = Time(s.Int(6));
   e.updated_at = Time(s.Int(7));
   return e;
 }
 
 StoreResult<std::vector<model::Environment>> LoadEnvironments(const Connection& db) {
-  TG_PG_ASSIGN(auto stmt, db.Run(fmt::format("{} ORDER BY created_at, id", kEnvironmentColumns)));
+  TG_STORE_ASSIGN(auto stmt,
+                  db.Run(fmt::format("{} ORDER BY created_at, id", kEnvironmentColumns)));
   std::vector<model::Environment> out;
-  TG_PG_TRY(ForEachRow(stmt, [&](const Row& s) -> StoreResult<void> {
-    TG_PG_ASSIGN(auto env, ReadEnvironment(s));
+  TG_STORE_TRY(ForEachRow(stmt, [&](const Row& s) -> StoreResult<void> {
+    TG_STORE_ASSIGN(auto env, ReadEnvironment(s));
     out.push_back(std::move(env));
     return {};
   }));
@@ -678,11 +666,12 @@ StoreResult<std::vector<model::Environment>> LoadEnvironments(const Connection& 
 
 StoreResult<std::optional<model::Environment>> LoadEnvironmentRow(const Connection& db,
                                                                   const EnvId& id) {
-  TG_PG_ASSIGN(auto stmt, db.Run(fmt::format("{} WHERE id = $1", kEnvironmentColumns), id.str()));
+  TG_STORE_ASSIGN(auto stmt,
+                  db.Run(fmt::format("{} WHERE id = $1", kEnvironmentColumns), id.str()));
 
   std::optional<model::Environment> out;
-  TG_PG_TRY(ForEachRow(stmt, [&](const Row& s) -> StoreResult<void> {
-    TG_PG_ASSIGN(auto env, ReadEnvironment(s));
+  TG_STORE_TRY(ForEachRow(stmt, [&](const Row& s) -> StoreResult<void> {
+    TG_STORE_ASSIGN(auto env, ReadEnvironment(s));
     out = std::move(env);
     return {};
   }));
@@ -697,13 +686,13 @@ class EnvironmentLoader {
   }
 
   StoreResult<EnvironmentData> Load() && {
-    TG_PG_TRY(LoadApplications());
-    TG_PG_TRY(LoadSecrets());
-    TG_PG_TRY(LoadResources());
-    TG_PG_TRY(LoadScopes());
-    TG_PG_TRY(LoadGrants());
-    TG_PG_TRY(LoadRoleAssignments());
-    TG_PG_TRY(LoadSigningKeys());
+    TG_STORE_TRY(LoadApplications());
+    TG_STORE_TRY(LoadSecrets());
+    TG_STORE_TRY(LoadResources());
+    TG_STORE_TRY(LoadScopes());
+    TG_STORE_TRY(LoadGrants());
+    TG_STORE_TRY(LoadRoleAssignments());
+    TG_STORE_TRY(LoadSigningKeys());
     return std::move(data_);
   }
 
@@ -713,14 +702,14 @@ class EnvironmentLoader {
   StoreResult<Rows> Query(std::string_view sql) { return db_.Run(sql, EnvIdText()); }
 
   StoreResult<void> LoadApplications() {
-    TG_PG_ASSIGN(
+    TG_STORE_ASSIGN(
         auto stmt,
         Query("SELECT id, name, description, enabled, protocol, type, token_endpoint_auth_method, "
               "jwks, jwks_url, request_scopes_for_multiple_resources_enabled, include_x5t, "
               "include_typ, created_at, updated_at FROM applications WHERE environment_id = $1 "
               "ORDER BY created_at, id"));
     std::unordered_map<std::string, size_t> index;
-    TG_PG_TRY(ForEachRow(stmt, [&](const Row& s) -> StoreResult<void> {
+    TG_STORE_TRY(ForEachRow(stmt, [&](const Row& s) -> StoreResult<void> {
       model::Application a;
       a.id = AppId(s.Text(0));
       a.environment_id = data_.environment.id;
@@ -729,10 +718,10 @@ class EnvironmentLoader {
       a.enabled = s.Bool(3);
       a.protocol = s.Text(4);
       const std::string type = s.Text(5);
-      TG_PG_ASSIGN(a.type, Decode(model::ParseAppType(type), "application type", type));
+      TG_STORE_ASSIGN(a.type, Decode(model::ParseAppType(type), "application type", type));
       const std::string method = s.Text(6);
-      TG_PG_ASSIGN(a.token_endpoint_auth_method,
-                   Decode(model::ParseAuthMethod(method), "token endpoint auth method", method));
+      TG_STORE_ASSIGN(a.token_endpoint_auth_method,
+                      Decode(model::ParseAuthMethod(method), "token endpoint auth method", method));
       a.jwks = s.Text(7);
       a.jwks_url = s.Text(8);
       a.request_scopes_for_multiple_resources_enabled = s.Bool(9);
@@ -747,7 +736,7 @@ class EnvironmentLoader {
 
     // Appends each (application_id, value) row of a list table through `add`.
     auto load_list = [&](const ListTable& table, auto add) -> StoreResult<void> {
-      TG_PG_ASSIGN(auto list, Query(table.select_sql));
+      TG_STORE_ASSIGN(auto list, Query(table.select_sql));
       return ForEachRow(list, [&](const Row& s) -> StoreResult<void> {
         auto it = index.find(s.Text(0));
         if (it == index.end())
@@ -755,17 +744,17 @@ class EnvironmentLoader {
         return add(data_.applications[it->second], s.Text(1));
       });
     };
-    TG_PG_TRY(load_list(kGrantTypesTable,
-                        [](model::Application& a, const std::string& v) -> StoreResult<void> {
-                          TG_PG_ASSIGN(auto g, Decode(model::ParseGrantType(v), "grant type", v));
-                          a.grant_types.push_back(g);
-                          return {};
-                        }));
-    TG_PG_TRY(load_list(kResponseTypesTable,
-                        [](model::Application& a, std::string v) -> StoreResult<void> {
-                          a.response_types.push_back(std::move(v));
-                          return {};
-                        }));
+    TG_STORE_TRY(load_list(
+        kGrantTypesTable, [](model::Application& a, const std::string& v) -> StoreResult<void> {
+          TG_STORE_ASSIGN(auto g, Decode(model::ParseGrantType(v), "grant type", v));
+          a.grant_types.push_back(g);
+          return {};
+        }));
+    TG_STORE_TRY(load_list(kResponseTypesTable,
+                           [](model::Application& a, std::string v) -> StoreResult<void> {
+                             a.response_types.push_back(std::move(v));
+                             return {};
+                           }));
     return load_list(kRedirectUrisTable,
                      [](model::Application& a, std::string v) -> StoreResult<void> {
                        a.redirect_uris.push_back(std::move(v));
@@ -774,11 +763,11 @@ class EnvironmentLoader {
   }
 
   StoreResult<void> LoadSecrets() {
-    TG_PG_ASSIGN(auto stmt,
-                 Query("SELECT s.application_id, s.secret, s.previous, s.previous_expires_at "
-                       "FROM application_secrets s JOIN applications a "
-                       "ON a.id = s.application_id AND a.environment_id = s.environment_id "
-                       "WHERE s.environment_id = $1 ORDER BY a.created_at, a.id"));
+    TG_STORE_ASSIGN(auto stmt,
+                    Query("SELECT s.application_id, s.secret, s.previous, s.previous_expires_at "
+                          "FROM application_secrets s JOIN applications a "
+                          "ON a.id = s.application_id AND a.environment_id = s.environment_id "
+                          "WHERE s.environment_id = $1 ORDER BY a.created_at, a.id"));
     return ForEachRow(stmt, [&](const Row& s) -> StoreResult<void> {
       model::ApplicationSecret secret;
       secret.application_id = AppId(s.Text(0));
@@ -805,7 +794,7 @@ class EnvironmentLoader {
   }
 
   StoreResult<void> LoadResources() {
-    TG_PG_ASSIGN(
+    TG_STORE_ASSIGN(
         auto stmt,
         Query("SELECT id, name, description, type, audience, access_token_validity_seconds, "
               "introspect_endpoint_auth_method, secret, created_at, updated_at FROM resources "
@@ -817,13 +806,13 @@ class EnvironmentLoader {
       r.name = s.Text(1);
       r.description = s.Text(2);
       const std::string type = s.Text(3);
-      TG_PG_ASSIGN(r.type, Decode(model::ParseResourceType(type), "resource type", type));
+      TG_STORE_ASSIGN(r.type, Decode(model::ParseResourceType(type), "resource type", type));
       r.audience = s.Text(4);
       r.access_token_validity_seconds = s.Int32(5);
       const std::string method = s.Text(6);
-      TG_PG_ASSIGN(r.introspect_endpoint_auth_method,
-                   Decode(model::ParseIntrospectAuthMethod(method),
-                          "introspect endpoint auth method", method));
+      TG_STORE_ASSIGN(r.introspect_endpoint_auth_method,
+                      Decode(model::ParseIntrospectAuthMethod(method),
+                             "introspect endpoint auth method", method));
       std::optional<std::string> opened = codec_.Open(s.Bytes(7), ResourceSecretAad(r.id));
       if (!opened) {
         return Fail(WrongMasterKey(fmt::format("the secret of resource {}", r.id.str())));
@@ -837,9 +826,9 @@ class EnvironmentLoader {
   }
 
   StoreResult<void> LoadScopes() {
-    TG_PG_ASSIGN(auto stmt,
-                 Query("SELECT id, resource_id, name, description, created_at, updated_at "
-                       "FROM scopes WHERE environment_id = $1 ORDER BY created_at, id"));
+    TG_STORE_ASSIGN(auto stmt,
+                    Query("SELECT id, resource_id, name, description, created_at, updated_at "
+                          "FROM scopes WHERE environment_id = $1 ORDER BY created_at, id"));
     return ForEachRow(stmt, [&](const Row& s) -> StoreResult<void> {
       model::Scope scope;
       scope.id = ScopeId(s.Text(0));
@@ -855,10 +844,11 @@ class EnvironmentLoader {
   }
 
   StoreResult<void> LoadGrants() {
-    TG_PG_ASSIGN(auto stmt, Query("SELECT id, application_id, resource_id, created_at, updated_at "
-                                  "FROM grants WHERE environment_id = $1 ORDER BY created_at, id"));
+    TG_STORE_ASSIGN(auto stmt,
+                    Query("SELECT id, application_id, resource_id, created_at, updated_at "
+                          "FROM grants WHERE environment_id = $1 ORDER BY created_at, id"));
     std::unordered_map<std::string, size_t> index;
-    TG_PG_TRY(ForEachRow(stmt, [&](const Row& s) -> StoreResult<void> {
+    TG_STORE_TRY(ForEachRow(stmt, [&](const Row& s) -> StoreResult<void> {
       model::Grant g;
       g.id = GrantId(s.Text(0));
       g.environment_id = data_.environment.id;
@@ -870,10 +860,10 @@ class EnvironmentLoader {
       data_.grants.push_back(std::move(g));
       return {};
     }));
-    TG_PG_ASSIGN(auto scopes,
-                 Query("SELECT gs.grant_id, gs.scope_id FROM grant_scopes gs "
-                       "JOIN grants g ON g.id = gs.grant_id WHERE g.environment_id = $1 "
-                       "ORDER BY gs.grant_id, gs.position"));
+    TG_STORE_ASSIGN(auto scopes,
+                    Query("SELECT gs.grant_id, gs.scope_id FROM grant_scopes gs "
+                          "JOIN grants g ON g.id = gs.grant_id WHERE g.environment_id = $1 "
+                          "ORDER BY gs.grant_id, gs.position"));
     return ForEachRow(scopes, [&](const Row& s) -> StoreResult<void> {
       auto it = index.find(s.Text(0));
       if (it == index.end()) return Fail(InternalError("corrupt row: scope of unknown grant"));
@@ -883,10 +873,10 @@ class EnvironmentLoader {
   }
 
   StoreResult<void> LoadRoleAssignments() {
-    TG_PG_ASSIGN(auto stmt,
-                 Query("SELECT id, application_id, role_id, scope_id, scope_type, created_at "
-                       "FROM role_assignments WHERE environment_id = $1 "
-                       "ORDER BY created_at, id"));
+    TG_STORE_ASSIGN(auto stmt,
+                    Query("SELECT id, application_id, role_id, scope_id, scope_type, created_at "
+                          "FROM role_assignments WHERE environment_id = $1 "
+                          "ORDER BY created_at, id"));
     return ForEachRow(stmt, [&](const Row& s) -> StoreResult<void> {
       model::RoleAssignment ra;
       ra.id = RoleAssignmentId(s.Text(0));
@@ -895,7 +885,8 @@ class EnvironmentLoader {
       ra.role_id = RoleId(s.Text(2));
       ra.scope_id = s.Text(3);
       const std::string type = s.Text(4);
-      TG_PG_ASSIGN(ra.scope_type, Decode(model::ParseRoleScopeType(type), "role scope type", type));
+      TG_STORE_ASSIGN(ra.scope_type,
+                      Decode(model::ParseRoleScopeType(type), "role scope type", type));
       ra.created_at = Time(s.Int(5));
       data_.role_assignments.push_back(std::move(ra));
       return {};
@@ -903,19 +894,20 @@ class EnvironmentLoader {
   }
 
   StoreResult<void> LoadSigningKeys() {
-    TG_PG_ASSIGN(auto stmt,
-                 Query("SELECT id, name, algorithm, key_length, subject_dn, validity_period_days, "
-                       "is_default, revoked, private_key, certificate_der, created_at, starts_at, "
-                       "expires_at, retired_at FROM signing_keys WHERE environment_id = $1 "
-                       "ORDER BY created_at, id"));
+    TG_STORE_ASSIGN(
+        auto stmt,
+        Query("SELECT id, name, algorithm, key_length, subject_dn, validity_period_days, "
+              "is_default, revoked, private_key, certificate_der, created_at, starts_at, "
+              "expires_at, retired_at FROM signing_keys WHERE environment_id = $1 "
+              "ORDER BY created_at, id"));
     return ForEachRow(stmt, [&](const Row& s) -> StoreResult<void> {
       model::SigningKey k;
       k.id = KeyId(s.Text(0));
       k.environment_id = data_.environment.id;
       k.name = s.Text(1);
       const std::string algorithm = s.Text(2);
-      TG_PG_ASSIGN(k.algorithm,
-                   Decode(model::ParseKeyAlgorithm(algorithm), "key algorithm", algorithm));
+      TG_STORE_ASSIGN(k.algorithm,
+                      Decode(model::ParseKeyAlgorithm(algorithm), "key algorithm", algorithm));
       k.key_length = s.Int32(3);
       k.subject_dn = s.Text(4);
       k.validity_period_days = s.Int32(5);
@@ -1019,10 +1011,10 @@ class Pool {
 
 // Seals the check value at the first open; verifies it at every later one.
 StoreResult<void> CheckMasterKey(const Connection& db, const SecretCodec& codec) {
-  TG_PG_ASSIGN(auto rows, db.Run("SELECT value FROM meta WHERE key = $1", kMasterKeyCheckKey));
+  TG_STORE_ASSIGN(auto rows, db.Run("SELECT value FROM meta WHERE key = $1", kMasterKeyCheckKey));
   if (rows.count() > 0) {
     const std::string sealed = rows.Bytes(0, 0);
-    TG_PG_TRY(rows.ColumnError());
+    TG_STORE_TRY(rows.ColumnError());
     std::optional<std::string> opened = codec.Open(sealed, kMasterKeyCheckAad);
     if (!opened || *opened != kMasterKeyCheckPlaintext) {
       return Fail(WrongMasterKey("the store's master key check value"));
@@ -1045,9 +1037,9 @@ StoreResult<void> CheckServer(const Connection& db) {
         "postgres: the server runs PostgreSQL {}.{}; Tollgate needs PostgreSQL 13 or later",
         version / 10000, version % 10000)));
   }
-  TG_PG_ASSIGN(auto rows, db.Run("SELECT pg_catalog.current_setting('server_encoding')"));
+  TG_STORE_ASSIGN(auto rows, db.Run("SELECT pg_catalog.current_setting('server_encoding')"));
   const std::string encoding = rows.count() > 0 ? rows.Text(0, 0) : "";
-  TG_PG_TRY(rows.ColumnError());
+  TG_STORE_TRY(rows.ColumnError());
   if (encoding != "UTF8") {
     return Fail(InternalError(fmt::format(
         "postgres: the database's encoding is {}; Tollgate needs a UTF8 database", encoding)));
@@ -1056,7 +1048,7 @@ StoreResult<void> CheckServer(const Connection& db) {
 }
 
 StoreResult<void> MigrateAndCheckKey(const Connection& db, const SecretCodec& codec) {
-  TG_PG_TRY(db.Exec("BEGIN"));
+  TG_STORE_TRY(db.Exec("BEGIN"));
   StoreResult<void> result = Execute(db, "SELECT pg_advisory_xact_lock($1)", kMigrateLockKey);
   if (result.ok()) result = Migrate(db, ToUnixMillis(SystemClock().Now()));
   if (result.ok()) result = CheckMasterKey(db, codec);
@@ -1074,7 +1066,7 @@ class PgChangeSource final : public ChangeSource {
     const int wake = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (wake < 0) return Fail(InternalError("postgres: eventfd failed"));
     std::unique_ptr<PgChangeSource> source(new PgChangeSource(conninfo, wake));
-    TG_PG_TRY(source->Connect());
+    TG_STORE_TRY(source->Connect());
     return std::unique_ptr<ChangeSource>(std::move(source));
   }
 
@@ -1085,11 +1077,11 @@ class PgChangeSource final : public ChangeSource {
   StoreResult<ChangeBatch> Wait(std::chrono::milliseconds timeout) override {
     if (conn_.Broken()) {
       conn_ = Connection();
-      TG_PG_TRY(Connect());
+      TG_STORE_TRY(Connect());
       resync_pending_ = true;
     }
     ChangeBatch batch;
-    TG_PG_TRY(Collect(batch));
+    TG_STORE_TRY(Collect(batch));
     if (batch.environments.empty() && batch.jtis.empty() && !resync_pending_) {
       std::array<pollfd, 2> fds{{{PQsocket(conn_.Handle()), POLLIN, 0}, {wake_fd_, POLLIN, 0}}};
       const auto millis = static_cast<int>(std::clamp<int64_t>(timeout.count(), 0, 60'000));
@@ -1105,7 +1097,7 @@ class PgChangeSource final : public ChangeSource {
           return Fail(UnavailableError("postgres: the change feed's connection was lost: " +
                                        OneLine(PQerrorMessage(conn_.Handle()))));
         }
-        TG_PG_TRY(Collect(batch));
+        TG_STORE_TRY(Collect(batch));
       }
     }
     batch.resync = std::exchange(resync_pending_, false) || batch.resync;
@@ -1119,9 +1111,9 @@ class PgChangeSource final : public ChangeSource {
   }
 
   StoreResult<std::vector<EnvironmentVersion>> Versions() override {
-    TG_PG_ASSIGN(auto rows, conn_.Run("SELECT environment_id, version FROM config_versions"));
+    TG_STORE_ASSIGN(auto rows, conn_.Run("SELECT environment_id, version FROM config_versions"));
     std::vector<EnvironmentVersion> out;
-    TG_PG_TRY(ForEachRow(rows, [&](const Row& r) -> StoreResult<void> {
+    TG_STORE_TRY(ForEachRow(rows, [&](const Row& r) -> StoreResult<void> {
       out.push_back({EnvId(r.Text(0)), r.Int(1)});
       return {};
     }));
@@ -1130,12 +1122,12 @@ class PgChangeSource final : public ChangeSource {
 
   StoreResult<std::vector<SharedJti>> JtisAfter(JtiKind kind, int64_t after,
                                                 TimePoint now) override {
-    TG_PG_ASSIGN(auto rows, conn_.Run("SELECT environment_id, jti, expires_at, seq "
-                                      "FROM remembered_jtis WHERE kind = $1 AND seq > $2 "
-                                      "AND expires_at > $3 ORDER BY seq",
-                                      JtiKindName(kind), after, Millis(now)));
+    TG_STORE_ASSIGN(auto rows, conn_.Run("SELECT environment_id, jti, expires_at, seq "
+                                         "FROM remembered_jtis WHERE kind = $1 AND seq > $2 "
+                                         "AND expires_at > $3 ORDER BY seq",
+                                         JtiKindName(kind), after, Millis(now)));
     std::vector<SharedJti> out;
-    TG_PG_TRY(ForEachRow(rows, [&](const Row& r) -> StoreResult<void> {
+    TG_STORE_TRY(ForEachRow(rows, [&](const Row& r) -> StoreResult<void> {
       out.push_back({{kind, EnvId(r.Text(0)), r.Text(1), Time(r.Int(2))}, r.Int(3)});
       return {};
     }));
@@ -1143,11 +1135,12 @@ class PgChangeSource final : public ChangeSource {
   }
 
   StoreResult<int64_t> LastJtiSeq(JtiKind kind) override {
-    TG_PG_ASSIGN(auto rows, conn_.Run("SELECT COALESCE(MAX(seq), 0)::bigint FROM remembered_jtis "
-                                      "WHERE kind = $1",
-                                      JtiKindName(kind)));
+    TG_STORE_ASSIGN(auto rows,
+                    conn_.Run("SELECT COALESCE(MAX(seq), 0)::bigint FROM remembered_jtis "
+                              "WHERE kind = $1",
+                              JtiKindName(kind)));
     const int64_t seq = rows.count() > 0 ? rows.Int(0, 0) : 0;
-    TG_PG_TRY(rows.ColumnError());
+    TG_STORE_TRY(rows.ColumnError());
     return seq;
   }
 
@@ -1156,8 +1149,8 @@ class PgChangeSource final : public ChangeSource {
       : conninfo_(std::move(conninfo)), wake_fd_(wake_fd) {}
 
   StoreResult<void> Connect() {
-    TG_PG_ASSIGN(auto conn, Connection::Connect(conninfo_));
-    TG_PG_TRY(conn.Exec("LISTEN tollgate_config; LISTEN tollgate_jtis"));
+    TG_STORE_ASSIGN(auto conn, Connection::Connect(conninfo_));
+    TG_STORE_TRY(conn.Exec("LISTEN tollgate_config; LISTEN tollgate_jtis"));
     conn_ = std::move(conn);
     return {};
   }
@@ -1176,7 +1169,7 @@ class PgChangeSource final : public ChangeSource {
       if (channel == kConfigChannel) {
         parsed = ParseConfig(payload, batch);
       } else if (channel == kJtiChannel) {
-        TG_PG_ASSIGN(parsed, ParseJti(payload, batch));
+        TG_STORE_ASSIGN(parsed, ParseJti(payload, batch));
       }
       if (!parsed) {
         log::Warn("postgres: unreadable change notification on '{}'; checking everything", channel);
@@ -1222,10 +1215,10 @@ class PgChangeSource final : public ChangeSource {
     auto seq = Number(Field(payload));
     if (!kind || !seq) return false;
     if (payload == "*") {
-      TG_PG_ASSIGN(auto rows, conn_.Run("SELECT environment_id, jti, expires_at FROM "
-                                        "remembered_jtis WHERE kind = $1 AND seq = $2",
-                                        JtiKindName(*kind), *seq));
-      TG_PG_TRY(ForEachRow(rows, [&](const Row& r) -> StoreResult<void> {
+      TG_STORE_ASSIGN(auto rows, conn_.Run("SELECT environment_id, jti, expires_at FROM "
+                                           "remembered_jtis WHERE kind = $1 AND seq = $2",
+                                           JtiKindName(*kind), *seq));
+      TG_STORE_TRY(ForEachRow(rows, [&](const Row& r) -> StoreResult<void> {
         batch.jtis.push_back({{*kind, EnvId(r.Text(0)), r.Text(1), Time(r.Int(2))}, *seq});
         return {};
       }));
@@ -1260,9 +1253,9 @@ class PostgresStore final : public Store {
   StoreResult<std::vector<EnvironmentVersion>> LoadVersions() override {
     return WithConnection(
         [&](const Connection& db) -> StoreResult<std::vector<EnvironmentVersion>> {
-          TG_PG_ASSIGN(auto rows, db.Run("SELECT environment_id, version FROM config_versions"));
+          TG_STORE_ASSIGN(auto rows, db.Run("SELECT environment_id, version FROM config_versions"));
           std::vector<EnvironmentVersion> out;
-          TG_PG_TRY(ForEachRow(rows, [&](const Row& r) -> StoreResult<void> {
+          TG_STORE_TRY(ForEachRow(rows, [&](const Row& r) -> StoreResult<void> {
             out.push_back({EnvId(r.Text(0)), r.Int(1)});
             return {};
           }));
@@ -1275,7 +1268,7 @@ class PostgresStore final : public Store {
     return InTransaction("BEGIN", [&](const Connection& db) -> StoreResult<void> {
       // Every write of the deployment, on every node, in turn: the checks the Transaction makes
       // before each change (names, references) then hold until the commit.
-      TG_PG_TRY(Execute(db, "SELECT pg_advisory_xact_lock($1)", kWriteLockKey));
+      TG_STORE_TRY(Execute(db, "SELECT pg_advisory_xact_lock($1)", kWriteLockKey));
       StoreResult<void> result;
       try {
         PgTransaction tx(db, *codec_);
@@ -1294,11 +1287,11 @@ class PostgresStore final : public Store {
   StoreResult<Deployment> LoadAll() override {
     return InTransaction(kReadTransaction, [&](const Connection& db) -> StoreResult<Deployment> {
       Deployment out;
-      TG_PG_ASSIGN(out.organization, LoadOrganization(db));
-      TG_PG_ASSIGN(auto environments, LoadEnvironments(db));
+      TG_STORE_ASSIGN(out.organization, LoadOrganization(db));
+      TG_STORE_ASSIGN(auto environments, LoadEnvironments(db));
       out.environments.reserve(environments.size());
       for (model::Environment& env : environments) {
-        TG_PG_ASSIGN(auto data, EnvironmentLoader(db, *codec_, std::move(env)).Load());
+        TG_STORE_ASSIGN(auto data, EnvironmentLoader(db, *codec_, std::move(env)).Load());
         out.environments.push_back(std::move(data));
       }
       return out;
@@ -1308,7 +1301,7 @@ class PostgresStore final : public Store {
   StoreResult<EnvironmentData> LoadEnvironment(const EnvId& id) override {
     return InTransaction(kReadTransaction,
                          [&](const Connection& db) -> StoreResult<EnvironmentData> {
-                           TG_PG_ASSIGN(auto env, LoadEnvironmentRow(db, id));
+                           TG_STORE_ASSIGN(auto env, LoadEnvironmentRow(db, id));
                            if (!env) return Fail(NotFound("id", "no such environment"));
                            return EnvironmentLoader(db, *codec_, std::move(*env)).Load();
                          });
@@ -1316,19 +1309,21 @@ class PostgresStore final : public Store {
 
   StoreResult<bool> RememberJti(const RememberedJti& jti, TimePoint now) override {
     return InTransaction("BEGIN", [&](const Connection& db) -> StoreResult<bool> {
-      TG_PG_TRY(FailIfNoRow(db, NotFound("environment.id", "no such environment"),
-                            "SELECT 1 FROM environments WHERE id = $1", jti.environment_id.str()));
+      TG_STORE_TRY(FailIfNoRow(db, NotFound("environment.id", "no such environment"),
+                               "SELECT 1 FROM environments WHERE id = $1",
+                               jti.environment_id.str()));
       // An expired entry no longer blocks the same jti.
-      TG_PG_TRY(Execute(db,
-                        "DELETE FROM remembered_jtis WHERE kind = $1 AND environment_id = $2 "
-                        "AND jti = $3 AND expires_at <= $4",
-                        JtiKindName(jti.kind), jti.environment_id.str(), jti.jti, Millis(now)));
+      TG_STORE_TRY(Execute(db,
+                           "DELETE FROM remembered_jtis WHERE kind = $1 AND environment_id = $2 "
+                           "AND jti = $3 AND expires_at <= $4",
+                           JtiKindName(jti.kind), jti.environment_id.str(), jti.jti, Millis(now)));
       // Concurrent inserts of one jti (on several nodes) wait for each other: one wins.
-      TG_PG_ASSIGN(auto inserted, db.Run("INSERT INTO remembered_jtis (kind, environment_id, jti, "
-                                         "expires_at) VALUES ($1, $2, $3, $4) "
-                                         "ON CONFLICT DO NOTHING",
-                                         JtiKindName(jti.kind), jti.environment_id.str(), jti.jti,
-                                         Millis(jti.expires_at)));
+      TG_STORE_ASSIGN(
+          auto inserted,
+          db.Run("INSERT INTO remembered_jtis (kind, environment_id, jti, "
+                 "expires_at) VALUES ($1, $2, $3, $4) "
+                 "ON CONFLICT DO NOTHING",
+                 JtiKindName(jti.kind), jti.environment_id.str(), jti.jti, Millis(jti.expires_at)));
       return inserted.affected() == 1;
     });
   }
@@ -1337,17 +1332,18 @@ class PostgresStore final : public Store {
     if (jtis.empty()) return {};
     return InTransaction("BEGIN", [&](const Connection& db) -> StoreResult<void> {
       for (const RememberedJti& jti : jtis) {
-        TG_PG_TRY(Execute(db,
-                          "DELETE FROM remembered_jtis WHERE kind = $1 AND environment_id = $2 "
-                          "AND jti = $3 AND expires_at <= $4",
-                          JtiKindName(jti.kind), jti.environment_id.str(), jti.jti, Millis(now)));
+        TG_STORE_TRY(Execute(db,
+                             "DELETE FROM remembered_jtis WHERE kind = $1 AND environment_id = $2 "
+                             "AND jti = $3 AND expires_at <= $4",
+                             JtiKindName(jti.kind), jti.environment_id.str(), jti.jti,
+                             Millis(now)));
         // Only for environments that still exist; an existing entry is kept as it is.
-        TG_PG_TRY(Execute(db,
-                          "INSERT INTO remembered_jtis (kind, environment_id, jti, expires_at) "
-                          "SELECT $1::text, $2::text, $3::text, $4::bigint WHERE EXISTS (SELECT 1 "
-                          "FROM environments WHERE id = $2) ON CONFLICT DO NOTHING",
-                          JtiKindName(jti.kind), jti.environment_id.str(), jti.jti,
-                          Millis(jti.expires_at)));
+        TG_STORE_TRY(Execute(
+            db,
+            "INSERT INTO remembered_jtis (kind, environment_id, jti, expires_at) "
+            "SELECT $1::text, $2::text, $3::text, $4::bigint WHERE EXISTS (SELECT 1 "
+            "FROM environments WHERE id = $2) ON CONFLICT DO NOTHING",
+            JtiKindName(jti.kind), jti.environment_id.str(), jti.jti, Millis(jti.expires_at)));
       }
       return {};
     });
@@ -1355,12 +1351,12 @@ class PostgresStore final : public Store {
 
   StoreResult<std::vector<RememberedJti>> LoadJtis(JtiKind kind, TimePoint now) override {
     return WithConnection([&](const Connection& db) -> StoreResult<std::vector<RememberedJti>> {
-      TG_PG_ASSIGN(auto rows, db.Run("SELECT environment_id, jti, expires_at FROM "
-                                     "remembered_jtis WHERE kind = $1 AND expires_at > $2 "
-                                     "ORDER BY expires_at, environment_id, jti",
-                                     JtiKindName(kind), Millis(now)));
+      TG_STORE_ASSIGN(auto rows, db.Run("SELECT environment_id, jti, expires_at FROM "
+                                        "remembered_jtis WHERE kind = $1 AND expires_at > $2 "
+                                        "ORDER BY expires_at, environment_id, jti",
+                                        JtiKindName(kind), Millis(now)));
       std::vector<RememberedJti> out;
-      TG_PG_TRY(ForEachRow(rows, [&](const Row& r) -> StoreResult<void> {
+      TG_STORE_TRY(ForEachRow(rows, [&](const Row& r) -> StoreResult<void> {
         out.push_back({kind, EnvId(r.Text(0)), r.Text(1), Time(r.Int(2))});
         return {};
       }));
@@ -1384,7 +1380,7 @@ class PostgresStore final : public Store {
   auto WithConnection(F&& f) -> decltype(f(std::declval<const Connection&>())) {
     try {
       for (int attempt = 0;; ++attempt) {
-        TG_PG_ASSIGN(auto lease, pool_.Acquire());
+        TG_STORE_ASSIGN(auto lease, pool_.Acquire());
         auto result = f(lease.conn());
         if (result.ok() || attempt > 0 || !lease.conn().Broken() ||
             result.error().code != StoreErrorCode::kUnavailable) {
@@ -1403,7 +1399,7 @@ class PostgresStore final : public Store {
   auto InTransaction(const char* begin, F&& f) -> decltype(f(std::declval<const Connection&>())) {
     try {
       for (int attempt = 0;; ++attempt) {
-        TG_PG_ASSIGN(auto lease, pool_.Acquire());
+        TG_STORE_ASSIGN(auto lease, pool_.Acquire());
         const Connection& db = lease.conn();
         if (auto begun = db.Exec(begin); !begun.ok()) {
           if (attempt == 0 && db.Broken()) continue;
@@ -1432,9 +1428,9 @@ class PostgresStore final : public Store {
 
 StoreResult<std::unique_ptr<Store>> OpenAndPrepare(const std::string& conninfo,
                                                    std::shared_ptr<const SecretCodec> codec) {
-  TG_PG_ASSIGN(auto db, Connection::Connect(conninfo));
-  TG_PG_TRY(CheckServer(db));
-  TG_PG_TRY(MigrateAndCheckKey(db, *codec));
+  TG_STORE_ASSIGN(auto db, Connection::Connect(conninfo));
+  TG_STORE_TRY(CheckServer(db));
+  TG_STORE_TRY(MigrateAndCheckKey(db, *codec));
   return std::unique_ptr<Store>(std::make_unique<PostgresStore>(conninfo, std::move(codec)));
 }
 

@@ -299,15 +299,15 @@ std::span<const Migration> Migrations() { return kMigrations; }
 int64_t LatestSchemaVersion() { return kMigrations.back().version; }
 
 StoreResult<void> Migrate(const Connection& db, int64_t now_unix_millis) {
-  TG_PG_TRY(
+  TG_STORE_TRY(
       db.Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
               " version BIGINT PRIMARY KEY NOT NULL,"
               " applied_at BIGINT NOT NULL)"));
-  TG_PG_ASSIGN(auto rows,
-               db.Run("SELECT COALESCE(MAX(version), 0)::bigint FROM schema_migrations"));
+  TG_STORE_ASSIGN(auto rows,
+                  db.Run("SELECT COALESCE(MAX(version), 0)::bigint FROM schema_migrations"));
   if (rows.count() != 1) return Fail(InternalError("postgres: schema_migrations query failed"));
   const int64_t current = rows.Int(0, 0);
-  TG_PG_TRY(rows.ColumnError());
+  TG_STORE_TRY(rows.ColumnError());
 
   if (current > LatestSchemaVersion()) {
     return Fail(StoreError{StoreErrorCode::kSchemaTooNew,
@@ -318,9 +318,9 @@ StoreResult<void> Migrate(const Connection& db, int64_t now_unix_millis) {
   }
   for (const Migration& m : Migrations()) {
     if (m.version <= current) continue;
-    TG_PG_TRY(db.Exec(m.sql));
-    TG_PG_TRY(db.Run("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
-                     m.version, now_unix_millis));
+    TG_STORE_TRY(db.Exec(m.sql));
+    TG_STORE_TRY(db.Run("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+                        m.version, now_unix_millis));
   }
   return {};
 }

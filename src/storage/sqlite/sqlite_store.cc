@@ -25,6 +25,11 @@
 namespace tollgate::storage::sqlite {
 namespace {
 
+using sql::Conflict;
+using sql::IdConflict;
+using sql::NotFound;
+using sql::WrongMasterKey;
+
 // How long a writer waits for another connection's write transaction before kUnavailable.
 constexpr int kBusyTimeoutMillis = 5000;
 
@@ -40,22 +45,6 @@ std::string AppSecretAad(const AppId& id) { return "app_secret:" + id.str(); }
 std::string AppPreviousSecretAad(const AppId& id) { return "app_secret_previous:" + id.str(); }
 std::string ResourceSecretAad(const ResourceId& id) { return "resource_secret:" + id.str(); }
 std::string SigningKeyAad(const KeyId& id) { return "signing_key:" + id.str(); }
-
-StoreError NotFound(std::string target, std::string message) {
-  return StoreError{StoreErrorCode::kNotFound, std::move(message), std::move(target)};
-}
-
-StoreError Conflict(std::string target, std::string message) {
-  return StoreError{StoreErrorCode::kConflict, std::move(message), std::move(target)};
-}
-
-StoreError WrongMasterKey(std::string_view what) {
-  return StoreError{StoreErrorCode::kWrongMasterKey,
-                    fmt::format("{} does not open with the configured master key (the store was "
-                                "initialized under another master key, or the data was altered)",
-                                what),
-                    ""};
-}
 
 int64_t Millis(TimePoint t) { return ToUnixMillis(t); }
 
@@ -130,10 +119,6 @@ StoreResult<E> Decode(std::optional<E> parsed, std::string_view column, const st
     return Fail(InternalError(fmt::format("corrupt row: unknown {} value '{}'", column, text)));
   }
   return *parsed;
-}
-
-StoreError IdConflict(std::string_view what) {
-  return Conflict("id", fmt::format("a {} with this id already exists", what));
 }
 
 bool IsBuiltinRole(const RoleId& id) {

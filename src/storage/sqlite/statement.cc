@@ -9,10 +9,6 @@
 
 namespace tollgate::storage::sqlite {
 
-StoreError InternalError(std::string message) {
-  return StoreError{StoreErrorCode::kInternal, std::move(message), ""};
-}
-
 StoreError SqliteError(sqlite3* db, int rc, std::string_view what) {
   StoreError e;
   switch (rc & 0xff) {

@@ -14,33 +14,13 @@
 #include <string_view>
 
 #include "common/result.h"
+#include "storage/sql/errors.h"
+#include "storage/sql/try.h"
 #include "storage/store.h"
 
 namespace tollgate::storage::sqlite {
 
-// Propagates the error of a StoreResult expression out of the calling function.
-#define TG_STORE_TRY(expr)                                        \
-  do {                                                            \
-    auto tg_try_result_ = (expr);                                 \
-    if (!tg_try_result_.ok()) {                                   \
-      return ::tollgate::Fail(std::move(tg_try_result_).error()); \
-    }                                                             \
-  } while (0)
-
-#define TG_STORE_CONCAT_INNER(a, b) a##b
-#define TG_STORE_CONCAT(a, b) TG_STORE_CONCAT_INNER(a, b)
-// `TG_STORE_ASSIGN(auto x, expr);` declares x from the value of a StoreResult expression, or
-// returns its error.
-#define TG_STORE_ASSIGN(lhs, expr) \
-  TG_STORE_ASSIGN_IMPL(TG_STORE_CONCAT(tg_assign_result_, __LINE__), lhs, expr)
-// NOLINTBEGIN(bugprone-macro-parentheses): `lhs` may be a declaration.
-#define TG_STORE_ASSIGN_IMPL(tmp, lhs, expr)                      \
-  auto tmp = (expr);                                              \
-  if (!tmp.ok()) return ::tollgate::Fail(std::move(tmp).error()); \
-  lhs = std::move(tmp).value()
-// NOLINTEND(bugprone-macro-parentheses)
-
-StoreError InternalError(std::string message);
+using sql::InternalError;
 
 // A StoreError for SQLite result code `rc` from an operation described by `what` (for the log;
 // never holds bound values). SQLITE_BUSY/LOCKED/CANTOPEN map to kUnavailable, the rest to
