@@ -99,12 +99,9 @@ StoreResult<bool> SqlStore::RememberJti(const RememberedJti& jti, TimePoint now)
 
 StoreResult<void> SqlStore::RememberJtis(const std::vector<RememberedJti>& jtis, TimePoint now) {
   if (jtis.empty()) return {};
-  return RunInTransaction(TransactionKind::kJti, [&](Connection& db) -> StoreResult<void> {
-    // Only for environments that still exist; an existing entry is kept as it is.
-    for (const RememberedJti& jti : jtis) {
-      TG_STORE_TRY(remembered_jtis::InsertIfEnvironmentExists(db, jti, now));
-    }
-    return {};
+  // Only for environments that still exist; an existing entry is kept as it is.
+  return RunInTransaction(TransactionKind::kJti, [&](Connection& db) {
+    return remembered_jtis::InsertEachIfEnvironmentExists(db, jtis, now);
   });
 }
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <span>
 #include <unordered_map>
 #include <utility>
 
@@ -715,15 +716,18 @@ StoreResult<bool> Insert(Connection& db, const RememberedJti& jti, TimePoint now
   return inserted == 1;
 }
 
-StoreResult<void> InsertIfEnvironmentExists(Connection& db, const RememberedJti& jti,
-                                            TimePoint now) {
-  TG_STORE_TRY(ForgetExpired(db, jti, now));
-  return Execute(db,
-                 InsertIgnoringConflicts(db,
-                                         "INTO remembered_jtis (kind, environment_id, jti, "
-                                         "expires_at) SELECT ?1, ?2, ?3, ?4 WHERE EXISTS "
-                                         "(SELECT 1 FROM environments WHERE id = ?2)"),
-                 KindName(jti.kind), jti.environment_id.str(), jti.jti, Millis(jti.expires_at));
+StoreResult<void> InsertEachIfEnvironmentExists(Connection& db, std::span<const RememberedJti> jtis,
+                                                TimePoint now) {
+  const std::string insert = InsertIgnoringConflicts(
+      db,
+      "INTO remembered_jtis (kind, environment_id, jti, expires_at) SELECT ?1, ?2, ?3, ?4 "
+      "WHERE EXISTS (SELECT 1 FROM environments WHERE id = ?2)");
+  for (const RememberedJti& jti : jtis) {
+    TG_STORE_TRY(ForgetExpired(db, jti, now));
+    TG_STORE_TRY(Execute(db, insert, KindName(jti.kind), jti.environment_id.str(), jti.jti,
+                         Millis(jti.expires_at)));
+  }
+  return {};
 }
 
 StoreResult<std::vector<RememberedJti>> Load(Connection& db, JtiKind kind, TimePoint now) {

@@ -12,6 +12,7 @@
 // milliseconds.
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -112,9 +113,9 @@ RememberedJti Read(JtiKind kind, const Row& row);
 // Remembers `jti` unless the same (kind, environment, jti) is remembered and unexpired at
 // `now`; true when it was inserted. Concurrent inserts of one jti wait for each other: one wins.
 StoreResult<bool> Insert(Connection& db, const RememberedJti& jti, TimePoint now);
-// Insert, doing nothing when the environment does not exist.
-StoreResult<void> InsertIfEnvironmentExists(Connection& db, const RememberedJti& jti,
-                                            TimePoint now);
+// Insert for each of `jtis`, skipping those whose environment does not exist.
+StoreResult<void> InsertEachIfEnvironmentExists(Connection& db, std::span<const RememberedJti> jtis,
+                                                TimePoint now);
 // The jtis of `kind` unexpired at `now`, by (expires_at, environment_id, jti).
 StoreResult<std::vector<RememberedJti>> Load(Connection& db, JtiKind kind, TimePoint now);
 // Forgets every jti that expired at or before `now`.
