@@ -1,7 +1,5 @@
 #include "storage/postgres/schema.h"
 
-#include <fmt/format.h>
-
 #include <array>
 
 namespace tollgate::storage::postgres {
@@ -287,42 +285,21 @@ CREATE TRIGGER remembered_jtis_notify AFTER INSERT ON remembered_jtis
   FOR EACH ROW EXECUTE FUNCTION tollgate_jti_remembered();
 )sql";
 
-constexpr std::array<Migration, 2> kMigrations{{
+constexpr std::array<sql::Migration, 2> kMigrations{{
     {1, kMigration1},
     {2, kMigration2},
 }};
 
+constexpr sql::Schema kSchema{
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " version BIGINT PRIMARY KEY NOT NULL,"
+    " applied_at BIGINT NOT NULL)",
+    kMigrations};
+
 }  // namespace
 
-std::span<const Migration> Migrations() { return kMigrations; }
+const sql::Schema& Schema() { return kSchema; }
 
-int64_t LatestSchemaVersion() { return kMigrations.back().version; }
-
-StoreResult<void> Migrate(const Connection& db, int64_t now_unix_millis) {
-  TG_PG_TRY(
-      db.Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
-              " version BIGINT PRIMARY KEY NOT NULL,"
-              " applied_at BIGINT NOT NULL)"));
-  TG_PG_ASSIGN(auto rows,
-               db.Run("SELECT COALESCE(MAX(version), 0)::bigint FROM schema_migrations"));
-  if (rows.count() != 1) return Fail(InternalError("postgres: schema_migrations query failed"));
-  const int64_t current = rows.Int(0, 0);
-  TG_PG_TRY(rows.ColumnError());
-
-  if (current > LatestSchemaVersion()) {
-    return Fail(StoreError{StoreErrorCode::kSchemaTooNew,
-                           fmt::format("the database has schema version {}, this build knows up "
-                                       "to {}: it was migrated by a newer Tollgate",
-                                       current, LatestSchemaVersion()),
-                           ""});
-  }
-  for (const Migration& m : Migrations()) {
-    if (m.version <= current) continue;
-    TG_PG_TRY(db.Exec(m.sql));
-    TG_PG_TRY(db.Run("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
-                     m.version, now_unix_millis));
-  }
-  return {};
-}
+int64_t LatestSchemaVersion() { return kSchema.LatestVersion(); }
 
 }  // namespace tollgate::storage::postgres

@@ -1,7 +1,5 @@
 #include "storage/sqlite/schema.h"
 
-#include <fmt/format.h>
-
 #include <array>
 
 namespace tollgate::storage::sqlite {
@@ -193,48 +191,21 @@ CREATE TABLE remembered_jtis (
 CREATE INDEX remembered_jtis_by_expiry ON remembered_jtis (expires_at);
 )sql";
 
-constexpr std::array<Migration, 2> kMigrations{{
+constexpr std::array<sql::Migration, 2> kMigrations{{
     {1, kMigration1},
     {2, kMigration2},
 }};
 
+constexpr sql::Schema kSchema{
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " version INTEGER PRIMARY KEY NOT NULL,"
+    " applied_at INTEGER NOT NULL)",
+    kMigrations};
+
 }  // namespace
 
-std::span<const Migration> Migrations() { return kMigrations; }
+const sql::Schema& Schema() { return kSchema; }
 
-int64_t LatestSchemaVersion() { return kMigrations.back().version; }
-
-StoreResult<void> Migrate(const Connection& db, int64_t now_unix_millis) {
-  TG_STORE_TRY(
-      db.Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
-              " version INTEGER PRIMARY KEY NOT NULL,"
-              " applied_at INTEGER NOT NULL)"));
-
-  TG_STORE_ASSIGN(
-      auto query,
-      Statement::Prepare(db.Handle(), "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
-  TG_STORE_ASSIGN(bool row, query.Step());
-  if (!row) return Fail(InternalError("sqlite: schema_migrations query returned no row"));
-  const int64_t current = query.Int(0);
-  TG_STORE_TRY(query.ColumnError());
-
-  if (current > LatestSchemaVersion()) {
-    return Fail(StoreError{StoreErrorCode::kSchemaTooNew,
-                           fmt::format("the database has schema version {}, this build knows up "
-                                       "to {}: it was migrated by a newer Tollgate",
-                                       current, LatestSchemaVersion()),
-                           ""});
-  }
-
-  for (const Migration& m : Migrations()) {
-    if (m.version <= current) continue;
-    TG_STORE_TRY(db.Exec(m.sql));
-    TG_STORE_ASSIGN(auto record, Statement::Prepare(db.Handle(),
-                                                    "INSERT INTO schema_migrations (version, "
-                                                    "applied_at) VALUES (?1, ?2)"));
-    TG_STORE_TRY(record.Bind(m.version, now_unix_millis).Run());
-  }
-  return {};
-}
+int64_t LatestSchemaVersion() { return kSchema.LatestVersion(); }
 
 }  // namespace tollgate::storage::sqlite

@@ -1,0 +1,122 @@
+#include "storage/sql/sql_store.h"
+
+#include <fmt/format.h>
+
+#include <utility>
+
+#include "common/log.h"
+#include "storage/sql/errors.h"
+#include "storage/sql/loader.h"
+#include "storage/sql/query.h"
+#include "storage/sql/tables.h"
+#include "storage/sql/transaction.h"
+#include "storage/sql/try.h"
+
+namespace tollgate::storage::sql {
+
+SqlStore::SqlStore(std::string_view backend, std::shared_ptr<const SecretCodec> codec)
+    : backend_(backend), codec_(std::move(codec)) {}
+
+StoreResult<void> SqlStore::Run(const Body& f) {
+  try {
+    for (int attempt = 0;; ++attempt) {
+      TG_STORE_ASSIGN(auto lease, Acquire());
+      Connection& db = lease->conn();
+      StoreResult<void> result = f(db);
+      if (result.ok() || attempt > 0 || !db.Broken() ||
+          result.error().code != StoreErrorCode::kUnavailable) {
+        return result;
+      }
+    }
+  } catch (...) {
+    return Fail(InternalError(fmt::format("{}: unexpected exception; rolled back", backend_)));
+  }
+}
+
+StoreResult<void> SqlStore::RunInTransaction(TransactionKind kind, const Body& f) {
+  try {
+    for (int attempt = 0;; ++attempt) {
+      TG_STORE_ASSIGN(auto lease, Acquire());
+      Connection& db = lease->conn();
+      if (auto begun = db.Begin(kind); !begun.ok()) {
+        // A pooled connection found lost (the server restarted since its last use): nothing
+        // was sent, so another connection gets one more try.
+        if (attempt == 0 && db.Broken()) continue;
+        return begun;
+      }
+      StoreResult<void> result = f(db);
+      if (result.ok()) {
+        result = db.Commit();
+        if (result.ok()) return result;
+      }
+      if (!db.Rollback() && !db.Broken()) {
+        log::Error("{}: the store connection is stuck inside a transaction", backend_);
+      }
+      return result;
+    }
+  } catch (...) {
+    return Fail(InternalError(fmt::format("{}: unexpected exception; rolled back", backend_)));
+  }
+}
+
+StoreResult<void> SqlStore::Write(const std::function<StoreResult<void>(Transaction&)>& body) {
+  if (!body) return Fail(InternalError("Write: empty body"));
+  return RunInTransaction(TransactionKind::kWrite,
+                          [&](Connection& db) { return RunWriteBody(db, *codec_, body); });
+}
+
+StoreResult<Deployment> SqlStore::LoadAll() {
+  Deployment out;
+  auto done = RunInTransaction(TransactionKind::kRead, [&](Connection& db) -> StoreResult<void> {
+    TG_STORE_ASSIGN(out, LoadDeployment(db, *codec_));
+    return {};
+  });
+  if (!done.ok()) return Fail(std::move(done).error());
+  return out;
+}
+
+StoreResult<EnvironmentData> SqlStore::LoadEnvironment(const EnvId& id) {
+  EnvironmentData out;
+  auto done = RunInTransaction(TransactionKind::kRead, [&](Connection& db) -> StoreResult<void> {
+    TG_STORE_ASSIGN(out, sql::LoadEnvironment(db, *codec_, id));
+    return {};
+  });
+  if (!done.ok()) return Fail(std::move(done).error());
+  return out;
+}
+
+StoreResult<bool> SqlStore::RememberJti(const RememberedJti& jti, TimePoint now) {
+  bool inserted = false;
+  auto done = RunInTransaction(TransactionKind::kJti, [&](Connection& db) -> StoreResult<void> {
+    TG_STORE_TRY(FailIfNoRow(db, NotFound("environment.id", "no such environment"),
+                             "SELECT 1 FROM environments WHERE id = ?1", jti.environment_id.str()));
+    TG_STORE_ASSIGN(inserted, remembered_jtis::Insert(db, jti, now));
+    return {};
+  });
+  if (!done.ok()) return Fail(std::move(done).error());
+  return inserted;
+}
+
+StoreResult<void> SqlStore::RememberJtis(const std::vector<RememberedJti>& jtis, TimePoint now) {
+  if (jtis.empty()) return {};
+  // Only for environments that still exist; an existing entry is kept as it is.
+  return RunInTransaction(TransactionKind::kJti, [&](Connection& db) {
+    return remembered_jtis::InsertEachIfEnvironmentExists(db, jtis, now);
+  });
+}
+
+StoreResult<std::vector<RememberedJti>> SqlStore::LoadJtis(JtiKind kind, TimePoint now) {
+  std::vector<RememberedJti> out;
+  auto done = Run([&](Connection& db) -> StoreResult<void> {
+    TG_STORE_ASSIGN(out, remembered_jtis::Load(db, kind, now));
+    return {};
+  });
+  if (!done.ok()) return Fail(std::move(done).error());
+  return out;
+}
+
+StoreResult<void> SqlStore::PurgeExpiredJtis(TimePoint now) {
+  return Run([&](Connection& db) { return remembered_jtis::Purge(db, now); });
+}
+
+}  // namespace tollgate::storage::sql
