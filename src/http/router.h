@@ -1,6 +1,6 @@
 #pragma once
-// Maps (method, path) to a handler (SPEC §1). Thread-safe: Handle() may run on every I/O thread
-// at once; it reads the current configuration snapshot and holds no locks.
+// Dispatches a request by its route (routes.h, SPEC §1). Thread-safe: Handle() may run on every I/O
+// thread at once; it reads the current configuration snapshot and holds no locks.
 
 #include <atomic>
 #include <cstdint>
@@ -10,6 +10,7 @@
 #include "common/clock.h"
 #include "config/snapshot.h"
 #include "http/message.h"
+#include "http/routes.h"
 #include "mgmt/api.h"
 #include "oauth/introspection.h"
 #include "oauth/token_endpoint.h"
@@ -38,23 +39,19 @@ class Router {
  public:
   explicit Router(Services services) : services_(std::move(services)) {}
 
-  Response Handle(const Request& request) const;
+  // Answers `request` by its route (routes.h): 404 for no route, no environment or a service
+  // the server runs without; 405 with Allow for another method; else the route's handler.
+  Response Handle(const Request& request, const RouteMatch& match) const;
+  Response Handle(const Request& request) const {
+    return Handle(request, MatchRoute(request.path));
+  }
   // The answer a request gets from its header alone, before the session reads its body; the
   // session then closes the connection unless the body had already arrived. SPEC §6: a /v1
   // request whose bearer token is missing or refuted by the current snapshot answers 401
   // without the store and without reading up to 1 MiB. std::nullopt: read the body and call
-  // Handle(). `header` has no body. Never blocks; only for paths where ChecksHeaderFirst().
+  // Handle(). `header` has no body. Never blocks; only for routes with header_first.
   std::optional<Response> HandleHeader(const Request& header) const;
 
-  // The largest body a request to `path` may carry (SPEC §2.1: 16 KiB on the auth surface;
-  // SPEC §6: 1 MiB for /v1).
-  static size_t BodyLimit(std::string_view path);
-  // True for requests whose handler blocks on the store (the management API): the session runs
-  // them on the blocking pool, never on an I/O thread. Revocation blocks only after its caller
-  // is authenticated, and says so with Response::then_blocking.
-  static bool IsBlocking(std::string_view path);
-  // True for requests that HandleHeader() may answer (the management API).
-  static bool ChecksHeaderFirst(std::string_view path);
   // The answer when the session cannot read a request (400 malformed, 413 body, 431 headers).
   Response FramingError(int status, std::string_view path, std::string_view correlation_id) const;
   // The answer when a request has waited too long for its client's jwksUrl keys (503
@@ -64,9 +61,17 @@ class Router {
   const Metrics& metrics() const { return metrics_; }
 
  private:
-  Response HandleAuth(const Request& request, std::string_view env_id, std::string_view rest) const;
-  Response Token(const Request& request, const config::EnvironmentSnapshot& env) const;
-  Response Operations(const Request& request, std::string_view name) const;
+  friend std::span<const Route> Routes();  // the table names the handlers below
+
+  Response Token(const RouteCall& call) const;
+  Response Introspect(const RouteCall& call) const;
+  Response Revoke(const RouteCall& call) const;
+  Response Jwks(const RouteCall& call) const;
+  Response Discovery(const RouteCall& call) const;
+  Response Management(const RouteCall& call) const;
+  Response Healthz(const RouteCall& call) const;
+  Response Readyz(const RouteCall& call) const;
+  Response MetricsText(const RouteCall& call) const;
 
   Services services_;
   mutable Metrics metrics_;

@@ -134,10 +134,10 @@ TEST_F(RouterTest, ManagementRequestsAreRefusedFromTheHeader) {
   s.management = &api;
   Router router(std::move(s));
 
-  EXPECT_TRUE(Router::ChecksHeaderFirst("/v1"));
-  EXPECT_TRUE(Router::ChecksHeaderFirst("/v1/environments"));
-  EXPECT_FALSE(Router::ChecksHeaderFirst("/v1x"));
-  EXPECT_FALSE(Router::ChecksHeaderFirst(EnvPath("token")));
+  EXPECT_TRUE(MatchRoute("/v1").route->header_first);
+  EXPECT_TRUE(MatchRoute("/v1/environments").route->header_first);
+  EXPECT_FALSE(MatchRoute("/v1x").route->header_first);
+  EXPECT_FALSE(MatchRoute(EnvPath("token")).route->header_first);
 
   auto id_free = [](std::string body) {  // the error's "id" differs from answer to answer
     size_t at = body.find("\"id\":\"");
@@ -207,9 +207,20 @@ TEST_F(RouterTest, Operations) {
   EXPECT_EQ(Send("POST", "/healthz").status, 405);
 }
 
+// Routes whose service the server runs without answer 404 for every method (no 405).
+TEST_F(RouterTest, RoutesWithoutTheirServiceAre404) {
+  for (const char* method : {"GET", "POST"}) {
+    EXPECT_EQ(Send(method, EnvPath("introspect")).status, 404) << method;
+    EXPECT_EQ(Send(method, EnvPath("revoke")).status, 404) << method;
+    EXPECT_EQ(Send(method, "/v1").status, 404) << method;
+  }
+  EXPECT_EQ(Send("GET", "/healthz/").status, 200);
+  EXPECT_EQ(Send("GET", "/healthz/x").status, 404);
+}
+
 TEST_F(RouterTest, BodyLimits) {
-  EXPECT_EQ(Router::BodyLimit("/x/as/token"), 16u * 1024);
-  EXPECT_EQ(Router::BodyLimit("/v1/environments"), 1024u * 1024);
+  EXPECT_EQ(MatchRoute("/x/as/token").route->body_limit, 16u * 1024);
+  EXPECT_EQ(MatchRoute("/v1/environments").route->body_limit, 1024u * 1024);
 }
 
 }  // namespace

@@ -452,7 +452,7 @@ class HttpServer::Impl {
     for (;;) {
       bhttp::request_parser<bhttp::string_body> parser;
       parser.header_limit(kHeaderLimit);
-      parser.body_limit(Router::BodyLimit("/v1/"));  // the largest; lowered once the path is known
+      parser.body_limit(MaxBodyLimit());  // lowered once the route is known
       conn->idle.store(true, std::memory_order_relaxed);
       if (stopping_) break;
       conn->stream.expires_after(kIdleTimeout);
@@ -483,7 +483,8 @@ class HttpServer::Impl {
       auto& header = parser.get();
       std::string_view target(header.target().data(), header.target().size());
       std::string_view path = target.substr(0, target.find('?'));
-      const size_t limit = Router::BodyLimit(path);
+      const RouteMatch match = MatchRoute(path);
+      const size_t limit = match.route->body_limit;
       if (parser.content_length() && *parser.content_length() > limit) {
         std::string id = NewUuid();
         co_await Write(*conn, router_->FramingError(413, path, id), false, id, header.version());
@@ -492,7 +493,7 @@ class HttpServer::Impl {
       parser.body_limit(limit);
       // SPEC §6: a /v1 request is refused from its header when its bearer token settles it,
       // before up to 1 MiB of body is read (and before any 100 Continue, RFC 9110 §10.1.1).
-      if (Router::ChecksHeaderFirst(path)) {
+      if (match.route->header_first) {
         if (auto early = HandleHeader(header, path, target, *conn)) {
           // The connection stays open only if the body had already arrived with the header.
           const bool keep = parser.is_done() && header.keep_alive() && !stopping_;
@@ -546,13 +547,13 @@ class HttpServer::Impl {
       }
 
       Response response;
-      if (Router::IsBlocking(path)) {
+      if (match.route->runs == Runs::kBlockingPool) {
         // Store calls never run on an I/O thread: hop to the blocking pool and back.
         co_await asio::post(blocking_pool_, asio::use_awaitable);
-        response = HandleSafely(request);
+        response = HandleSafely(request, match);
         co_await asio::post(conn->stream.get_executor(), asio::use_awaitable);
       } else {
-        response = HandleSafely(request);
+        response = HandleSafely(request, match);
       }
       // Waiting for a client's jwksUrl keys holds no thread: the coroutine is suspended until the
       // fetch (on the fetch pool) wakes it, then the request is handled again.
@@ -562,7 +563,7 @@ class HttpServer::Impl {
           break;
         }
         co_await WaitFor(*response.pending);
-        response = HandleSafely(request);
+        response = HandleSafely(request, match);
       }
       if (response.then_blocking) {
         // The rest blocks on the store (an authenticated revocation): the blocking pool.
@@ -621,8 +622,8 @@ class HttpServer::Impl {
     co_await wake->timer.async_wait(as_tuple(asio::use_awaitable));
   }
 
-  Response HandleSafely(const Request& request) const {
-    return RunSafely([&] { return router_->Handle(request); }, request.correlation_id);
+  Response HandleSafely(const Request& request, const RouteMatch& match) const {
+    return RunSafely([&] { return router_->Handle(request, match); }, request.correlation_id);
   }
 
   template <class F>
