@@ -2,7 +2,6 @@
 
 #include "common/form.h"
 #include "common/log.h"
-#include "common/uuid.h"
 
 namespace tollgate::http {
 
@@ -46,18 +45,14 @@ Response WriteErrorOrPending(oauth::ErrorOrPending&& failure, std::string_view c
   return WriteOAuthError(std::get<oauth::OAuthError>(failure), correlation_id, issuer);
 }
 
-Response WriteApiError(int status, std::string_view code, std::string_view message,
-                       std::string_view correlation_id) {
-  (void)correlation_id;
+Response WriteApiError(const mgmt::ApiError& error) { return FromApi(mgmt::ToResponse(error)); }
+
+Response FromApi(mgmt::ApiResponse answer) {
   Response r;
-  r.status = status;
-  r.body = "{\"id\":";
-  AppendJsonString(r.body, NewUuid());
-  r.body += ",\"code\":";
-  AppendJsonString(r.body, code);
-  r.body += ",\"message\":";
-  AppendJsonString(r.body, message);
-  r.body += "}";
+  r.status = answer.status;
+  r.body = std::move(answer.body);
+  r.headers = std::move(answer.headers);
+  if (r.status == 204) r.content_type.clear();
   return r;
 }
 

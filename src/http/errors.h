@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "http/message.h"
+#include "mgmt/api_error.h"
 #include "oauth/oauth_error.h"
 
 namespace tollgate::http {
@@ -13,10 +14,11 @@ namespace tollgate::http {
 Response WriteOAuthError(const oauth::OAuthError& error, std::string_view correlation_id,
                          std::string_view issuer);
 
-// PingOne's platform error shape: {"id","code","message"} (SPEC §6), used for 404, 405, 413,
-// 431 and 500 outside the token endpoint.
-Response WriteApiError(int status, std::string_view code, std::string_view message,
-                       std::string_view correlation_id);
+// PingOne's platform error shape {"id","code","message","details"?} (SPEC §6), written by its
+// one writer, mgmt::ToResponse: 404, 405, 400/413/431 outside the auth surface, and 500.
+Response WriteApiError(const mgmt::ApiError& error);
+// The management API's answer as a Response (no Content-Type on 204).
+Response FromApi(mgmt::ApiResponse answer);
 
 // The headers every OAuth JSON answer carries (RFC 6749 §5.1).
 void AddNoStore(Response& response);

@@ -10,18 +10,7 @@
 namespace tollgate::http {
 namespace {
 
-Response NotFound(std::string_view correlation_id) {
-  return WriteApiError(404, "NOT_FOUND", "The requested resource was not found.", correlation_id);
-}
-
-Response MethodNotAllowed(std::string_view allow, std::string_view correlation_id) {
-  // RFC 9110 §15.5.6: 405 lists the allowed methods.
-  Response r =
-      WriteApiError(405, "METHOD_NOT_ALLOWED",
-                    "The request method is not supported for this resource.", correlation_id);
-  r.headers.emplace_back("Allow", std::string(allow));
-  return r;
-}
+Response NotFound() { return WriteApiError(mgmt::NotFound()); }
 
 }  // namespace
 
@@ -36,8 +25,9 @@ Response Router::FramingError(int status, std::string_view path,
     r = WriteOAuthError(e, correlation_id, "");
     r.status = status;
   } else {
-    r = WriteApiError(status, status == 413 ? "REQUEST_TOO_LARGE" : "INVALID_REQUEST", message,
-                      correlation_id);
+    mgmt::ApiError e = mgmt::InvalidRequest(std::string(message), status);
+    if (status == 413) e.code = "REQUEST_TOO_LARGE";
+    r = WriteApiError(e);
   }
   r.close = true;
   return r;
@@ -54,18 +44,18 @@ Response Router::Handle(const Request& request, const RouteMatch& match) const {
   metrics_.requests.fetch_add(1, std::memory_order_relaxed);
   const Route& route = *match.route;
   if (&route == &NoRoute() || (route.enabled != nullptr && !route.enabled(services_))) {
-    return NotFound(request.correlation_id);
+    return NotFound();
   }
   RouteCall call{request, nullptr, nullptr};
   if (route.surface == Surface::kAuth) {
     auto id = NormalizeUuid(match.env_id);
-    if (!id) return NotFound(request.correlation_id);
+    if (!id) return NotFound();
     call.snapshot = services_.config->Current();
     call.env = call.snapshot->FindEnvironment(*id);
-    if (call.env == nullptr) return NotFound(request.correlation_id);
+    if (call.env == nullptr) return NotFound();
   }
   if (!route.method.empty() && request.method != route.method) {
-    return MethodNotAllowed(route.method, request.correlation_id);
+    return WriteApiError(mgmt::MethodNotAllowed(route.method));
   }
   return (this->*route.handle)(call);
 }

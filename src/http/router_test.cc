@@ -218,6 +218,36 @@ TEST_F(RouterTest, RoutesWithoutTheirServiceAre404) {
   EXPECT_EQ(Send("GET", "/healthz/x").status, 404);
 }
 
+// PingOne's platform error shape, written by mgmt::ToResponse for the router too: the same
+// bytes as before (only the "id" differs from answer to answer).
+TEST_F(RouterTest, PlatformErrorsKeepTheirBytes) {
+  auto id_free = [](const std::string& body) {
+    EXPECT_EQ(body.rfind("{\"id\":\"", 0), 0u) << body;
+    return body.substr(body.find("\",\"code\":") + 2);
+  };
+  Response r = Send("GET", "/nothing");
+  EXPECT_EQ(id_free(r.body),
+            R"("code":"NOT_FOUND","message":"The requested resource was not found."})");
+  EXPECT_TRUE(r.headers.empty());
+  r = Send("GET", EnvPath("token"));
+  EXPECT_EQ(
+      id_free(r.body),
+      R"("code":"METHOD_NOT_ALLOWED","message":"The request method is not supported for this resource."})");
+  EXPECT_EQ(r.headers, (decltype(r.headers){{"Allow", "POST"}}));
+  r = router_->FramingError(413, "/v1/environments", "corr");
+  EXPECT_EQ(r.status, 413);
+  EXPECT_TRUE(r.close);
+  EXPECT_EQ(id_free(r.body),
+            R"("code":"REQUEST_TOO_LARGE","message":"The request body is too large."})");
+  r = router_->FramingError(431, "", "corr");
+  EXPECT_EQ(r.status, 431);
+  EXPECT_EQ(id_free(r.body),
+            R"("code":"INVALID_REQUEST","message":"The request headers are too large."})");
+  r = router_->FramingError(413, EnvPath("token"), "corr");
+  EXPECT_EQ(r.status, 413);
+  EXPECT_NE(r.body.find("\"error\":\"invalid_request\""), std::string::npos);
+}
+
 TEST_F(RouterTest, BodyLimits) {
   EXPECT_EQ(MatchRoute("/x/as/token").route->body_limit, 16u * 1024);
   EXPECT_EQ(MatchRoute("/v1/environments").route->body_limit, 1024u * 1024);

@@ -19,6 +19,7 @@
 #include "common/form.h"
 #include "common/log.h"
 #include "common/uuid.h"
+#include "http/errors.h"
 
 namespace tollgate::http {
 namespace {
@@ -636,12 +637,7 @@ class HttpServer::Impl {
     }
   }
 
-  static Response WriteInternalError() {
-    Response r;
-    r.status = 500;
-    r.body = R"({"code":"UNEXPECTED_ERROR","message":"An unexpected error occurred."})";
-    return r;
-  }
+  static Response WriteInternalError() { return WriteApiError(mgmt::Unexpected({})); }
 
   ServerOptions options_;
   const Router* router_ = nullptr;

@@ -37,6 +37,15 @@ ApiError NotFound() {
   return e;
 }
 
+ApiError MethodNotAllowed(std::string_view allow) {
+  ApiError e;
+  e.status = 405;
+  e.code = "METHOD_NOT_ALLOWED";
+  e.message = "The request method is not supported for this resource.";
+  e.allow = std::string(allow);
+  return e;
+}
+
 ApiError Unauthorized(std::string debug) {
   ApiError e;
   e.status = 401;

@@ -32,6 +32,8 @@ ApiError InvalidData(std::vector<ApiErrorDetail> details);
 ApiError InvalidValue(std::string target, std::string message);
 ApiError InvalidRequest(std::string message, int status = 400);
 ApiError NotFound();
+// RFC 9110 §15.5.6: 405 lists the allowed methods in Allow.
+ApiError MethodNotAllowed(std::string_view allow);
 ApiError Unauthorized(std::string debug);
 ApiError Forbidden();
 ApiError Unexpected(std::string debug);

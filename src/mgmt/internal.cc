@@ -54,15 +54,6 @@ ApiResponse NoContent() {
   return r;
 }
 
-ApiError MethodNotAllowed(std::string_view allow) {
-  ApiError e;
-  e.status = 405;
-  e.code = "METHOD_NOT_ALLOWED";
-  e.message = "The request method is not supported for this resource.";
-  e.allow = std::string(allow);
-  return e;
-}
-
 boost::json::object Ref(const std::string& id) { return boost::json::object{{"id", id}}; }
 
 boost::json::object Links(const std::string& self_href) {

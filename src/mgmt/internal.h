@@ -41,7 +41,6 @@ using ApiResult = Result<ApiResponse, ApiError>;
 ApiResponse JsonResponse(int status, const boost::json::value& body);
 ApiResponse Created(const boost::json::object& body, const std::string& location);
 ApiResponse NoContent();
-ApiError MethodNotAllowed(std::string_view allow);
 // {"_embedded":{"<collection>":[...]},"count":N,"size":n,"_links":{"self","next"?}} with
 // ?limit (default and maximum 1000) and an opaque ?cursor.
 ApiResult ListResponse(const Call& call, std::string_view collection,

@@ -75,6 +75,16 @@ OAuthError ClientAuthError(OAuthErrorCode code, std::string description, std::st
   return e;
 }
 
+OAuthError InvalidClient(InvalidClientReason reason, bool basic, std::string debug) {
+  OAuthError e = ClientAuthError(OAuthErrorCode::kInvalidClient,
+                                 reason == InvalidClientReason::kCredentials
+                                     ? "Invalid client credentials"
+                                     : "Unsupported authentication method",
+                                 std::move(debug));
+  e.basic_challenge = basic;
+  return e;
+}
+
 OAuthError ValidationError(OAuthErrorCode code, std::string description, std::string debug) {
   OAuthError e;
   e.code = code;

@@ -46,4 +46,13 @@ OAuthError ClientAuthError(OAuthErrorCode code, std::string description, std::st
 OAuthError ValidationError(OAuthErrorCode code, std::string description, std::string debug = {});
 OAuthError ServerError(std::string debug);
 
+// What an invalid_client says (SPEC §2.2): neither says whether the client exists.
+enum class InvalidClientReason {
+  kCredentials,  // "Invalid client credentials"
+  kMethod,       // "Unsupported authentication method" (PingOne: the method is checked first)
+};
+// RFC 6749 §5.2 invalid_client, 401, the one way to build it. `basic`: the client used HTTP
+// Basic, so the answer carries WWW-Authenticate.
+OAuthError InvalidClient(InvalidClientReason reason, bool basic, std::string debug);
+
 }  // namespace tollgate::oauth

@@ -44,6 +44,30 @@ TEST(OAuthError, DescriptionPrefixesAndCorrelationId) {
             "request.: At least one scope must be granted (Correlation ID: id-1)");
 }
 
+// SPEC §2.2: the two invalid_client answers, 401 with the challenge only for Basic clients.
+TEST(OAuthError, InvalidClientFactory) {
+  const struct {
+    InvalidClientReason reason;
+    bool basic;
+    const char* description;
+  } cases[] = {
+      {InvalidClientReason::kCredentials, false, "Invalid client credentials"},
+      {InvalidClientReason::kCredentials, true, "Invalid client credentials"},
+      {InvalidClientReason::kMethod, false, "Unsupported authentication method"},
+      {InvalidClientReason::kMethod, true, "Unsupported authentication method"},
+  };
+  for (const auto& c : cases) {
+    OAuthError e = InvalidClient(c.reason, c.basic, "debug only");
+    EXPECT_EQ(e.HttpStatus(), 401);
+    EXPECT_EQ(e.WireCode(), "invalid_client");
+    EXPECT_EQ(e.WireDescription("x"),
+              std::string("Request denied: ") + c.description + " (Correlation ID: x)");
+    EXPECT_EQ(e.basic_challenge, c.basic);
+    EXPECT_EQ(e.retry_after_seconds, 0);
+    EXPECT_EQ(e.debug, "debug only");
+  }
+}
+
 TEST(OAuthError, DebugTextIsNeverSerialized) {
   OAuthError e = ClientAuthError(OAuthErrorCode::kInvalidClient, "Invalid client credentials",
                                  "secret mismatch for s3cr3t-value");

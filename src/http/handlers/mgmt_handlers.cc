@@ -1,5 +1,7 @@
 #include "http/handlers/mgmt_handlers.h"
 
+#include "http/errors.h"
+
 namespace tollgate::http::handlers {
 namespace {
 
@@ -13,15 +15,6 @@ bool IsSafeHost(std::string_view host) {
     }
   }
   return true;
-}
-
-Response ToHttp(mgmt::ApiResponse out) {
-  Response r;
-  r.status = out.status;
-  r.body = std::move(out.body);
-  r.headers = std::move(out.headers);
-  if (r.status == 204) r.content_type.clear();
-  return r;
 }
 
 }  // namespace
@@ -38,14 +31,14 @@ Response Management(const Request& request, const mgmt::ManagementApi& api,
   // SPEC §6: links are built from the request's own scheme and host.
   in.base_url =
       IsSafeHost(request.host) ? "http://" + std::string(request.host) : std::string(api_url);
-  return ToHttp(api.Handle(in));
+  return FromApi(api.Handle(in));
 }
 
 std::optional<Response> ManagementBeforeBody(const Request& header,
                                              const mgmt::ManagementApi& api) {
   auto out = api.RefuseBeforeBody(header.authorization);
   if (!out) return std::nullopt;
-  return ToHttp(std::move(*out));
+  return FromApi(std::move(*out));
 }
 
 }  // namespace tollgate::http::handlers

@@ -7,8 +7,8 @@ namespace tollgate::oauth {
 namespace {
 
 OAuthError Denied(std::string debug) {
-  return ClientAuthError(OAuthErrorCode::kInvalidClient, "Invalid client credentials",
-                         "client_assertion: " + std::move(debug));
+  return InvalidClient(InvalidClientReason::kCredentials, false,
+                       "client_assertion: " + std::move(debug));
 }
 
 // RFC 7518 §3.2: CLIENT_SECRET_JWT's algorithms, keyed by the client secret.

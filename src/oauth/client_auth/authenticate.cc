@@ -27,10 +27,7 @@ Result<const config::AppEntry*, ErrorOrPending> Authenticate(const PresentedCred
                                                              const ClientAuthServices& services) {
   const bool basic = presented.mechanism == Mechanism::kBasic;
   auto denied = [basic](std::string debug) {
-    OAuthError e = ClientAuthError(OAuthErrorCode::kInvalidClient, "Invalid client credentials",
-                                   std::move(debug));
-    e.basic_challenge = basic;
-    return e;
+    return InvalidClient(InvalidClientReason::kCredentials, basic, std::move(debug));
   };
 
   // Rule 3: unknown, disabled, or in another environment (the snapshot is per environment).
@@ -40,11 +37,8 @@ Result<const config::AppEntry*, ErrorOrPending> Authenticate(const PresentedCred
 
   // Rule 4 (PingOne): the method is checked before the secret, and says so.
   if (!MechanismMatches(presented.mechanism, app->app.token_endpoint_auth_method)) {
-    OAuthError e =
-        ClientAuthError(OAuthErrorCode::kInvalidClient, "Unsupported authentication method",
-                        "presented mechanism differs from tokenEndpointAuthMethod");
-    e.basic_challenge = basic;
-    return Fail(std::move(e));
+    return Fail(InvalidClient(InvalidClientReason::kMethod, basic,
+                              "presented mechanism differs from tokenEndpointAuthMethod"));
   }
 
   switch (app->app.token_endpoint_auth_method) {

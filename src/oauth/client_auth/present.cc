@@ -17,13 +17,6 @@ bool IEqualsPrefix(std::string_view s, std::string_view prefix) {
   return true;
 }
 
-OAuthError BadCredentials(bool basic, std::string debug) {
-  OAuthError e = ClientAuthError(OAuthErrorCode::kInvalidClient, "Invalid client credentials",
-                                 std::move(debug));
-  e.basic_challenge = basic;
-  return e;
-}
-
 }  // namespace
 
 Result<PresentedCredentials, OAuthError> Present(const TokenRequest& request) {
@@ -44,20 +37,26 @@ Result<PresentedCredentials, OAuthError> Present(const TokenRequest& request) {
     out.mechanism = Mechanism::kBasic;
     std::string_view value = *request.authorization;
     if (!IEqualsPrefix(value, "basic ")) {
-      return Fail(BadCredentials(true, "Authorization header is not Basic"));
+      return Fail(InvalidClient(InvalidClientReason::kCredentials, true,
+                                "Authorization header is not Basic"));
     }
     value.remove_prefix(6);
     while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
     while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
     auto decoded = Base64Decode(value);
-    if (!decoded) return Fail(BadCredentials(true, "Basic credentials are not base64"));
+    if (!decoded)
+      return Fail(InvalidClient(InvalidClientReason::kCredentials, true,
+                                "Basic credentials are not base64"));
     size_t colon = decoded->find(':');
-    if (colon == std::string::npos) return Fail(BadCredentials(true, "Basic credentials lack ':'"));
+    if (colon == std::string::npos)
+      return Fail(
+          InvalidClient(InvalidClientReason::kCredentials, true, "Basic credentials lack ':'"));
     // RFC 6749 §2.3.1: client_id and secret are form-encoded before base64.
     auto id = FormDecode(std::string_view(*decoded).substr(0, colon));
     auto secret = FormDecode(std::string_view(*decoded).substr(colon + 1));
     if (!id || !secret || id->empty()) {
-      return Fail(BadCredentials(true, "Basic credentials are not form-encoded"));
+      return Fail(InvalidClient(InvalidClientReason::kCredentials, true,
+                                "Basic credentials are not form-encoded"));
     }
     if (request.client_id && *request.client_id != *id) {
       return Fail(ClientAuthError(OAuthErrorCode::kInvalidRequest,
@@ -71,14 +70,18 @@ Result<PresentedCredentials, OAuthError> Present(const TokenRequest& request) {
   if (has_assertion) {
     out.mechanism = Mechanism::kAssertion;
     if (request.client_assertion_type != kJwtBearer || !request.client_assertion) {
-      return Fail(BadCredentials(false, "client_assertion_type or client_assertion missing/wrong"));
+      return Fail(InvalidClient(InvalidClientReason::kCredentials, false,
+                                "client_assertion_type or client_assertion missing/wrong"));
     }
     auto assertion = jwt::DecodeAssertion(*request.client_assertion);
-    if (!assertion) return Fail(BadCredentials(false, "client_assertion: " + assertion.error()));
+    if (!assertion)
+      return Fail(InvalidClient(InvalidClientReason::kCredentials, false,
+                                "client_assertion: " + assertion.error()));
     // RFC 7523 §3: the client is the assertion's subject; RFC 7521 §4.2: a client_id sent
     // beside it must name the same client.
     if (request.client_id && *request.client_id != assertion->sub) {
-      return Fail(BadCredentials(false, "body client_id differs from the assertion's sub"));
+      return Fail(InvalidClient(InvalidClientReason::kCredentials, false,
+                                "body client_id differs from the assertion's sub"));
     }
     out.client_id = assertion->sub;
     out.assertion = std::move(*assertion);
@@ -86,7 +89,8 @@ Result<PresentedCredentials, OAuthError> Present(const TokenRequest& request) {
   }
   if (!request.client_id) {
     // Rule 2: nothing identifies the client.
-    return Fail(BadCredentials(false, "no client authentication presented"));
+    return Fail(InvalidClient(InvalidClientReason::kCredentials, false,
+                              "no client authentication presented"));
   }
   out.client_id = *request.client_id;
   if (has_body_secret) {

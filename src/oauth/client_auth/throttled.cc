@@ -75,9 +75,8 @@ Result<IntrospectionCaller, ErrorOrPending> AuthenticateIntrospectionCaller(
     if (!app) return Fail(std::move(app).error());
     // RFC 7662 §2.1: the endpoint requires authorization; a public client presents none.
     if ((*app)->app.token_endpoint_auth_method == model::AuthMethod::kNone) {
-      return Fail(ClientAuthError(OAuthErrorCode::kInvalidClient,
-                                  "Unsupported authentication method",
-                                  "a public client (NONE) may not introspect"));
+      return Fail(InvalidClient(InvalidClientReason::kMethod, false,
+                                "a public client (NONE) may not introspect"));
     }
     return IntrospectionCaller{*app, nullptr};
   }
@@ -86,19 +85,14 @@ Result<IntrospectionCaller, ErrorOrPending> AuthenticateIntrospectionCaller(
   }
   const bool basic = presented->mechanism == Mechanism::kBasic;
   if (!ResourceMechanismMatches(presented->mechanism, resource->introspect_endpoint_auth_method)) {
-    OAuthError e =
-        ClientAuthError(OAuthErrorCode::kInvalidClient, "Unsupported authentication method",
-                        "mechanism differs from introspectEndpointAuthMethod");
-    e.basic_challenge = basic;
-    return Fail(std::move(e));
+    return Fail(InvalidClient(InvalidClientReason::kMethod, basic,
+                              "mechanism differs from introspectEndpointAuthMethod"));
   }
   if (resource->introspect_endpoint_auth_method != model::IntrospectAuthMethod::kNone &&
       (resource->secret.empty() || !ConstantTimeEquals(presented->secret, resource->secret))) {
     throttle.RecordFailure(presented->client_id, request.remote_address);
-    OAuthError e = ClientAuthError(OAuthErrorCode::kInvalidClient, "Invalid client credentials",
-                                   "resource secret mismatch");
-    e.basic_challenge = basic;
-    return Fail(std::move(e));
+    return Fail(
+        InvalidClient(InvalidClientReason::kCredentials, basic, "resource secret mismatch"));
   }
   throttle.RecordSuccess(presented->client_id, request.remote_address);
   return IntrospectionCaller{nullptr, resource};
