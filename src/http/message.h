@@ -11,6 +11,10 @@
 
 #include "oauth/pending.h"
 
+namespace tollgate::config {
+struct EnvironmentSnapshot;
+}  // namespace tollgate::config
+
 namespace tollgate::http {
 
 // Views into the session's buffers; valid for the duration of one handler call.
@@ -35,8 +39,10 @@ struct Response {
   bool close = false;
   // Not an answer yet: the request waits for a PRIVATE_KEY_JWT client's jwksUrl keys, which are
   // being fetched elsewhere. The session lets go of its thread until `pending` wakes it, then
-  // handles the same request again.
+  // has the router call `resume`: the request, as already parsed, from client authentication
+  // on, in its environment as the snapshot has it then. It owns what it refers to, but `env`.
   std::optional<oauth::Pending> pending;
+  std::function<Response(const config::EnvironmentSnapshot& env)> resume;
   // Not the answer yet: the rest of the request blocks (on the store). The session runs it on
   // the blocking pool and sends what it returns. It owns or keeps alive what it refers to.
   std::function<Response()> then_blocking;

@@ -12,6 +12,14 @@ namespace {
 
 Response NotFound() { return WriteApiError(mgmt::NotFound()); }
 
+// What is left of `r` to run later refers to the environment: keep its snapshot alive.
+Response KeepSnapshot(Response r, const std::shared_ptr<const config::Snapshot>& snapshot) {
+  if (r.then_blocking && snapshot) {
+    r.then_blocking = [snapshot, rest = std::move(r.then_blocking)] { return rest(); };
+  }
+  return r;
+}
+
 }  // namespace
 
 Response Router::FramingError(int status, std::string_view path,
@@ -48,16 +56,28 @@ Response Router::Handle(const Request& request, const RouteMatch& match) const {
   }
   RouteCall call{request, nullptr, nullptr};
   if (route.surface == Surface::kAuth) {
-    auto id = NormalizeUuid(match.env_id);
-    if (!id) return NotFound();
-    call.snapshot = services_.config->Current();
-    call.env = call.snapshot->FindEnvironment(*id);
+    call.env = FindEnvironment(match, call.snapshot);
     if (call.env == nullptr) return NotFound();
   }
   if (!route.method.empty() && request.method != route.method) {
     return WriteApiError(mgmt::MethodNotAllowed(route.method));
   }
-  return (this->*route.handle)(call);
+  return KeepSnapshot((this->*route.handle)(call), call.snapshot);
+}
+
+Response Router::Resume(const RouteMatch& match, Response waiting) const {
+  std::shared_ptr<const config::Snapshot> snapshot;
+  const config::EnvironmentSnapshot* env = FindEnvironment(match, snapshot);
+  if (env == nullptr) return NotFound();  // deleted while the request waited
+  return KeepSnapshot(waiting.resume(*env), snapshot);
+}
+
+const config::EnvironmentSnapshot* Router::FindEnvironment(
+    const RouteMatch& match, std::shared_ptr<const config::Snapshot>& snapshot) const {
+  auto id = NormalizeUuid(match.env_id);
+  if (!id) return nullptr;
+  snapshot = services_.config->Current();
+  return snapshot->FindEnvironment(*id);
 }
 
 std::optional<Response> Router::HandleHeader(const Request& header) const {
@@ -69,8 +89,15 @@ std::optional<Response> Router::HandleHeader(const Request& header) const {
 }
 
 Response Router::Token(const RouteCall& call) const {
-  Response r = handlers::Token(call.request, *call.env, *services_.token_endpoint);
-  if (!r.pending) {  // a request that waits is counted when it is answered
+  return CountToken(handlers::Token(call.request, *call.env, *services_.token_endpoint));
+}
+
+Response Router::CountToken(Response r) const {
+  if (r.pending) {  // a request that waits is counted when it is answered
+    r.resume = [this, rest = std::move(r.resume)](const config::EnvironmentSnapshot& env) {
+      return CountToken(rest(env));
+    };
+  } else {
     (r.status == 200 ? metrics_.tokens_issued : metrics_.token_errors)
         .fetch_add(1, std::memory_order_relaxed);
   }
@@ -82,13 +109,7 @@ Response Router::Introspect(const RouteCall& call) const {
 }
 
 Response Router::Revoke(const RouteCall& call) const {
-  Response r = handlers::Revoke(call.request, *call.env, *services_.revocation);
-  if (r.then_blocking) {  // it refers to `env`: keep the snapshot alive until it has run
-    r.then_blocking = [snapshot = call.snapshot, rest = std::move(r.then_blocking)] {
-      return rest();
-    };
-  }
-  return r;
+  return handlers::Revoke(call.request, *call.env, *services_.revocation);
 }
 
 Response Router::Jwks(const RouteCall& call) const {

@@ -51,6 +51,10 @@ class Router {
   // without the store and without reading up to 1 MiB. std::nullopt: read the body and call
   // Handle(). `header` has no body. Never blocks; only for routes with header_first.
   std::optional<Response> HandleHeader(const Request& header) const;
+  // The answer to a request whose Handle() answered Response::pending, once woken: its
+  // `resume` in the environment as the current snapshot has it (404 if it is gone). May be
+  // pending again.
+  Response Resume(const RouteMatch& match, Response waiting) const;
 
   // The answer when the session cannot read a request (400 malformed, 413 body, 431 headers).
   Response FramingError(int status, std::string_view path, std::string_view correlation_id) const;
@@ -72,6 +76,12 @@ class Router {
   Response Healthz(const RouteCall& call) const;
   Response Readyz(const RouteCall& call) const;
   Response MetricsText(const RouteCall& call) const;
+  // Counts a token answer, or wraps its resume so that the answer is counted when it comes.
+  Response CountToken(Response r) const;
+  // The environment named by an auth route's {envID} in the current snapshot, which it stores
+  // in `snapshot`; null when there is none (404).
+  const config::EnvironmentSnapshot* FindEnvironment(
+      const RouteMatch& match, std::shared_ptr<const config::Snapshot>& snapshot) const;
 
   Services services_;
   mutable Metrics metrics_;

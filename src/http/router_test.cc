@@ -248,6 +248,28 @@ TEST_F(RouterTest, PlatformErrorsKeepTheirBytes) {
   EXPECT_NE(r.body.find("\"error\":\"invalid_request\""), std::string::npos);
 }
 
+// Decision 0003: a request that waited resumes in its environment as the snapshot has it then,
+// without being routed or parsed again; 404 when the environment is gone.
+TEST_F(RouterTest, ResumeFindsTheEnvironmentAgain) {
+  Response waiting;
+  waiting.pending.emplace(std::make_shared<oauth::Flight>(), nullptr);
+  const config::EnvironmentSnapshot* seen = nullptr;
+  waiting.resume = [&seen](const config::EnvironmentSnapshot& env) {
+    seen = &env;
+    Response r;
+    r.then_blocking = [] { return Response{}; };
+    return r;
+  };
+  const std::string path = EnvPath("token");
+  Response r = router_->Resume(MatchRoute(path), waiting);
+  ASSERT_NE(seen, nullptr);
+  EXPECT_EQ(seen->environment.id, data_.environment.id);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_TRUE(r.then_blocking);
+  r = router_->Resume(MatchRoute("/00000000-0000-4000-8000-000000000000/as/token"), waiting);
+  EXPECT_EQ(r.status, 404);
+}
+
 TEST_F(RouterTest, BodyLimits) {
   EXPECT_EQ(MatchRoute("/x/as/token").route->body_limit, 16u * 1024);
   EXPECT_EQ(MatchRoute("/v1/environments").route->body_limit, 1024u * 1024);

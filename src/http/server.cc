@@ -557,14 +557,15 @@ class HttpServer::Impl {
         response = HandleSafely(request, match);
       }
       // Waiting for a client's jwksUrl keys holds no thread: the coroutine is suspended until the
-      // fetch (on the fetch pool) wakes it, then the request is handled again.
+      // fetch (on the fetch pool) wakes it, then the request resumes at client authentication.
       for (int waits = 0; response.pending; ++waits) {
         if (waits == kMaxWaits) {
           response = router_->WaitedTooLong(request.correlation_id);
           break;
         }
         co_await WaitFor(*response.pending);
-        response = HandleSafely(request, match);
+        response = RunSafely([&] { return router_->Resume(match, std::move(response)); },
+                             request.correlation_id);
       }
       if (response.then_blocking) {
         // The rest blocks on the store (an authenticated revocation): the blocking pool.

@@ -18,7 +18,11 @@ Result<TokenResponse, ErrorOrPending> TokenEndpoint::Handle(
     return Fail(
         ValidationError(OAuthErrorCode::kUnsupportedGrantType, "The grant type is not supported"));
   }
+  return Resume(request, env);
+}
 
+Result<TokenResponse, ErrorOrPending> TokenEndpoint::Resume(
+    const TokenRequest& request, const config::EnvironmentSnapshot& env) const {
   auto app = AuthenticateClient(request, env, auth_);
   if (!app) return Fail(std::move(app).error());
 

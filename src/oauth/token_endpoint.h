@@ -22,6 +22,9 @@ class TokenEndpoint {
   // (the client's jwksUrl keys are being fetched) is no answer: wait for it and call again.
   Result<TokenResponse, ErrorOrPending> Handle(const TokenRequest& request,
                                                const config::EnvironmentSnapshot& env) const;
+  // Handle() from client authentication on: for a request that Handle() answered Pending.
+  Result<TokenResponse, ErrorOrPending> Resume(const TokenRequest& request,
+                                               const config::EnvironmentSnapshot& env) const;
 
  private:
   ClientAuthServices auth_;

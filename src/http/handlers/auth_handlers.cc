@@ -25,6 +25,25 @@ bool IsFormContentType(std::string_view value) {
   return true;
 }
 
+// Writes `result`, an oauth step's answer to `request`, with `answer(value, request, env)`, or its
+// error. While the step is Pending, the Response carries the wait and a resume that runs
+// `again(request, env)`, the step from client authentication on, on a copy of the request as
+// parsed (decision 0003).
+template <class Value, class Again, class Write>
+Response AnswerOrResume(Result<Value, oauth::ErrorOrPending> result, oauth::TokenRequest& request,
+                        const config::EnvironmentSnapshot& env, const std::string& correlation_id,
+                        const Again& again, const Write& answer) {
+  if (result) return answer(std::move(result).value(), request, env);
+  Response r = WriteErrorOrPending(std::move(result).error(), correlation_id, env.issuer);
+  if (r.pending) {
+    r.resume = [request, correlation_id, again, answer](const config::EnvironmentSnapshot& now) {
+      oauth::TokenRequest parsed = request;
+      return AnswerOrResume(again(parsed, now), parsed, now, correlation_id, again, answer);
+    };
+  }
+  return r;
+}
+
 }  // namespace
 
 Result<oauth::TokenRequest, oauth::OAuthError> ParseTokenRequest(const Request& request) {
@@ -84,38 +103,44 @@ Response Token(const Request& request, const config::EnvironmentSnapshot& env,
                const oauth::TokenEndpoint& endpoint) {
   auto parsed = ParseTokenRequest(request);
   if (!parsed) return WriteOAuthError(parsed.error(), request.correlation_id, env.issuer);
-  auto result = endpoint.Handle(*parsed, env);
-  if (!result) {
-    return WriteErrorOrPending(std::move(result).error(), request.correlation_id, env.issuer);
-  }
-
-  Response r;
-  r.body.reserve(result->access_token.size() + 96);
-  r.body += "{\"access_token\":\"";
-  r.body += result->access_token;  // base64url and dots only
-  r.body += "\",\"token_type\":\"Bearer\",\"expires_in\":";
-  AppendDecimal(r.body, result->expires_in);
-  if (!result->scope.empty()) {
-    r.body += ",\"scope\":";
-    AppendJsonString(r.body, result->scope);
-  }
-  r.body += "}";
-  AddNoStore(r);
-  return r;
+  auto again = [&endpoint](const oauth::TokenRequest& req, const config::EnvironmentSnapshot& in) {
+    return endpoint.Resume(req, in);
+  };
+  auto answer = [](oauth::TokenResponse token, oauth::TokenRequest&,
+                   const config::EnvironmentSnapshot&) {
+    Response r;
+    r.body.reserve(token.access_token.size() + 96);
+    r.body += "{\"access_token\":\"";
+    r.body += token.access_token;  // base64url and dots only
+    r.body += "\",\"token_type\":\"Bearer\",\"expires_in\":";
+    AppendDecimal(r.body, token.expires_in);
+    if (!token.scope.empty()) {
+      r.body += ",\"scope\":";
+      AppendJsonString(r.body, token.scope);
+    }
+    r.body += "}";
+    AddNoStore(r);
+    return r;
+  };
+  return AnswerOrResume(endpoint.Handle(*parsed, env), *parsed, env, request.correlation_id, again,
+                        answer);
 }
 
 Response Introspect(const Request& request, const config::EnvironmentSnapshot& env,
                     const oauth::Introspection& introspection) {
   auto parsed = ParseTokenRequest(request);
   if (!parsed) return WriteOAuthError(parsed.error(), request.correlation_id, env.issuer);
-  auto result = introspection.Handle(*parsed, env);
-  if (!result) {
-    return WriteErrorOrPending(std::move(result).error(), request.correlation_id, env.issuer);
-  }
-  Response r;
-  r.body = std::move(result).value();
-  AddNoStore(r);
-  return r;
+  auto again = [&introspection](const oauth::TokenRequest& req,
+                                const config::EnvironmentSnapshot& in) {
+    return introspection.Handle(req, in);
+  };
+  auto answer = [](std::string body, oauth::TokenRequest&, const config::EnvironmentSnapshot&) {
+    Response r;
+    r.body = std::move(body);
+    AddNoStore(r);
+    return r;
+  };
+  return AnswerOrResume(again(*parsed, env), *parsed, env, request.correlation_id, again, answer);
 }
 
 Response Revoke(const Request& request, const config::EnvironmentSnapshot& env,
@@ -124,19 +149,25 @@ Response Revoke(const Request& request, const config::EnvironmentSnapshot& env,
   if (!parsed) return WriteOAuthError(parsed.error(), request.correlation_id, env.issuer);
   // Client authentication first, without blocking: an unauthenticated caller never reaches
   // the blocking pool, and one whose keys are being fetched waits without holding a thread.
-  auto app = revocation.Authenticate(*parsed, env);
-  if (!app) return WriteErrorOrPending(std::move(app).error(), request.correlation_id, env.issuer);
-  Response later;
-  later.then_blocking = [&revocation, &env, app = *app, req = std::move(*parsed),
-                         correlation_id = request.correlation_id] {
-    auto revoked = revocation.Revoke(req, env, *app);
-    if (!revoked) return WriteOAuthError(revoked.error(), correlation_id, env.issuer);
-    Response r;  // RFC 7009 §2.2: 200 with an empty body
-    r.content_type.clear();
-    AddNoStore(r);
-    return r;
+  auto again = [&revocation](const oauth::TokenRequest& req,
+                             const config::EnvironmentSnapshot& in) {
+    return revocation.Authenticate(req, in);
   };
-  return later;
+  auto answer = [&revocation, correlation_id = request.correlation_id](
+                    const config::AppEntry* app, oauth::TokenRequest& req,
+                    const config::EnvironmentSnapshot& in) {
+    Response later;
+    later.then_blocking = [&revocation, &in, app, req = std::move(req), correlation_id] {
+      auto revoked = revocation.Revoke(req, in, *app);
+      if (!revoked) return WriteOAuthError(revoked.error(), correlation_id, in.issuer);
+      Response r;  // RFC 7009 §2.2: 200 with an empty body
+      r.content_type.clear();
+      AddNoStore(r);
+      return r;
+    };
+    return later;
+  };
+  return AnswerOrResume(again(*parsed, env), *parsed, env, request.correlation_id, again, answer);
 }
 
 Response Jwks(const config::EnvironmentSnapshot& env, TimePoint now) {
