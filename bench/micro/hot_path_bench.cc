@@ -65,7 +65,7 @@ std::shared_ptr<const config::EnvironmentSnapshot> Env(crypto::KeyKind kind, int
     b.App("grow-app-" + std::to_string(i), model::AppType::kService,
           model::AuthMethod::kClientSecretBasic, kSecret);
   }
-  storage::EnvironmentData data = b.data();
+  model::EnvironmentData data = b.data();
   if (kind != crypto::KeyKind::kRsa) {
     auto key = crypto::PrivateKey::Generate(kind);
     if (!key) throw std::runtime_error("key generation failed");

@@ -11,7 +11,7 @@ std::string UsedAssertionJti(std::string_view client_id, std::string_view jti) {
   return out;
 }
 
-JtiCache::JtiCache(storage::Store& store, storage::JtiKind kind, const Clock& clock,
+JtiCache::JtiCache(JtiStore& store, model::JtiKind kind, const Clock& clock,
                    size_t max_per_environment)
     : store_(store), kind_(kind), clock_(clock), max_per_environment_(max_per_environment) {}
 
@@ -29,8 +29,8 @@ bool JtiCache::HasRoom(Environment& e, TimePoint now) {
   return e.jtis.size() < max_per_environment_;
 }
 
-storage::StoreResult<void> JtiCache::Load() {
-  auto loaded = store_.LoadJtis(kind_, clock_.Now());
+JtiResult<void> JtiCache::Load() {
+  auto loaded = store_.Load(kind_, clock_.Now());
   if (!loaded) return Fail(std::move(loaded).error());
   std::unique_lock lock(mu_);
   for (const auto& j : *loaded) Put(j.environment_id, j.jti, j.expires_at);
@@ -53,8 +53,8 @@ bool JtiCache::Contains(const EnvId& env, std::string_view jti) const {
   return it != e->second.jtis.end() && now < it->second;
 }
 
-storage::StoreResult<JtiCache::Stored> JtiCache::Remember(const EnvId& env, const std::string& jti,
-                                                          TimePoint expires_at) {
+JtiResult<JtiCache::Stored> JtiCache::Remember(const EnvId& env, const std::string& jti,
+                                               TimePoint expires_at) {
   const TimePoint now = clock_.Now();
   {
     std::unique_lock lock(mu_);
@@ -63,14 +63,14 @@ storage::StoreResult<JtiCache::Stored> JtiCache::Remember(const EnvId& env, cons
     const bool known = it != e.jtis.end() && now < it->second;
     if (!known && !HasRoom(e, now)) return Stored::kBudget;
   }
-  auto stored = store_.RememberJti({kind_, env, jti, expires_at}, now);
+  auto stored = store_.Remember({kind_, env, jti, expires_at}, now);
   if (!stored) return Fail(std::move(stored).error());
   std::unique_lock lock(mu_);
   Put(env, jti, expires_at);
   return *stored ? Stored::kNew : Stored::kAlready;
 }
 
-storage::StoreResult<void> JtiCache::Purge() {
+JtiResult<void> JtiCache::Purge() {
   const TimePoint now = clock_.Now();
   {
     std::unique_lock lock(mu_);
@@ -79,7 +79,7 @@ storage::StoreResult<void> JtiCache::Purge() {
     }
     std::erase_if(environments_, [](const auto& e) { return e.second.jtis.empty(); });
   }
-  return store_.PurgeExpiredJtis(now);
+  return store_.PurgeExpired(now);
 }
 
 JtiCache::FirstUse JtiCache::RememberNew(const EnvId& env, std::string_view jti,
@@ -98,14 +98,14 @@ JtiCache::FirstUse JtiCache::RememberNew(const EnvId& env, std::string_view jti,
   return FirstUse::kNew;
 }
 
-storage::StoreResult<void> JtiCache::FlushPending() {
-  std::vector<storage::RememberedJti> batch;
+JtiResult<void> JtiCache::FlushPending() {
+  std::vector<model::RememberedJti> batch;
   {
     std::unique_lock lock(mu_);
     batch.swap(pending_);
   }
   if (batch.empty()) return {};
-  auto written = store_.RememberJtis(batch, clock_.Now());
+  auto written = store_.RememberAll(batch, clock_.Now());
   if (!written.ok()) {
     std::unique_lock lock(mu_);
     pending_.insert(pending_.begin(), std::make_move_iterator(batch.begin()),

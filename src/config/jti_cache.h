@@ -15,9 +15,35 @@
 
 #include "common/clock.h"
 #include "common/ids.h"
-#include "storage/store.h"
+#include "common/result.h"
+#include "model/model.h"
 
 namespace tollgate::config {
+
+// Why the store behind a JtiCache failed; for the log only.
+struct JtiStoreError {
+  std::string message;
+};
+template <class T>
+using JtiResult = Result<T, JtiStoreError>;
+
+// The store as a JtiCache sees it: durably remembered jtis (SPEC §7). StoreJtis
+// (config/store/store_jtis.h) implements it over the Store. Calls block on I/O; every method may
+// be called from any thread.
+class JtiStore {
+ public:
+  virtual ~JtiStore() = default;
+  // Remembers `jti`; false, changing nothing, when it is already remembered and unexpired at
+  // `now` (a replay).
+  virtual JtiResult<bool> Remember(const model::RememberedJti& jti, TimePoint now) = 0;
+  // Remember for each of `jtis`, skipping those already remembered; durable when this returns.
+  virtual JtiResult<void> RememberAll(const std::vector<model::RememberedJti>& jtis,
+                                      TimePoint now) = 0;
+  // Every remembered jti of `kind` still unexpired at `now`.
+  virtual JtiResult<std::vector<model::RememberedJti>> Load(model::JtiKind kind, TimePoint now) = 0;
+  // Forgets every jti (of any kind) that expired at or before `now`.
+  virtual JtiResult<void> PurgeExpired(TimePoint now) = 0;
+};
 
 // The jti a used client assertion is remembered by: its client's ID and its own `jti`, so that
 // two clients choosing the same `jti` never collide (RFC 7523 §3 item 7 makes a jti unique per
@@ -29,26 +55,24 @@ class JtiCache {
   // At most `max_per_environment` unexpired jtis are accepted per environment (RememberNew
   // answers kFull and Remember kBudget beyond that, for that environment only). The budgets are
   // options of `tollgate serve` (docs/security.md); an entry costs about 200 bytes of memory.
-  JtiCache(storage::Store& store, storage::JtiKind kind, const Clock& clock,
-           size_t max_per_environment);
+  JtiCache(JtiStore& store, model::JtiKind kind, const Clock& clock, size_t max_per_environment);
 
   // Adds the store's unexpired entries to the memory (at start-up, and when the change feed
   // reconnects). Entries are never forgotten before they expire; loaded and mirrored entries
   // count towards the budget but are never refused (the store has them).
-  storage::StoreResult<void> Load();
+  JtiResult<void> Load();
   // True when `jti` of `env` is remembered and unexpired.
   bool Contains(const EnvId& env, std::string_view jti) const;
 
   enum class Stored { kNew, kAlready, kBudget };
   // Remembers durably until `expires_at`: kAlready when it already was; kBudget (nothing
   // written) when `env` holds max_per_environment unexpired entries already.
-  storage::StoreResult<Stored> Remember(const EnvId& env, const std::string& jti,
-                                        TimePoint expires_at);
+  JtiResult<Stored> Remember(const EnvId& env, const std::string& jti, TimePoint expires_at);
   // Adds an entry another node remembered (from the change feed): memory only, the store has it.
   void Mirror(const EnvId& env, const std::string& jti, TimePoint expires_at);
-  storage::JtiKind kind() const { return kind_; }
+  model::JtiKind kind() const { return kind_; }
   // Forgets expired entries, in memory and in the store.
-  storage::StoreResult<void> Purge();
+  JtiResult<void> Purge();
 
   // The first-use check of client assertions (SPEC §2.2 rule 6), for the token path: never
   // touches the store. kNew: `jti` of `env` was not remembered and now is, until `expires_at`,
@@ -56,10 +80,10 @@ class JtiCache {
   // kFull: `env` holds max_per_environment unexpired jtis; nothing was remembered.
   enum class FirstUse { kNew, kReplay, kFull };
   FirstUse RememberNew(const EnvId& env, std::string_view jti, TimePoint expires_at);
-  // Writes what RememberNew queued to the store in one batch (Store::RememberJtis). On failure
+  // Writes what RememberNew queued to the store in one batch (JtiStore::RememberAll). On failure
   // the entries stay queued for the next call. Call it from one background thread, and once
   // more at shutdown.
-  storage::StoreResult<void> FlushPending();
+  JtiResult<void> FlushPending();
   size_t PendingCount() const;
   // Unexpired and expired-but-not-yet-swept entries of `env` held in memory.
   size_t SizeOf(const EnvId& env) const;
@@ -83,13 +107,13 @@ class JtiCache {
   // exclusively.
   bool HasRoom(Environment& e, TimePoint now);
 
-  storage::Store& store_;
-  storage::JtiKind kind_;
+  JtiStore& store_;
+  model::JtiKind kind_;
   const Clock& clock_;
   const size_t max_per_environment_;
   mutable std::shared_mutex mu_;
-  Map<Environment> environments_;                // by environment ID; mu_
-  std::vector<storage::RememberedJti> pending_;  // mu_
+  Map<Environment> environments_;              // by environment ID; mu_
+  std::vector<model::RememberedJti> pending_;  // mu_
 };
 
 }  // namespace tollgate::config

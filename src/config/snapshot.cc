@@ -34,8 +34,8 @@ std::shared_ptr<const EnvironmentSnapshot> Snapshot::GetEnvironment(std::string_
   return it == environments.end() ? nullptr : it->second;
 }
 
-storage::StoreResult<std::shared_ptr<const EnvironmentSnapshot>> BuildEnvironmentSnapshot(
-    storage::EnvironmentData data, const Urls& urls) {
+Result<std::shared_ptr<const EnvironmentSnapshot>, BuildError> BuildEnvironmentSnapshot(
+    model::EnvironmentData data, const Urls& urls) {
   auto env = std::make_shared<EnvironmentSnapshot>();
   env->environment = data.environment;
   env->organization_id = data.environment.organization_id;
@@ -121,9 +121,8 @@ storage::StoreResult<std::shared_ptr<const EnvironmentSnapshot>> BuildEnvironmen
   for (const auto& k : data.signing_keys) {
     auto parsed = crypto::PrivateKey::FromPem(k.private_key_pem);
     if (!parsed) {
-      return Fail(storage::StoreError{
-          storage::StoreErrorCode::kInternal,
-          "signing key " + k.id.str() + " does not parse: " + parsed.error().message, ""});
+      return Fail(
+          BuildError{"signing key " + k.id.str() + " does not parse: " + parsed.error().message});
     }
     KeyEntry ke;
     ke.key = k;
@@ -131,9 +130,7 @@ storage::StoreResult<std::shared_ptr<const EnvironmentSnapshot>> BuildEnvironmen
     ke.signer = std::move(parsed).value();
     auto verifier = crypto::PublicKey::FromJwk(ke.signer->Public());
     if (!verifier) {
-      return Fail(storage::StoreError{storage::StoreErrorCode::kInternal,
-                                      "signing key " + k.id.str() + " has no usable public half",
-                                      ""});
+      return Fail(BuildError{"signing key " + k.id.str() + " has no usable public half"});
     }
     ke.verifier = std::move(verifier).value();
     if (!k.certificate_der.empty()) ke.x5t = Base64UrlEncode(crypto::Sha1(k.certificate_der));
@@ -143,45 +140,8 @@ storage::StoreResult<std::shared_ptr<const EnvironmentSnapshot>> BuildEnvironmen
     if (ke.key.is_default && !ke.key.revoked) env->default_key = &ke;
   }
   for (auto& k : data.signing_keys) k.private_key_pem.clear();
-  env->data = std::make_shared<const storage::EnvironmentData>(std::move(data));
+  env->data = std::make_shared<const model::EnvironmentData>(std::move(data));
   return std::shared_ptr<const EnvironmentSnapshot>(std::move(env));
-}
-
-ConfigHolder::ConfigHolder(storage::Store& store, Urls urls)
-    : store_(store), urls_(std::move(urls)), current_(std::make_shared<const Snapshot>()) {}
-
-storage::StoreResult<void> ConfigHolder::LoadAll() {
-  std::lock_guard lock(write_mu_);
-  auto all = store_.LoadAll();
-  if (!all) return Fail(std::move(all).error());
-  auto snap = std::make_shared<Snapshot>();
-  snap->organization = all->organization;
-  for (auto& env : all->environments) {
-    std::string id = env.environment.id.str();
-    auto built = BuildEnvironmentSnapshot(std::move(env), urls_);
-    if (!built) return Fail(std::move(built).error());
-    snap->environments.emplace(std::move(id), std::move(built).value());
-  }
-  current_.store(std::move(snap));
-  return {};
-}
-
-storage::StoreResult<void> ConfigHolder::RefreshEnvironment(const EnvId& id) {
-  std::lock_guard lock(write_mu_);
-  auto data = store_.LoadEnvironment(id);
-  // Copying the map copies shared_ptrs only: the other environments are shared, not rebuilt.
-  auto snap = std::make_shared<Snapshot>(*current_.load());
-  if (!data) {
-    if (data.error().code != storage::StoreErrorCode::kNotFound)
-      return Fail(std::move(data).error());
-    snap->environments.erase(id.str());
-  } else {
-    auto built = BuildEnvironmentSnapshot(std::move(data).value(), urls_);
-    if (!built) return Fail(std::move(built).error());
-    snap->environments[id.str()] = std::move(built).value();
-  }
-  current_.store(std::move(snap));
-  return {};
 }
 
 }  // namespace tollgate::config

@@ -1,21 +1,20 @@
 #pragma once
 // Immutable, in-memory configuration snapshots: everything the auth surface needs, indexed for
 // the token path, which performs no database I/O. Writers build a new environment snapshot and
-// swap it in atomically; readers hold a shared_ptr for the duration of one request.
+// swap it in atomically (config/store/holder.h); readers hold a shared_ptr for the duration of
+// one request. Nothing here sees the store.
 
-#include <atomic>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "common/clock.h"
+#include "common/result.h"
 #include "crypto/keys.h"
 #include "jwt/jwk_set.h"
 #include "model/model.h"
-#include "storage/store.h"
 
 namespace tollgate::config {
 
@@ -67,7 +66,7 @@ struct EnvironmentSnapshot {
 
   // Everything stored for the environment, as loaded (private keys cleared), for the
   // management API's reads.
-  std::shared_ptr<const storage::EnvironmentData> data;
+  std::shared_ptr<const model::EnvironmentData> data;
 
   const AppEntry* FindApp(std::string_view client_id) const;
   const KeyEntry* FindKey(std::string_view kid) const;
@@ -82,32 +81,13 @@ struct Snapshot {
   std::shared_ptr<const EnvironmentSnapshot> GetEnvironment(std::string_view env_id) const;
 };
 
-// Builds an environment snapshot from stored data. Fails (kInternal) when a signing key does
-// not parse.
-storage::StoreResult<std::shared_ptr<const EnvironmentSnapshot>> BuildEnvironmentSnapshot(
-    storage::EnvironmentData data, const Urls& urls);
-
-// Holds the current snapshot. Current() is lock-free for readers and safe from any thread.
-// LoadAll/Refresh* block on the store: call them off the I/O threads or at start-up. Writers
-// are serialized among themselves.
-class ConfigHolder {
- public:
-  ConfigHolder(storage::Store& store, Urls urls);
-
-  std::shared_ptr<const Snapshot> Current() const { return current_.load(); }
-  const Urls& urls() const { return urls_; }
-
-  // Replaces the whole snapshot from the store.
-  storage::StoreResult<void> LoadAll();
-  // Reloads one environment (removing it from the snapshot if it no longer exists); costs in
-  // proportion to that environment only.
-  storage::StoreResult<void> RefreshEnvironment(const EnvId& id);
-
- private:
-  storage::Store& store_;
-  Urls urls_;
-  std::mutex write_mu_;
-  std::atomic<std::shared_ptr<const Snapshot>> current_;
+// Why an environment snapshot could not be built; for the log only.
+struct BuildError {
+  std::string message;
 };
+
+// Builds an environment snapshot from stored data. Fails when a signing key does not parse.
+Result<std::shared_ptr<const EnvironmentSnapshot>, BuildError> BuildEnvironmentSnapshot(
+    model::EnvironmentData data, const Urls& urls);
 
 }  // namespace tollgate::config

@@ -9,6 +9,7 @@
 
 #include "common/clock.h"
 #include "config/snapshot.h"
+#include "config/store/holder.h"
 #include "http/message.h"
 #include "http/routes.h"
 #include "mgmt/api.h"

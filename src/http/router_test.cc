@@ -45,15 +45,15 @@ class RouterTest : public ::testing::Test {
         return Fail(storage::StoreError{});
       }
       storage::StoreResult<storage::Deployment> LoadAll() override { return deployment; }
-      storage::StoreResult<storage::EnvironmentData> LoadEnvironment(const EnvId&) override {
+      storage::StoreResult<model::EnvironmentData> LoadEnvironment(const EnvId&) override {
         return Fail(storage::StoreError{});
       }
-      storage::StoreResult<bool> RememberJti(const storage::RememberedJti&, TimePoint) override {
+      storage::StoreResult<bool> RememberJti(const model::RememberedJti&, TimePoint) override {
         return Fail(storage::StoreError{});
       }
-      storage::StoreResult<std::vector<storage::RememberedJti>> LoadJtis(storage::JtiKind,
-                                                                         TimePoint) override {
-        return std::vector<storage::RememberedJti>{};
+      storage::StoreResult<std::vector<model::RememberedJti>> LoadJtis(model::JtiKind,
+                                                                       TimePoint) override {
+        return std::vector<model::RememberedJti>{};
       }
       storage::StoreResult<void> PurgeExpiredJtis(TimePoint) override { return {}; }
       storage::Deployment deployment;
@@ -86,7 +86,7 @@ class RouterTest : public ::testing::Test {
   FakeClock clock_;
   oauth::FailureThrottle throttle_;
   oauth::TokenEndpoint endpoint_;
-  storage::EnvironmentData data_;
+  model::EnvironmentData data_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<config::ConfigHolder> holder_;
   std::unique_ptr<Router> router_;

@@ -9,9 +9,10 @@
 #include <vector>
 
 #include "common/clock.h"
-#include "config/change_feed.h"
 #include "config/jti_cache.h"
 #include "config/snapshot.h"
+#include "config/store/change_feed.h"
+#include "config/store/holder.h"
 #include "storage/store.h"
 
 namespace tollgate::mgmt {

@@ -12,6 +12,7 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "config/snapshot.h"
+#include "config/store/holder.h"
 #include "mgmt/api.h"
 #include "mgmt/api_error.h"
 #include "mgmt/authz.h"

@@ -171,6 +171,31 @@ struct SigningKey {
   std::optional<TimePoint> retired_at;
 };
 
+// Everything stored for one environment: what the store loads and a configuration snapshot is
+// built from.
+struct EnvironmentData {
+  Environment environment;
+  std::vector<Application> applications;
+  std::vector<ApplicationSecret> secrets;
+  std::vector<Resource> resources;
+  std::vector<Scope> scopes;
+  std::vector<Grant> grants;
+  std::vector<RoleAssignment> role_assignments;
+  std::vector<SigningKey> signing_keys;
+};
+
+// Token IDs remembered until they expire (SPEC §7): revoked access tokens (§5) and client
+// assertions already used (§2.2 rule 6). They survive restarts and, with a shared database,
+// are seen by every node.
+enum class JtiKind { kRevokedToken, kUsedAssertion };
+
+struct RememberedJti {
+  JtiKind kind = JtiKind::kRevokedToken;
+  EnvId environment_id;
+  std::string jti;
+  TimePoint expires_at;
+};
+
 // Wire spellings (PingOne's exact upper-case enums). Parse functions return std::nullopt for
 // unknown text.
 std::string_view ToString(EnvironmentType v);

@@ -12,9 +12,10 @@
 
 #include "common/clock.h"
 #include "common/log.h"
-#include "config/change_feed.h"
 #include "config/jti_cache.h"
-#include "config/snapshot.h"
+#include "config/store/change_feed.h"
+#include "config/store/holder.h"
+#include "config/store/store_jtis.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "http/url_fetcher.h"
@@ -232,10 +233,10 @@ int Serve(const Options& options) {
 
   config::ConfigHolder config(**store, urls);
   SystemClock clock;
-  config::JtiCache revoked(**store, storage::JtiKind::kRevokedToken, clock,
-                           options.max_revoked_tokens);
+  config::StoreJtis jtis(**store);
+  config::JtiCache revoked(jtis, model::JtiKind::kRevokedToken, clock, options.max_revoked_tokens);
   // SPEC §2.2 rule 6: assertion jtis already used, remembered across restarts.
-  config::JtiCache used_assertions(**store, storage::JtiKind::kUsedAssertion, clock,
+  config::JtiCache used_assertions(jtis, model::JtiKind::kUsedAssertion, clock,
                                    options.max_used_assertions);
   // Several nodes on one database: listen before loading, so no change is missed in between.
   config::ChangeFeed feed(**store, config, {&revoked, &used_assertions});

@@ -54,8 +54,9 @@ std::string SchemeForMessage(std::string_view uri) {
 
 }  // namespace
 
-StoreResult<void> Store::RememberJtis(const std::vector<RememberedJti>& jtis, TimePoint now) {
-  for (const RememberedJti& jti : jtis) {
+StoreResult<void> Store::RememberJtis(const std::vector<model::RememberedJti>& jtis,
+                                      TimePoint now) {
+  for (const model::RememberedJti& jti : jtis) {
     auto r = RememberJti(jti, now);
     if (!r.ok() && r.error().code != StoreErrorCode::kNotFound) return Fail(std::move(r).error());
   }

@@ -54,21 +54,9 @@ class SecretCodec {
   virtual std::optional<std::string> Open(std::string_view sealed, std::string_view aad) const = 0;
 };
 
-// Everything stored for one environment.
-struct EnvironmentData {
-  model::Environment environment;
-  std::vector<model::Application> applications;
-  std::vector<model::ApplicationSecret> secrets;
-  std::vector<model::Resource> resources;
-  std::vector<model::Scope> scopes;
-  std::vector<model::Grant> grants;
-  std::vector<model::RoleAssignment> role_assignments;
-  std::vector<model::SigningKey> signing_keys;
-};
-
 struct Deployment {
   std::optional<model::Organization> organization;
-  std::vector<EnvironmentData> environments;
+  std::vector<model::EnvironmentData> environments;
 };
 
 // The write side of one transaction. Each call checks referential and uniqueness rules and
@@ -119,28 +107,16 @@ class Transaction {
   virtual StoreResult<void> Delete(const KeyId& id) = 0;
 };
 
-// Token IDs remembered until they expire (SPEC §7): revoked access tokens (§5) and client
-// assertions already used (§2.2 rule 6). They survive restarts and, with a shared database,
-// are seen by every node.
-enum class JtiKind { kRevokedToken, kUsedAssertion };
-
-struct RememberedJti {
-  JtiKind kind = JtiKind::kRevokedToken;
-  EnvId environment_id;
-  std::string jti;
-  TimePoint expires_at;
-};
-
 // The change feed of a database that several nodes share (SPEC §7): what other writers (and
 // this node) committed, so that each node refreshes its snapshot and jti caches. config/
-// drives it (config/change_feed.h).
+// drives it (config/store/change_feed.h).
 struct EnvironmentVersion {
   EnvId environment_id;
   int64_t version = 0;  // grows with every committed transaction that changed the environment
 };
 
 struct SharedJti {
-  RememberedJti jti;
+  model::RememberedJti jti;
   int64_t seq = 0;  // grows with every jti remembered, per kind
 };
 
@@ -166,10 +142,10 @@ class ChangeSource {
   // The current version of every environment that was ever changed (deleted ones included).
   virtual StoreResult<std::vector<EnvironmentVersion>> Versions() = 0;
   // The unexpired jtis of `kind` with seq > `after`, ascending by seq.
-  virtual StoreResult<std::vector<SharedJti>> JtisAfter(JtiKind kind, int64_t after,
+  virtual StoreResult<std::vector<SharedJti>> JtisAfter(model::JtiKind kind, int64_t after,
                                                         TimePoint now) = 0;
   // The highest seq of `kind` remembered so far (0 when none).
-  virtual StoreResult<int64_t> LastJtiSeq(JtiKind kind) = 0;
+  virtual StoreResult<int64_t> LastJtiSeq(model::JtiKind kind) = 0;
 };
 
 class Store {
@@ -191,14 +167,16 @@ class Store {
   // Remembers `jti` durably. Returns false, changing nothing, when the same (kind, environment,
   // jti) is already remembered and unexpired at `now` (a replay). kNotFound for an unknown
   // environment.
-  virtual StoreResult<bool> RememberJti(const RememberedJti& jti, TimePoint now) = 0;
+  virtual StoreResult<bool> RememberJti(const model::RememberedJti& jti, TimePoint now) = 0;
   // RememberJti for each of `jtis`, in as few transactions as the backend can (SQLite: one):
   // durable when this returns. Entries already remembered, or of environments that no longer
   // exist, are skipped without failing the batch. Fails only when the store cannot be written,
   // and then may have remembered some of the entries (remembering again is harmless).
-  virtual StoreResult<void> RememberJtis(const std::vector<RememberedJti>& jtis, TimePoint now);
+  virtual StoreResult<void> RememberJtis(const std::vector<model::RememberedJti>& jtis,
+                                         TimePoint now);
   // Every remembered jti of `kind` still unexpired at `now`.
-  virtual StoreResult<std::vector<RememberedJti>> LoadJtis(JtiKind kind, TimePoint now) = 0;
+  virtual StoreResult<std::vector<model::RememberedJti>> LoadJtis(model::JtiKind kind,
+                                                                  TimePoint now) = 0;
   // Forgets every jti that expired at or before `now`.
   virtual StoreResult<void> PurgeExpiredJtis(TimePoint now) = 0;
 
@@ -212,7 +190,7 @@ class Store {
 
   virtual StoreResult<Deployment> LoadAll() = 0;
   // kNotFound when the environment does not exist.
-  virtual StoreResult<EnvironmentData> LoadEnvironment(const EnvId& id) = 0;
+  virtual StoreResult<model::EnvironmentData> LoadEnvironment(const EnvId& id) = 0;
 };
 
 // Opens (creating if needed) and migrates the store named by `uri`: `sqlite:PATH`,

@@ -13,10 +13,12 @@
 
 #include "common/clock.h"
 #include "config/snapshot.h"
+#include "config/store/holder.h"
 #include "mgmt/api.h"
 #include "oauth/token_issuer.h"
 #include "server/bootstrap.h"
 #include "testutil/fixtures.h"
+#include "testutil/store_fixtures.h"
 
 namespace {
 

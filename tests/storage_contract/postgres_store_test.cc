@@ -227,14 +227,14 @@ TEST_F(PostgresStoreTest, ChangeSourceCarriesRememberedJtisShortAndLong) {
   auto opened = store->OpenChangeSource();
   ASSERT_TRUE(Ok(opened));
   ChangeSource& source = **opened;
-  auto before = source.LastJtiSeq(JtiKind::kRevokedToken);
+  auto before = source.LastJtiSeq(model::JtiKind::kRevokedToken);
   ASSERT_TRUE(Ok(before));
 
   const TimePoint now = FromUnixMillis(1'800'000'000'000);
   const std::string long_jti(9000, 'j');  // beyond NOTIFY's payload limit
   for (const std::string& jti : {std::string("short jti with spaces"), long_jti}) {
-    auto remembered =
-        store->RememberJti({JtiKind::kRevokedToken, env, jti, now + std::chrono::hours(1)}, now);
+    auto remembered = store->RememberJti(
+        {model::JtiKind::kRevokedToken, env, jti, now + std::chrono::hours(1)}, now);
     ASSERT_TRUE(Ok(remembered));
     EXPECT_TRUE(*remembered);
     auto batch = NextBatch(source);
@@ -242,21 +242,21 @@ TEST_F(PostgresStoreTest, ChangeSourceCarriesRememberedJtisShortAndLong) {
     ASSERT_EQ(batch->jtis.size(), 1u);
     EXPECT_EQ(batch->jtis[0].jti.jti, jti);
     EXPECT_EQ(batch->jtis[0].jti.environment_id, env);
-    EXPECT_EQ(batch->jtis[0].jti.kind, JtiKind::kRevokedToken);
+    EXPECT_EQ(batch->jtis[0].jti.kind, model::JtiKind::kRevokedToken);
     EXPECT_EQ(ToUnixMillis(batch->jtis[0].jti.expires_at),
               ToUnixMillis(now + std::chrono::hours(1)));
     EXPECT_GT(batch->jtis[0].seq, *before);
   }
-  auto after = source.JtisAfter(JtiKind::kRevokedToken, *before, now);
+  auto after = source.JtisAfter(model::JtiKind::kRevokedToken, *before, now);
   ASSERT_TRUE(Ok(after));
   ASSERT_EQ(after->size(), 2u);
   EXPECT_EQ((*after)[1].jti.jti, long_jti);
-  auto last = source.LastJtiSeq(JtiKind::kRevokedToken);
+  auto last = source.LastJtiSeq(model::JtiKind::kRevokedToken);
   ASSERT_TRUE(Ok(last));
   EXPECT_EQ(*last, (*after)[1].seq);
   // A replay notifies nothing.
-  auto replay =
-      store->RememberJti({JtiKind::kRevokedToken, env, long_jti, now + std::chrono::hours(1)}, now);
+  auto replay = store->RememberJti(
+      {model::JtiKind::kRevokedToken, env, long_jti, now + std::chrono::hours(1)}, now);
   ASSERT_TRUE(Ok(replay));
   EXPECT_FALSE(*replay);
   auto quiet = source.Wait(milliseconds(200));

@@ -47,11 +47,11 @@ Deployment StoreContractTest::Load() {
   return std::move(loaded).value();
 }
 
-EnvironmentData StoreContractTest::LoadEnv(const EnvId& id) {
+model::EnvironmentData StoreContractTest::LoadEnv(const EnvId& id) {
   Deployment d = Load();
-  EnvironmentData from_all;
+  model::EnvironmentData from_all;
   bool found = false;
-  for (EnvironmentData& e : d.environments) {
+  for (model::EnvironmentData& e : d.environments) {
     if (e.environment.id == id) {
       from_all = std::move(e);
       found = true;

@@ -119,7 +119,7 @@ auto Fields(const std::vector<T>& v) {
   for (const T& x : v) out.push_back(Fields(x));
   return out;
 }
-inline auto Fields(const EnvironmentData& d) {
+inline auto Fields(const model::EnvironmentData& d) {
   return std::make_tuple(Fields(d.environment), Fields(d.applications), Fields(d.secrets),
                          Fields(d.resources), Fields(d.scopes), Fields(d.grants),
                          Fields(d.role_assignments), Fields(d.signing_keys));
@@ -168,7 +168,7 @@ class StoreContractTest : public ::testing::TestWithParam<BackendParam> {
   // Loads everything; a failure is reported and yields an empty Deployment.
   Deployment Load();
   // The data of `id` from LoadAll(), after checking that LoadEnvironment(id) agrees with it.
-  EnvironmentData LoadEnv(const EnvId& id);
+  model::EnvironmentData LoadEnv(const EnvId& id);
 
   // Fully populated entities: every field set, to non-default values, times at millisecond
   // precision. Each call makes fresh IDs and, unless given, unique names.

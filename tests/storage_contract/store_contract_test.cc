@@ -71,7 +71,7 @@ TEST_P(StoreContractTest, ApplicationRoundtrip) {
     if (auto r = t.Insert(full); !r.ok()) return r;
     return t.Insert(bare);
   })));
-  EnvironmentData d = LoadEnv(env_.id);
+  model::EnvironmentData d = LoadEnv(env_.id);
   ASSERT_EQ(d.applications.size(), 2u);
   EXPECT_EQ(Fields(d.applications[0]), Fields(full));
   EXPECT_EQ(Fields(d.applications[1]), Fields(bare));
@@ -89,7 +89,7 @@ TEST_P(StoreContractTest, ApplicationSecretRoundtrip) {
     }
     return {};
   })));
-  EnvironmentData d = LoadEnv(env_.id);
+  model::EnvironmentData d = LoadEnv(env_.id);
   ASSERT_EQ(d.secrets.size(), 2u);
   EXPECT_EQ(Fields(d.secrets[0]), Fields(with_previous));
   EXPECT_EQ(Fields(d.secrets[1]), Fields(without_previous));
@@ -105,7 +105,7 @@ TEST_P(StoreContractTest, PutReplacesTheApplicationSecret) {
   })));
   model::ApplicationSecret second = MakeSecret(app, false);
   ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Put(second); })));
-  EnvironmentData d = LoadEnv(env_.id);
+  model::EnvironmentData d = LoadEnv(env_.id);
   ASSERT_EQ(d.secrets.size(), 1u);
   EXPECT_EQ(Fields(d.secrets[0]), Fields(second));
 }
@@ -121,7 +121,7 @@ TEST_P(StoreContractTest, ResourceRoundtrip) {
     if (auto r = t.Insert(with_secret); !r.ok()) return r;
     return t.Insert(without_secret);
   })));
-  EnvironmentData d = LoadEnv(env_.id);
+  model::EnvironmentData d = LoadEnv(env_.id);
   ASSERT_EQ(d.resources.size(), 2u);
   EXPECT_EQ(Fields(d.resources[0]), Fields(with_secret));
   EXPECT_EQ(Fields(d.resources[1]), Fields(without_secret));
@@ -135,7 +135,7 @@ TEST_P(StoreContractTest, ScopeRoundtrip) {
     if (auto r = t.Insert(res); !r.ok()) return r;
     return t.Insert(scope);
   })));
-  EnvironmentData d = LoadEnv(env_.id);
+  model::EnvironmentData d = LoadEnv(env_.id);
   ASSERT_EQ(d.scopes.size(), 1u);
   EXPECT_EQ(Fields(d.scopes[0]), Fields(scope));
 }
@@ -154,7 +154,7 @@ TEST_P(StoreContractTest, GrantRoundtripKeepsScopeOrder) {
     }
     return {};
   })));
-  EnvironmentData d = LoadEnv(env_.id);
+  model::EnvironmentData d = LoadEnv(env_.id);
   ASSERT_EQ(d.grants.size(), 2u);
   EXPECT_EQ(Fields(d.grants[0]), Fields(grant));
   EXPECT_EQ(Fields(d.grants[1]), Fields(empty));
@@ -173,7 +173,7 @@ TEST_P(StoreContractTest, RoleAssignmentRoundtrip) {
     }
     return {};
   })));
-  EnvironmentData d = LoadEnv(env_.id);
+  model::EnvironmentData d = LoadEnv(env_.id);
   ASSERT_EQ(d.role_assignments.size(), 2u);
   EXPECT_EQ(Fields(d.role_assignments[0]), Fields(env_scoped));
   EXPECT_EQ(Fields(d.role_assignments[1]), Fields(org_scoped));
@@ -193,7 +193,7 @@ TEST_P(StoreContractTest, SigningKeyRoundtrip) {
     if (auto r = t.Insert(retired); !r.ok()) return r;
     return t.Insert(current);
   })));
-  EnvironmentData d = LoadEnv(env_.id);
+  model::EnvironmentData d = LoadEnv(env_.id);
   ASSERT_EQ(d.signing_keys.size(), 2u);
   EXPECT_EQ(Fields(d.signing_keys[0]), Fields(retired));
   EXPECT_EQ(Fields(d.signing_keys[1]), Fields(current));
@@ -221,7 +221,7 @@ TEST_P(StoreContractTest, EverythingLoadsOrderedByCreationThenId) {
   ASSERT_EQ(d.environments.size(), 2u);
   EXPECT_EQ(d.environments[0].environment.id, early_env.id);
   EXPECT_EQ(d.environments[1].environment.id, env_.id);
-  EnvironmentData e = LoadEnv(env_.id);
+  model::EnvironmentData e = LoadEnv(env_.id);
   ASSERT_EQ(e.applications.size(), 3u);
   EXPECT_EQ(e.applications[0].id, tie_a.id);
   EXPECT_EQ(e.applications[1].id, tie_b.id);
@@ -264,7 +264,7 @@ TEST_P(StoreContractTest, UpdateApplication) {
   changed.include_typ = true;
   changed.updated_at = Time(99'999);
   ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Update(changed); })));
-  EnvironmentData d = LoadEnv(env_.id);
+  model::EnvironmentData d = LoadEnv(env_.id);
   ASSERT_EQ(d.applications.size(), 1u);
   EXPECT_EQ(Fields(d.applications[0]), Fields(changed));
 }
@@ -283,7 +283,7 @@ TEST_P(StoreContractTest, UpdateResource) {
   changed.secret = "ignored-by-update";
   changed.updated_at = Time(99'999);
   ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Update(changed); })));
-  EnvironmentData d = LoadEnv(env_.id);
+  model::EnvironmentData d = LoadEnv(env_.id);
   ASSERT_EQ(d.resources.size(), 1u);
   model::Resource expected = changed;
   expected.secret = res.secret;  // Update never touches the secret
@@ -295,7 +295,7 @@ TEST_P(StoreContractTest, SetResourceSecretChangesOnlyTheSecret) {
   model::Resource res = MakeResource(env_.id);
   ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Insert(res); })));
   ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.SetResourceSecret(res.id, "rotated"); })));
-  EnvironmentData d = LoadEnv(env_.id);
+  model::EnvironmentData d = LoadEnv(env_.id);
   ASSERT_EQ(d.resources.size(), 1u);
   model::Resource expected = res;
   expected.secret = "rotated";
@@ -318,7 +318,7 @@ TEST_P(StoreContractTest, UpdateScope) {
   changed.description = "changed";
   changed.updated_at = Time(99'999);
   ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Update(changed); })));
-  EnvironmentData d = LoadEnv(env_.id);
+  model::EnvironmentData d = LoadEnv(env_.id);
   ASSERT_EQ(d.scopes.size(), 1u);
   EXPECT_EQ(Fields(d.scopes[0]), Fields(changed));
 }
@@ -341,7 +341,7 @@ TEST_P(StoreContractTest, UpdateGrantChangesResourceAndScopes) {
   changed.scopes = {s2b.id, s2a.id};
   changed.updated_at = Time(99'999);
   ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Update(changed); })));
-  EnvironmentData d = LoadEnv(env_.id);
+  model::EnvironmentData d = LoadEnv(env_.id);
   ASSERT_EQ(d.grants.size(), 1u);
   EXPECT_EQ(Fields(d.grants[0]), Fields(changed));
 }
@@ -364,7 +364,7 @@ TEST_P(StoreContractTest, UpdateSigningKey) {
   changed.expires_at = Time(2);
   changed.retired_at.reset();
   ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Update(changed); })));
-  EnvironmentData d = LoadEnv(env_.id);
+  model::EnvironmentData d = LoadEnv(env_.id);
   ASSERT_EQ(d.signing_keys.size(), 1u);
   model::SigningKey expected = changed;
   expected.private_key_pem = key.private_key_pem;  // key material is immutable
@@ -388,7 +388,7 @@ TEST_P(StoreContractTest, MakeDefaultKeyRetiresTheOtherDefaultsOfItsEnvironmentO
     return t.Insert(c);
   })));
   ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.MakeDefaultKey(b.id, Time(777)); })));
-  EnvironmentData d = LoadEnv(env_.id);
+  model::EnvironmentData d = LoadEnv(env_.id);
   ASSERT_EQ(d.signing_keys.size(), 2u);
   for (const auto& k : d.signing_keys) {
     if (k.id == a.id) {
@@ -400,7 +400,7 @@ TEST_P(StoreContractTest, MakeDefaultKeyRetiresTheOtherDefaultsOfItsEnvironmentO
       EXPECT_FALSE(k.retired_at.has_value());
     }
   }
-  EnvironmentData o = LoadEnv(other.id);
+  model::EnvironmentData o = LoadEnv(other.id);
   ASSERT_EQ(o.signing_keys.size(), 1u);
   EXPECT_TRUE(o.signing_keys[0].is_default) << "another environment's default is untouched";
   EXPECT_TRUE(
@@ -693,7 +693,7 @@ TEST_P(StoreContractTest, DeletesRemoveExactlyTheirRow) {
     }
     return {};
   })));
-  EnvironmentData d = LoadEnv(p.env.id);
+  model::EnvironmentData d = LoadEnv(p.env.id);
   EXPECT_EQ(Fields(d.grants), Fields(std::vector{p.g1}));
   EXPECT_EQ(Fields(d.role_assignments), Fields(std::vector{p.ra_org}));
   EXPECT_TRUE(d.signing_keys.empty());
@@ -717,7 +717,7 @@ TEST_P(StoreContractTest, DeleteEnvironmentTakesEverythingInIt) {
 
   Deployment d = Load();
   ASSERT_EQ(d.environments.size(), 2u);  // env_ and kept
-  for (const EnvironmentData& e : d.environments) EXPECT_NE(e.environment.id, doomed.env.id);
+  for (const model::EnvironmentData& e : d.environments) EXPECT_NE(e.environment.id, doomed.env.id);
   EXPECT_TRUE(IsError(store().LoadEnvironment(doomed.env.id), StoreErrorCode::kNotFound));
   EXPECT_EQ(Fields(LoadEnv(kept.env.id)), kept_before) << "the other environment changed";
   // Nothing of the doomed environment can be addressed any more.
@@ -744,7 +744,7 @@ TEST_P(StoreContractTest, DeleteEnvironmentTakesEverythingInIt) {
 TEST_P(StoreContractTest, DeleteResourceTakesItsScopesAndGrants) {
   Populated p = Populate();
   ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Delete(p.res1.id); })));
-  EnvironmentData d = LoadEnv(p.env.id);
+  model::EnvironmentData d = LoadEnv(p.env.id);
   EXPECT_EQ(Fields(d.resources), Fields(std::vector{p.res2}));
   EXPECT_EQ(Fields(d.scopes), Fields(std::vector{p.s2a}));
   EXPECT_EQ(Fields(d.grants), Fields(std::vector{p.g2}));
@@ -754,7 +754,7 @@ TEST_P(StoreContractTest, DeleteResourceTakesItsScopesAndGrants) {
 TEST_P(StoreContractTest, DeleteApplicationTakesSecretGrantsAndRoleAssignments) {
   Populated p = Populate();
   ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Delete(p.app1.id); })));
-  EnvironmentData d = LoadEnv(p.env.id);
+  model::EnvironmentData d = LoadEnv(p.env.id);
   EXPECT_EQ(Fields(d.applications), Fields(std::vector{p.app2}));
   EXPECT_TRUE(d.secrets.empty());
   EXPECT_EQ(Fields(d.grants), Fields(std::vector{p.g2}));
@@ -766,7 +766,7 @@ TEST_P(StoreContractTest, DeleteApplicationTakesSecretGrantsAndRoleAssignments) 
 TEST_P(StoreContractTest, DeleteScopeRemovesItFromGrants) {
   Populated p = Populate();  // g1 lists {s1b, s1a}
   ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Delete(p.s1b.id); })));
-  EnvironmentData d = LoadEnv(p.env.id);
+  model::EnvironmentData d = LoadEnv(p.env.id);
   ASSERT_EQ(d.grants.size(), 2u);
   model::Grant expected = p.g1;
   expected.scopes = {p.s1a.id};
@@ -796,7 +796,8 @@ TEST_P(StoreContractTest, FailingBodyRollsBackEverything) {
       << "Write must return the body's error";
   Deployment d = Load();
   ASSERT_EQ(d.environments.size(), 1u);
-  EXPECT_EQ(Fields(d.environments[0]), Fields(EnvironmentData{env_, {}, {}, {}, {}, {}, {}, {}}));
+  EXPECT_EQ(Fields(d.environments[0]),
+            Fields(model::EnvironmentData{env_, {}, {}, {}, {}, {}, {}, {}}));
 }
 
 TEST_P(StoreContractTest, StoreErrorInsideBodyRollsBackEarlierCalls) {
@@ -823,7 +824,7 @@ TEST_P(StoreContractTest, FailedCallLeavesTheRestOfTheTransaction) {
     }
     return t.Insert(res);  // the body goes on after the failed call and commits
   })));
-  EnvironmentData d = LoadEnv(env_.id);
+  model::EnvironmentData d = LoadEnv(env_.id);
   EXPECT_EQ(Fields(d.applications), Fields(std::vector{app}));
   EXPECT_EQ(Fields(d.resources), Fields(std::vector{res}));
 }
@@ -943,7 +944,7 @@ TEST_P(StoreContractTest, ConcurrentWritersOnOneStoreAllLand) {
   }
   for (std::thread& t : threads) t.join();
   EXPECT_EQ(failures.load(), 0);
-  EnvironmentData d = LoadEnv(env_.id);
+  model::EnvironmentData d = LoadEnv(env_.id);
   ASSERT_EQ(d.applications.size(), static_cast<size_t>(kThreads * kWritesPerThread));
   std::vector<std::string> names;
   for (const auto& a : d.applications) names.push_back(a.name);
@@ -987,7 +988,7 @@ TEST_P(StoreContractTest, ConcurrentWritersOnSeveralStoresAllLand) {
 
 TEST_P(StoreContractTest, RememberJtiRefusesAnUnexpiredReplay) {
   SeedEnvironment();
-  RememberedJti j{JtiKind::kUsedAssertion, env_.id, "jti-1", Time(10'000)};
+  model::RememberedJti j{model::JtiKind::kUsedAssertion, env_.id, "jti-1", Time(10'000)};
   auto first = store().RememberJti(j, Time(0));
   ASSERT_TRUE(first.ok()) << first.error().message;
   EXPECT_TRUE(*first);
@@ -995,57 +996,65 @@ TEST_P(StoreContractTest, RememberJtiRefusesAnUnexpiredReplay) {
   ASSERT_TRUE(replay.ok());
   EXPECT_FALSE(*replay) << "a replay before exp is refused";
   // The same jti of the other kind, or after expiry, is new.
-  RememberedJti other_kind = j;
-  other_kind.kind = JtiKind::kRevokedToken;
+  model::RememberedJti other_kind = j;
+  other_kind.kind = model::JtiKind::kRevokedToken;
   EXPECT_TRUE(*store().RememberJti(other_kind, Time(5'000)));
-  RememberedJti later = j;
+  model::RememberedJti later = j;
   later.expires_at = Time(20'000);
   EXPECT_TRUE(*store().RememberJti(later, Time(10'000)));
 }
 
 TEST_P(StoreContractTest, RememberedJtisLoadUntilTheyExpireAndPurge) {
   SeedEnvironment();
-  ASSERT_TRUE(
-      store().RememberJti({JtiKind::kRevokedToken, env_.id, "a", Time(1'000)}, Time(0)).ok());
-  ASSERT_TRUE(
-      store().RememberJti({JtiKind::kRevokedToken, env_.id, "b", Time(3'000)}, Time(0)).ok());
-  ASSERT_TRUE(
-      store().RememberJti({JtiKind::kUsedAssertion, env_.id, "c", Time(3'000)}, Time(0)).ok());
-  auto loaded = store().LoadJtis(JtiKind::kRevokedToken, Time(2'000));
+  ASSERT_TRUE(store()
+                  .RememberJti({model::JtiKind::kRevokedToken, env_.id, "a", Time(1'000)}, Time(0))
+                  .ok());
+  ASSERT_TRUE(store()
+                  .RememberJti({model::JtiKind::kRevokedToken, env_.id, "b", Time(3'000)}, Time(0))
+                  .ok());
+  ASSERT_TRUE(store()
+                  .RememberJti({model::JtiKind::kUsedAssertion, env_.id, "c", Time(3'000)}, Time(0))
+                  .ok());
+  auto loaded = store().LoadJtis(model::JtiKind::kRevokedToken, Time(2'000));
   ASSERT_TRUE(loaded.ok());
   ASSERT_EQ(loaded->size(), 1u);
   EXPECT_EQ((*loaded)[0].jti, "b");
   EXPECT_EQ((*loaded)[0].environment_id, env_.id);
   EXPECT_EQ((*loaded)[0].expires_at, Time(3'000));
   ASSERT_TRUE(store().PurgeExpiredJtis(Time(3'000)).ok());
-  EXPECT_TRUE(store().LoadJtis(JtiKind::kRevokedToken, Time(0))->empty());
-  EXPECT_TRUE(store().LoadJtis(JtiKind::kUsedAssertion, Time(0))->empty());
+  EXPECT_TRUE(store().LoadJtis(model::JtiKind::kRevokedToken, Time(0))->empty());
+  EXPECT_TRUE(store().LoadJtis(model::JtiKind::kUsedAssertion, Time(0))->empty());
 }
 
 TEST_P(StoreContractTest, RememberedJtisOfAnUnknownOrDeletedEnvironment) {
   SeedEnvironment();
-  auto unknown =
-      store().RememberJti({JtiKind::kRevokedToken, EnvId(NewUuid()), "x", Time(1'000)}, Time(0));
+  auto unknown = store().RememberJti(
+      {model::JtiKind::kRevokedToken, EnvId(NewUuid()), "x", Time(1'000)}, Time(0));
   EXPECT_TRUE(IsError(unknown, StoreErrorCode::kNotFound));
-  ASSERT_TRUE(
-      store().RememberJti({JtiKind::kRevokedToken, env_.id, "y", Time(9'000)}, Time(0)).ok());
+  ASSERT_TRUE(store()
+                  .RememberJti({model::JtiKind::kRevokedToken, env_.id, "y", Time(9'000)}, Time(0))
+                  .ok());
   ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Delete(env_.id); })));
-  EXPECT_TRUE(store().LoadJtis(JtiKind::kRevokedToken, Time(0))->empty());
+  EXPECT_TRUE(store().LoadJtis(model::JtiKind::kRevokedToken, Time(0))->empty());
 }
 
 TEST_P(StoreContractTest, RememberJtisWritesABatchAndSkipsWhatItCannotKeep) {
   SeedEnvironment();
   ASSERT_TRUE(
-      store().RememberJti({JtiKind::kUsedAssertion, env_.id, "old", Time(5'000)}, Time(0)).ok());
-  const std::vector<RememberedJti> batch = {
-      {JtiKind::kUsedAssertion, env_.id, "a", Time(9'000)},
-      {JtiKind::kUsedAssertion, EnvId(NewUuid()), "gone", Time(9'000)},  // unknown environment
-      {JtiKind::kUsedAssertion, env_.id, "old", Time(7'000)},  // already there: kept as it was
-      {JtiKind::kUsedAssertion, env_.id, "b", Time(8'000)},
+      store()
+          .RememberJti({model::JtiKind::kUsedAssertion, env_.id, "old", Time(5'000)}, Time(0))
+          .ok());
+  const std::vector<model::RememberedJti> batch = {
+      {model::JtiKind::kUsedAssertion, env_.id, "a", Time(9'000)},
+      {model::JtiKind::kUsedAssertion, EnvId(NewUuid()), "gone",
+       Time(9'000)},  // unknown environment
+      {model::JtiKind::kUsedAssertion, env_.id, "old",
+       Time(7'000)},  // already there: kept as it was
+      {model::JtiKind::kUsedAssertion, env_.id, "b", Time(8'000)},
   };
   ASSERT_TRUE(Ok(store().RememberJtis(batch, Time(1'000))));
   ASSERT_TRUE(Ok(store().RememberJtis({}, Time(1'000))));
-  auto loaded = store().LoadJtis(JtiKind::kUsedAssertion, Time(1'000));
+  auto loaded = store().LoadJtis(model::JtiKind::kUsedAssertion, Time(1'000));
   ASSERT_TRUE(Ok(loaded));
   std::vector<std::pair<std::string, int64_t>> got;
   for (const auto& j : *loaded) got.emplace_back(j.jti, Ms(j.expires_at));
@@ -1056,7 +1065,7 @@ TEST_P(StoreContractTest, RememberJtisWritesABatchAndSkipsWhatItCannotKeep) {
   EXPECT_FALSE(*store().RememberJti(batch[0], Time(2'000)));
   if (!backend().IsPersistent()) return;
   Reopen();
-  EXPECT_EQ(store().LoadJtis(JtiKind::kUsedAssertion, Time(1'000))->size(), 3u);
+  EXPECT_EQ(store().LoadJtis(model::JtiKind::kUsedAssertion, Time(1'000))->size(), 3u);
 }
 
 }  // namespace

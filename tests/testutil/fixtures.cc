@@ -110,24 +110,39 @@ std::shared_ptr<const config::EnvironmentSnapshot> EnvBuilder::Build() const {
   return std::move(built).value();
 }
 
-namespace {
-
-class IdentityCodec final : public storage::SecretCodec {
- public:
-  std::string Seal(std::string_view plaintext, std::string_view) const override {
-    return std::string(plaintext);
+config::JtiResult<bool> MemoryJtiStore::Remember(const model::RememberedJti& jti, TimePoint now) {
+  std::lock_guard lock(mu_);
+  for (auto& j : jtis_) {
+    if (j.kind == jti.kind && j.environment_id == jti.environment_id && j.jti == jti.jti) {
+      if (now < j.expires_at) return false;
+      j.expires_at = jti.expires_at;
+      return true;
+    }
   }
-  std::optional<std::string> Open(std::string_view sealed, std::string_view) const override {
-    return std::string(sealed);
+  jtis_.push_back(jti);
+  return true;
+}
+
+config::JtiResult<void> MemoryJtiStore::RememberAll(const std::vector<model::RememberedJti>& jtis,
+                                                    TimePoint now) {
+  for (const auto& j : jtis) (void)Remember(j, now);
+  return {};
+}
+
+config::JtiResult<std::vector<model::RememberedJti>> MemoryJtiStore::Load(model::JtiKind kind,
+                                                                          TimePoint now) {
+  std::lock_guard lock(mu_);
+  std::vector<model::RememberedJti> out;
+  for (const auto& j : jtis_) {
+    if (j.kind == kind && now < j.expires_at) out.push_back(j);
   }
-};
+  return out;
+}
 
-}  // namespace
-
-std::unique_ptr<storage::Store> OpenMemoryStore() {
-  auto store = storage::OpenStore("sqlite::memory:", std::make_shared<IdentityCodec>());
-  if (!store) throw std::runtime_error("cannot open a memory store: " + store.error().message);
-  return std::move(store).value();
+config::JtiResult<void> MemoryJtiStore::PurgeExpired(TimePoint now) {
+  std::lock_guard lock(mu_);
+  std::erase_if(jtis_, [&](const model::RememberedJti& j) { return j.expires_at <= now; });
+  return {};
 }
 
 std::string JwkSetJson(const std::vector<const crypto::PrivateKey*>& keys,

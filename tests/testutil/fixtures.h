@@ -2,19 +2,20 @@
 // Builders for in-memory environments used by unit tests of oauth/ and http/.
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
+#include "config/jti_cache.h"
 #include "config/snapshot.h"
 #include "crypto/keys.h"
-#include "storage/store.h"
 
 namespace tollgate::testutil {
 
 inline constexpr char kApiUrl[] = "https://api.tollgate.test";
 inline constexpr char kAuthUrl[] = "https://auth.tollgate.test";
 
-// A fluent builder of storage::EnvironmentData with one RSA-2048 default key.
+// A fluent builder of model::EnvironmentData with one RSA-2048 default key.
 class EnvBuilder {
  public:
   EnvBuilder();
@@ -32,16 +33,29 @@ class EnvBuilder {
   model::Application& LastApp() { return data_.applications.back(); }
   model::ApplicationSecret& LastSecret() { return data_.secrets.back(); }
 
-  const storage::EnvironmentData& data() const { return data_; }
+  const model::EnvironmentData& data() const { return data_; }
   std::shared_ptr<const config::EnvironmentSnapshot> Build() const;
 
  private:
-  storage::EnvironmentData data_;
+  model::EnvironmentData data_;
   int seq_ = 0;
 };
 
-// An empty `sqlite::memory:` store whose codec does not encrypt (tests only).
-std::unique_ptr<storage::Store> OpenMemoryStore();
+// JtiCache's port to the store, kept in memory: what the Store's jti calls do, without a store.
+// Thread-safe.
+class MemoryJtiStore final : public config::JtiStore {
+ public:
+  config::JtiResult<bool> Remember(const model::RememberedJti& jti, TimePoint now) override;
+  config::JtiResult<void> RememberAll(const std::vector<model::RememberedJti>& jtis,
+                                      TimePoint now) override;
+  config::JtiResult<std::vector<model::RememberedJti>> Load(model::JtiKind kind,
+                                                            TimePoint now) override;
+  config::JtiResult<void> PurgeExpired(TimePoint now) override;
+
+ private:
+  std::mutex mu_;
+  std::vector<model::RememberedJti> jtis_;
+};
 
 // The JWK Set JSON text {"keys":[...]} of the public halves of `keys`, the i-th with kid
 // kids[i] (no "kid" member when it is empty).

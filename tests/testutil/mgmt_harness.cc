@@ -10,6 +10,7 @@
 #include "crypto/keys.h"
 #include "mgmt/provisioning.h"
 #include "testutil/fixtures.h"
+#include "testutil/store_fixtures.h"
 
 namespace tollgate::testutil {
 namespace {
@@ -297,7 +298,7 @@ std::string MgmtHarness::DefaultKey(const std::string& env) const {
 std::string MgmtHarness::DumpStore(const std::string& env) {
   auto loaded = store_->LoadEnvironment(EnvId(env));
   if (!loaded) return "no environment " + env + " (" + loaded.error().message + ")\n";
-  const storage::EnvironmentData& d = *loaded;
+  const model::EnvironmentData& d = *loaded;
   std::ostringstream out;
   const auto& e = d.environment;
   out << "environment " << e.id.str() << " org=" << e.organization_id.str() << " name='" << e.name

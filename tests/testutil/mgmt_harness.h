@@ -24,6 +24,7 @@
 
 #include "common/clock.h"
 #include "config/snapshot.h"
+#include "config/store/holder.h"
 #include "mgmt/api.h"
 #include "oauth/token_issuer.h"
 #include "storage/store.h"

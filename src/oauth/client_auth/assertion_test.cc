@@ -143,8 +143,8 @@ class AssertionTest : public ::testing::Test {
   bool queue_fetches_ = false;
   std::vector<std::function<void()>> queued_;
   RemoteJwks remote_;
-  std::unique_ptr<storage::Store> store_ = testutil::OpenMemoryStore();
-  config::JtiCache used_{*store_, storage::JtiKind::kUsedAssertion, clock_, 1000};
+  testutil::MemoryJtiStore jtis_;
+  config::JtiCache used_{jtis_, model::JtiKind::kUsedAssertion, clock_, 1000};
   FailureThrottle throttle_{clock_};
   ClientAuthServices services_{&clock_, &throttle_, &used_, &remote_};
   std::shared_ptr<const config::EnvironmentSnapshot> env_;

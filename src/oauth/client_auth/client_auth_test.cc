@@ -48,8 +48,8 @@ class ClientAuthTest : public ::testing::Test {
   }
 
   FakeClock clock_;
-  std::unique_ptr<storage::Store> store_ = testutil::OpenMemoryStore();
-  config::JtiCache used_{*store_, storage::JtiKind::kUsedAssertion, clock_, 1000};
+  testutil::MemoryJtiStore jtis_;
+  config::JtiCache used_{jtis_, model::JtiKind::kUsedAssertion, clock_, 1000};
   FailureThrottle throttle_{clock_};
   ClientAuthServices services_{&clock_, &throttle_, &used_, nullptr};
   std::shared_ptr<const config::EnvironmentSnapshot> env_;

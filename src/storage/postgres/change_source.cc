@@ -77,7 +77,7 @@ class PgChangeSource final : public ChangeSource {
 
   StoreResult<std::vector<EnvironmentVersion>> Versions() override { return LoadVersions(conn_); }
 
-  StoreResult<std::vector<SharedJti>> JtisAfter(JtiKind kind, int64_t after,
+  StoreResult<std::vector<SharedJti>> JtisAfter(model::JtiKind kind, int64_t after,
                                                 TimePoint now) override {
     TG_STORE_ASSIGN(auto stmt,
                     sql::Query(conn_,
@@ -93,7 +93,7 @@ class PgChangeSource final : public ChangeSource {
     return out;
   }
 
-  StoreResult<int64_t> LastJtiSeq(JtiKind kind) override {
+  StoreResult<int64_t> LastJtiSeq(model::JtiKind kind) override {
     TG_STORE_ASSIGN(auto stmt, sql::Query(conn_,
                                           "SELECT COALESCE(MAX(seq), 0)::bigint "
                                           "FROM remembered_jtis WHERE kind = ?1",

@@ -9,9 +9,9 @@
 namespace tollgate::storage::sql {
 namespace {
 
-StoreResult<EnvironmentData> LoadContents(Connection& db, const SecretCodec& codec,
-                                          model::Environment env) {
-  EnvironmentData data;
+StoreResult<model::EnvironmentData> LoadContents(Connection& db, const SecretCodec& codec,
+                                                 model::Environment env) {
+  model::EnvironmentData data;
   const EnvId& id = env.id;
   TG_STORE_ASSIGN(data.applications, applications::Load(db, id));
   TG_STORE_ASSIGN(data.secrets, application_secrets::Load(db, codec, id));
@@ -38,8 +38,8 @@ StoreResult<Deployment> LoadDeployment(Connection& db, const SecretCodec& codec)
   return out;
 }
 
-StoreResult<EnvironmentData> LoadEnvironment(Connection& db, const SecretCodec& codec,
-                                             const EnvId& id) {
+StoreResult<model::EnvironmentData> LoadEnvironment(Connection& db, const SecretCodec& codec,
+                                                    const EnvId& id) {
   TG_STORE_ASSIGN(auto env, environments::Load(db, id));
   if (!env) return Fail(NotFound("id", "no such environment"));
   return LoadContents(db, codec, std::move(*env));

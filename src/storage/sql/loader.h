@@ -14,7 +14,7 @@ namespace tollgate::storage::sql {
 StoreResult<Deployment> LoadDeployment(Connection& db, const SecretCodec& codec);
 
 // One environment with everything in it; kNotFound ("id") when it does not exist.
-StoreResult<EnvironmentData> LoadEnvironment(Connection& db, const SecretCodec& codec,
-                                             const EnvId& id);
+StoreResult<model::EnvironmentData> LoadEnvironment(Connection& db, const SecretCodec& codec,
+                                                    const EnvId& id);
 
 }  // namespace tollgate::storage::sql

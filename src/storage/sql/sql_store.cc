@@ -75,8 +75,8 @@ StoreResult<Deployment> SqlStore::LoadAll() {
   return out;
 }
 
-StoreResult<EnvironmentData> SqlStore::LoadEnvironment(const EnvId& id) {
-  EnvironmentData out;
+StoreResult<model::EnvironmentData> SqlStore::LoadEnvironment(const EnvId& id) {
+  model::EnvironmentData out;
   auto done = RunInTransaction(TransactionKind::kRead, [&](Connection& db) -> StoreResult<void> {
     TG_STORE_ASSIGN(out, sql::LoadEnvironment(db, *codec_, id));
     return {};
@@ -85,7 +85,7 @@ StoreResult<EnvironmentData> SqlStore::LoadEnvironment(const EnvId& id) {
   return out;
 }
 
-StoreResult<bool> SqlStore::RememberJti(const RememberedJti& jti, TimePoint now) {
+StoreResult<bool> SqlStore::RememberJti(const model::RememberedJti& jti, TimePoint now) {
   bool inserted = false;
   auto done = RunInTransaction(TransactionKind::kJti, [&](Connection& db) -> StoreResult<void> {
     TG_STORE_TRY(FailIfNoRow(db, NotFound("environment.id", "no such environment"),
@@ -97,7 +97,8 @@ StoreResult<bool> SqlStore::RememberJti(const RememberedJti& jti, TimePoint now)
   return inserted;
 }
 
-StoreResult<void> SqlStore::RememberJtis(const std::vector<RememberedJti>& jtis, TimePoint now) {
+StoreResult<void> SqlStore::RememberJtis(const std::vector<model::RememberedJti>& jtis,
+                                         TimePoint now) {
   if (jtis.empty()) return {};
   // Only for environments that still exist; an existing entry is kept as it is.
   return RunInTransaction(TransactionKind::kJti, [&](Connection& db) {
@@ -105,8 +106,9 @@ StoreResult<void> SqlStore::RememberJtis(const std::vector<RememberedJti>& jtis,
   });
 }
 
-StoreResult<std::vector<RememberedJti>> SqlStore::LoadJtis(JtiKind kind, TimePoint now) {
-  std::vector<RememberedJti> out;
+StoreResult<std::vector<model::RememberedJti>> SqlStore::LoadJtis(model::JtiKind kind,
+                                                                  TimePoint now) {
+  std::vector<model::RememberedJti> out;
   auto done = Run([&](Connection& db) -> StoreResult<void> {
     TG_STORE_ASSIGN(out, remembered_jtis::Load(db, kind, now));
     return {};

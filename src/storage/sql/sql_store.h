@@ -26,11 +26,13 @@ class SqlStore : public Store {
  public:
   StoreResult<void> Write(const std::function<StoreResult<void>(Transaction&)>& body) override;
   StoreResult<Deployment> LoadAll() override;
-  StoreResult<EnvironmentData> LoadEnvironment(const EnvId& id) override;
-  StoreResult<bool> RememberJti(const RememberedJti& jti, TimePoint now) override;
+  StoreResult<model::EnvironmentData> LoadEnvironment(const EnvId& id) override;
+  StoreResult<bool> RememberJti(const model::RememberedJti& jti, TimePoint now) override;
   // In one transaction.
-  StoreResult<void> RememberJtis(const std::vector<RememberedJti>& jtis, TimePoint now) override;
-  StoreResult<std::vector<RememberedJti>> LoadJtis(JtiKind kind, TimePoint now) override;
+  StoreResult<void> RememberJtis(const std::vector<model::RememberedJti>& jtis,
+                                 TimePoint now) override;
+  StoreResult<std::vector<model::RememberedJti>> LoadJtis(model::JtiKind kind,
+                                                          TimePoint now) override;
   StoreResult<void> PurgeExpiredJtis(TimePoint now) override;
 
  protected:

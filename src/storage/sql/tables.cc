@@ -679,7 +679,7 @@ std::string InsertIgnoringConflicts(const Connection& db, std::string_view rest)
 }
 
 // An expired entry no longer blocks the same jti.
-StoreResult<void> ForgetExpired(Connection& db, const RememberedJti& jti, TimePoint now) {
+StoreResult<void> ForgetExpired(Connection& db, const model::RememberedJti& jti, TimePoint now) {
   return Execute(db,
                  "DELETE FROM remembered_jtis WHERE kind = ?1 AND environment_id = ?2 "
                  "AND jti = ?3 AND expires_at <= ?4",
@@ -688,21 +688,21 @@ StoreResult<void> ForgetExpired(Connection& db, const RememberedJti& jti, TimePo
 
 }  // namespace
 
-std::string_view KindName(JtiKind kind) {
-  return kind == JtiKind::kRevokedToken ? "REVOKED_TOKEN" : "USED_ASSERTION";
+std::string_view KindName(model::JtiKind kind) {
+  return kind == model::JtiKind::kRevokedToken ? "REVOKED_TOKEN" : "USED_ASSERTION";
 }
 
-std::optional<JtiKind> ParseKind(std::string_view name) {
-  if (name == "REVOKED_TOKEN") return JtiKind::kRevokedToken;
-  if (name == "USED_ASSERTION") return JtiKind::kUsedAssertion;
+std::optional<model::JtiKind> ParseKind(std::string_view name) {
+  if (name == "REVOKED_TOKEN") return model::JtiKind::kRevokedToken;
+  if (name == "USED_ASSERTION") return model::JtiKind::kUsedAssertion;
   return std::nullopt;
 }
 
-RememberedJti Read(JtiKind kind, const Row& row) {
+model::RememberedJti Read(model::JtiKind kind, const Row& row) {
   return {kind, EnvId(row.Text(0)), row.Text(1), Time(row.Int(2))};
 }
 
-StoreResult<bool> Insert(Connection& db, const RememberedJti& jti, TimePoint now) {
+StoreResult<bool> Insert(Connection& db, const model::RememberedJti& jti, TimePoint now) {
   TG_STORE_TRY(ForgetExpired(db, jti, now));
   // Concurrent inserts of one jti (on several nodes) wait for each other: one wins.
   TG_STORE_ASSIGN(int64_t inserted,
@@ -716,13 +716,14 @@ StoreResult<bool> Insert(Connection& db, const RememberedJti& jti, TimePoint now
   return inserted == 1;
 }
 
-StoreResult<void> InsertEachIfEnvironmentExists(Connection& db, std::span<const RememberedJti> jtis,
+StoreResult<void> InsertEachIfEnvironmentExists(Connection& db,
+                                                std::span<const model::RememberedJti> jtis,
                                                 TimePoint now) {
   const std::string insert = InsertIgnoringConflicts(
       db,
       "INTO remembered_jtis (kind, environment_id, jti, expires_at) SELECT ?1, ?2, ?3, ?4 "
       "WHERE EXISTS (SELECT 1 FROM environments WHERE id = ?2)");
-  for (const RememberedJti& jti : jtis) {
+  for (const model::RememberedJti& jti : jtis) {
     TG_STORE_TRY(ForgetExpired(db, jti, now));
     TG_STORE_TRY(Execute(db, insert, KindName(jti.kind), jti.environment_id.str(), jti.jti,
                          Millis(jti.expires_at)));
@@ -730,13 +731,14 @@ StoreResult<void> InsertEachIfEnvironmentExists(Connection& db, std::span<const 
   return {};
 }
 
-StoreResult<std::vector<RememberedJti>> Load(Connection& db, JtiKind kind, TimePoint now) {
+StoreResult<std::vector<model::RememberedJti>> Load(Connection& db, model::JtiKind kind,
+                                                    TimePoint now) {
   TG_STORE_ASSIGN(auto stmt, Query(db,
                                    "SELECT environment_id, jti, expires_at FROM remembered_jtis "
                                    "WHERE kind = ?1 AND expires_at > ?2 "
                                    "ORDER BY expires_at, environment_id, jti",
                                    KindName(kind), Millis(now)));
-  std::vector<RememberedJti> out;
+  std::vector<model::RememberedJti> out;
   TG_STORE_TRY(ForEachRow(*stmt, [&](const Row& r) -> StoreResult<void> {
     out.push_back(Read(kind, r));
     return {};

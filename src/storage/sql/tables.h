@@ -106,18 +106,20 @@ StoreResult<std::vector<model::SigningKey>> Load(Connection& db, const SecretCod
 
 namespace remembered_jtis {
 // The stored spelling of a kind ("REVOKED_TOKEN", "USED_ASSERTION"), and back.
-std::string_view KindName(JtiKind kind);
-std::optional<JtiKind> ParseKind(std::string_view name);
+std::string_view KindName(model::JtiKind kind);
+std::optional<model::JtiKind> ParseKind(std::string_view name);
 // A jti of `kind` from a row whose columns 0..2 are (environment_id, jti, expires_at).
-RememberedJti Read(JtiKind kind, const Row& row);
+model::RememberedJti Read(model::JtiKind kind, const Row& row);
 // Remembers `jti` unless the same (kind, environment, jti) is remembered and unexpired at
 // `now`; true when it was inserted. Concurrent inserts of one jti wait for each other: one wins.
-StoreResult<bool> Insert(Connection& db, const RememberedJti& jti, TimePoint now);
+StoreResult<bool> Insert(Connection& db, const model::RememberedJti& jti, TimePoint now);
 // Insert for each of `jtis`, skipping those whose environment does not exist.
-StoreResult<void> InsertEachIfEnvironmentExists(Connection& db, std::span<const RememberedJti> jtis,
+StoreResult<void> InsertEachIfEnvironmentExists(Connection& db,
+                                                std::span<const model::RememberedJti> jtis,
                                                 TimePoint now);
 // The jtis of `kind` unexpired at `now`, by (expires_at, environment_id, jti).
-StoreResult<std::vector<RememberedJti>> Load(Connection& db, JtiKind kind, TimePoint now);
+StoreResult<std::vector<model::RememberedJti>> Load(Connection& db, model::JtiKind kind,
+                                                    TimePoint now);
 // Forgets every jti that expired at or before `now`.
 StoreResult<void> Purge(Connection& db, TimePoint now);
 }  // namespace remembered_jtis

@@ -1,11 +1,12 @@
-// JtiCache: the memory mirror of remembered jtis, and the first-use check of client assertions
-// with its write-behind to the store.
+// JtiCache over the store (StoreJtis): the memory mirror of remembered jtis, and the first-use
+// check of client assertions with its write-behind to the store.
 #include "config/jti_cache.h"
 
 #include <gtest/gtest.h>
 
 #include "common/uuid.h"
-#include "testutil/fixtures.h"
+#include "config/store/store_jtis.h"
+#include "testutil/store_fixtures.h"
 
 namespace tollgate::config {
 namespace {
@@ -15,7 +16,6 @@ using std::chrono::seconds;
 class JtiCacheTest : public ::testing::Test {
  protected:
   JtiCacheTest() : clock_(FromUnixMillis(1'800'000'000'000)) {
-    store_ = testutil::OpenMemoryStore();
     model::Organization org;
     org.id = OrgId(NewUuid());
     org.name = "org";
@@ -32,17 +32,16 @@ class JtiCacheTest : public ::testing::Test {
   }
 
   TimePoint In(int s) const { return clock_.Now() + seconds(s); }
-  size_t Stored() {
-    return store_->LoadJtis(storage::JtiKind::kUsedAssertion, clock_.Now())->size();
-  }
+  size_t Stored() { return store_->LoadJtis(model::JtiKind::kUsedAssertion, clock_.Now())->size(); }
 
   FakeClock clock_;
   EnvId env_{NewUuid()};
-  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<storage::Store> store_ = testutil::OpenMemoryStore();
+  StoreJtis jtis_{*store_};
 };
 
 TEST_F(JtiCacheTest, FirstUseThenReplayUntilExpiry) {
-  JtiCache cache(*store_, storage::JtiKind::kUsedAssertion, clock_, 100);
+  JtiCache cache(jtis_, model::JtiKind::kUsedAssertion, clock_, 100);
   EXPECT_EQ(cache.RememberNew(env_, "a", In(60)), JtiCache::FirstUse::kNew);
   EXPECT_EQ(cache.RememberNew(env_, "a", In(60)), JtiCache::FirstUse::kReplay);
   EXPECT_TRUE(cache.Contains(env_, "a"));
@@ -54,7 +53,7 @@ TEST_F(JtiCacheTest, FirstUseThenReplayUntilExpiry) {
 }
 
 TEST_F(JtiCacheTest, RememberNewNeverTouchesTheStoreUntilFlushed) {
-  JtiCache cache(*store_, storage::JtiKind::kUsedAssertion, clock_, 100);
+  JtiCache cache(jtis_, model::JtiKind::kUsedAssertion, clock_, 100);
   ASSERT_EQ(cache.RememberNew(env_, "a", In(60)), JtiCache::FirstUse::kNew);
   ASSERT_EQ(cache.RememberNew(env_, "b", In(60)), JtiCache::FirstUse::kNew);
   EXPECT_EQ(cache.PendingCount(), 2u);
@@ -63,14 +62,14 @@ TEST_F(JtiCacheTest, RememberNewNeverTouchesTheStoreUntilFlushed) {
   EXPECT_EQ(cache.PendingCount(), 0u);
   EXPECT_EQ(Stored(), 2u);
   // A new cache (a restart) loads them: the replay is still refused.
-  JtiCache restarted(*store_, storage::JtiKind::kUsedAssertion, clock_, 100);
+  JtiCache restarted(jtis_, model::JtiKind::kUsedAssertion, clock_, 100);
   ASSERT_TRUE(restarted.Load().ok());
   EXPECT_EQ(restarted.RememberNew(env_, "a", In(60)), JtiCache::FirstUse::kReplay);
   EXPECT_EQ(restarted.RememberNew(env_, "c", In(60)), JtiCache::FirstUse::kNew);
 }
 
 TEST_F(JtiCacheTest, BoundedPerEnvironment) {
-  JtiCache cache(*store_, storage::JtiKind::kUsedAssertion, clock_, 2);
+  JtiCache cache(jtis_, model::JtiKind::kUsedAssertion, clock_, 2);
   EXPECT_EQ(cache.RememberNew(env_, "a", In(10)), JtiCache::FirstUse::kNew);
   EXPECT_EQ(cache.RememberNew(env_, "b", In(100)), JtiCache::FirstUse::kNew);
   EXPECT_EQ(cache.RememberNew(env_, "c", In(100)), JtiCache::FirstUse::kFull);
@@ -94,7 +93,7 @@ TEST_F(JtiCacheTest, BoundedPerEnvironment) {
 
 // Used assertions are remembered per (client, jti): the same jti from two clients is two jtis.
 TEST_F(JtiCacheTest, UsedAssertionsAreKeyedByClient) {
-  JtiCache cache(*store_, storage::JtiKind::kUsedAssertion, clock_, 100);
+  JtiCache cache(jtis_, model::JtiKind::kUsedAssertion, clock_, 100);
   const std::string x = "0b6f4d8e-8f3c-4b8e-9d0a-1c2b3a4d5e6f";
   const std::string y = "7a1c2e3f-4b5d-4e6f-8a9b-0c1d2e3f4a5b";
   EXPECT_NE(UsedAssertionJti(x, "j"), UsedAssertionJti(y, "j"));
@@ -107,19 +106,19 @@ TEST_F(JtiCacheTest, UsedAssertionsAreKeyedByClient) {
 
 // Revocations (Remember, written through) share the per-environment budget rule.
 TEST_F(JtiCacheTest, RememberRespectsTheBudget) {
-  JtiCache cache(*store_, storage::JtiKind::kRevokedToken, clock_, 2);
+  JtiCache cache(jtis_, model::JtiKind::kRevokedToken, clock_, 2);
   using S = JtiCache::Stored;
   EXPECT_EQ(*cache.Remember(env_, "a", In(10)), S::kNew);
   EXPECT_EQ(*cache.Remember(env_, "b", In(100)), S::kNew);
   EXPECT_EQ(*cache.Remember(env_, "a", In(10)), S::kAlready) << "known: no room needed";
   EXPECT_EQ(*cache.Remember(env_, "c", In(100)), S::kBudget);
   EXPECT_FALSE(cache.Contains(env_, "c"));
-  EXPECT_EQ(store_->LoadJtis(storage::JtiKind::kRevokedToken, clock_.Now())->size(), 2u)
+  EXPECT_EQ(store_->LoadJtis(model::JtiKind::kRevokedToken, clock_.Now())->size(), 2u)
       << "nothing written beyond the budget";
   clock_.Advance(seconds(10));
   EXPECT_EQ(*cache.Remember(env_, "c", In(100)), S::kNew);
   // Loaded entries are never refused (the store has them), but count.
-  JtiCache small(*store_, storage::JtiKind::kRevokedToken, clock_, 1);
+  JtiCache small(jtis_, model::JtiKind::kRevokedToken, clock_, 1);
   ASSERT_TRUE(small.Load().ok());
   EXPECT_TRUE(small.Contains(env_, "b"));
   EXPECT_TRUE(small.Contains(env_, "c"));

@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "config/jti_cache.h"
-#include "config/snapshot.h"
+#include "config/store/holder.h"
 #include "storage/store.h"
 
 namespace tollgate::config {
@@ -76,7 +76,7 @@ class ChangeFeed {
   // True when `version` of `env` (or a newer one) is already in the snapshot.
   bool Applied(const EnvId& env, int64_t version);
   void Mirror(const storage::SharedJti& j);
-  JtiCache* CacheFor(storage::JtiKind kind) const;
+  JtiCache* CacheFor(model::JtiKind kind) const;
   // Sleeps up to `d`, returning early when stopped.
   void Pause(std::chrono::milliseconds d);
 

@@ -1,13 +1,14 @@
 // ChangeFeed against a scripted ChangeSource: which notifications refresh the snapshot, the
 // periodic check, reachability across an outage, the resync after it, and mirrored jtis.
 
-#include "config/change_feed.h"
+#include "config/store/change_feed.h"
 
 #include <gtest/gtest.h>
 
 #include <deque>
 #include <map>
 
+#include "config/store/store_jtis.h"
 #include "testutil/fixtures.h"
 
 namespace tollgate::config {
@@ -24,9 +25,9 @@ StoreError Unavailable() { return StoreError{StoreErrorCode::kUnavailable, "down
 // Shared state of the fake database: environments, versions, jtis, and whether it is down.
 struct FakeDb {
   std::mutex mu;
-  std::map<std::string, storage::EnvironmentData> envs;
+  std::map<std::string, model::EnvironmentData> envs;
   std::vector<storage::EnvironmentVersion> versions;
-  std::vector<storage::RememberedJti> jtis;
+  std::vector<model::RememberedJti> jtis;
   bool down = false;
   // What Wait returns next (FIFO); an empty queue waits for the timeout.
   std::deque<StoreResult<ChangeBatch>> script;
@@ -58,13 +59,13 @@ class FakeSource final : public storage::ChangeSource {
     if (db_.down) return Fail(Unavailable());
     return db_.versions;
   }
-  StoreResult<std::vector<storage::SharedJti>> JtisAfter(storage::JtiKind, int64_t,
+  StoreResult<std::vector<storage::SharedJti>> JtisAfter(model::JtiKind, int64_t,
                                                          TimePoint) override {
     std::lock_guard lock(db_.mu);
     if (db_.down) return Fail(Unavailable());
     return std::vector<storage::SharedJti>{};
   }
-  StoreResult<int64_t> LastJtiSeq(storage::JtiKind) override {
+  StoreResult<int64_t> LastJtiSeq(model::JtiKind) override {
     std::lock_guard lock(db_.mu);
     if (db_.down) return Fail(Unavailable());
     return int64_t{0};
@@ -81,10 +82,10 @@ class FakeStore final : public storage::Store {
   StoreResult<std::unique_ptr<storage::ChangeSource>> OpenChangeSource() override {
     return std::unique_ptr<storage::ChangeSource>(std::make_unique<FakeSource>(db_));
   }
-  StoreResult<bool> RememberJti(const storage::RememberedJti&, TimePoint) override {
+  StoreResult<bool> RememberJti(const model::RememberedJti&, TimePoint) override {
     return Fail(StoreError{});
   }
-  StoreResult<std::vector<storage::RememberedJti>> LoadJtis(storage::JtiKind, TimePoint) override {
+  StoreResult<std::vector<model::RememberedJti>> LoadJtis(model::JtiKind, TimePoint) override {
     std::lock_guard lock(db_.mu);
     if (db_.down) return Fail(Unavailable());
     return db_.jtis;
@@ -105,7 +106,7 @@ class FakeStore final : public storage::Store {
     for (const auto& [id, data] : db_.envs) d.environments.push_back(data);
     return d;
   }
-  StoreResult<storage::EnvironmentData> LoadEnvironment(const EnvId& id) override {
+  StoreResult<model::EnvironmentData> LoadEnvironment(const EnvId& id) override {
     std::lock_guard lock(db_.mu);
     if (db_.down) return Fail(Unavailable());
     auto it = db_.envs.find(id.str());
@@ -182,8 +183,9 @@ class ChangeFeedTest : public ::testing::Test {
   FakeStore store_{db_};
   ConfigHolder config_{store_, Urls{testutil::kAuthUrl, testutil::kApiUrl}};
   SystemClock clock_;
-  JtiCache revoked_{store_, storage::JtiKind::kRevokedToken, clock_, 1000};
-  storage::EnvironmentData data_;
+  StoreJtis jtis_{store_};
+  JtiCache revoked_{jtis_, model::JtiKind::kRevokedToken, clock_, 1000};
+  model::EnvironmentData data_;
   EnvId env_;
   std::unique_ptr<ChangeFeed> feed_;
 };
@@ -230,7 +232,7 @@ TEST_F(ChangeFeedTest, AnOutageKeepsTheSnapshotAndTheResyncCatchesUp) {
     std::lock_guard lock(db_.mu);
     db_.versions = {{env_, 2}};
     db_.jtis = {
-        {storage::JtiKind::kRevokedToken, env_, "jti-1", clock_.Now() + std::chrono::hours(1)}};
+        {model::JtiKind::kRevokedToken, env_, "jti-1", clock_.Now() + std::chrono::hours(1)}};
   }
   Push(Fail(Unavailable()));  // still down: the resync must not count as done
   Drain();
@@ -249,7 +251,7 @@ TEST_F(ChangeFeedTest, RememberedJtisOfOtherNodesAreMirrored) {
   StartFeed();
   const TimePoint exp = clock_.Now() + std::chrono::minutes(5);
   Push(ChangeBatch{
-      false, {}, {{{storage::JtiKind::kRevokedToken, env_, "revoked-elsewhere", exp}, 42}}});
+      false, {}, {{{model::JtiKind::kRevokedToken, env_, "revoked-elsewhere", exp}, 42}}});
   EXPECT_TRUE(Eventually([&] { return revoked_.Contains(env_, "revoked-elsewhere"); }));
   EXPECT_FALSE(revoked_.Contains(env_, "another"));
 }

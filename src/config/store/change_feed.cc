@@ -1,4 +1,4 @@
-#include "config/change_feed.h"
+#include "config/store/change_feed.h"
 
 #include <algorithm>
 
@@ -7,10 +7,9 @@
 namespace tollgate::config {
 namespace {
 
-int KindKey(storage::JtiKind kind) { return static_cast<int>(kind); }
+int KindKey(model::JtiKind kind) { return static_cast<int>(kind); }
 
-constexpr storage::JtiKind kKinds[] = {storage::JtiKind::kRevokedToken,
-                                       storage::JtiKind::kUsedAssertion};
+constexpr model::JtiKind kKinds[] = {model::JtiKind::kRevokedToken, model::JtiKind::kUsedAssertion};
 
 }  // namespace
 
@@ -32,7 +31,7 @@ storage::StoreResult<bool> ChangeFeed::Open() {
     std::lock_guard lock(applied_mu_);
     for (const auto& v : *versions) applied_[v.environment_id.str()] = v.version;
   }
-  for (storage::JtiKind kind : kKinds) {
+  for (model::JtiKind kind : kKinds) {
     auto seq = source_->LastJtiSeq(kind);
     if (!seq) return Fail(std::move(seq).error());
     last_seq_[KindKey(kind)] = *seq;
@@ -106,7 +105,7 @@ bool ChangeFeed::Resync() {
   // Jtis of transactions that committed while the feed was away may carry any seq: reload them
   // all (JtiCache::Load keeps what the cache already holds).
   std::unordered_map<int, int64_t> seqs;
-  for (storage::JtiKind kind : kKinds) {
+  for (model::JtiKind kind : kKinds) {
     auto seq = source_->LastJtiSeq(kind);
     if (!seq) return false;
     seqs[KindKey(kind)] = *seq;
@@ -131,7 +130,7 @@ bool ChangeFeed::CheckEverything() {
     ok = Refresh(v.environment_id, v.version) && ok;
   }
   const TimePoint now = std::chrono::system_clock::now();
-  for (storage::JtiKind kind : kKinds) {
+  for (model::JtiKind kind : kKinds) {
     auto jtis = source_->JtisAfter(kind, last_seq_[KindKey(kind)], now);
     if (!jtis) return false;
     for (const auto& j : *jtis) Mirror(j);
@@ -183,7 +182,7 @@ void ChangeFeed::Mirror(const storage::SharedJti& j) {
   }
 }
 
-JtiCache* ChangeFeed::CacheFor(storage::JtiKind kind) const {
+JtiCache* ChangeFeed::CacheFor(model::JtiKind kind) const {
   for (JtiCache* c : caches_) {
     if (c != nullptr && c->kind() == kind) return c;
   }

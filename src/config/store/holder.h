@@ -1,0 +1,37 @@
+#pragma once
+// The holder of the current configuration snapshot, loaded from the store.
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+
+#include "config/snapshot.h"
+#include "storage/store.h"
+
+namespace tollgate::config {
+
+// Holds the current snapshot. Current() is lock-free for readers and safe from any thread.
+// LoadAll/Refresh* block on the store: call them off the I/O threads or at start-up. Writers
+// are serialized among themselves. An environment whose snapshot does not build (a signing key
+// that does not parse) fails them with kInternal and leaves the current snapshot in place.
+class ConfigHolder {
+ public:
+  ConfigHolder(storage::Store& store, Urls urls);
+
+  std::shared_ptr<const Snapshot> Current() const { return current_.load(); }
+  const Urls& urls() const { return urls_; }
+
+  // Replaces the whole snapshot from the store.
+  storage::StoreResult<void> LoadAll();
+  // Reloads one environment (removing it from the snapshot if it no longer exists); costs in
+  // proportion to that environment only.
+  storage::StoreResult<void> RefreshEnvironment(const EnvId& id);
+
+ private:
+  storage::Store& store_;
+  Urls urls_;
+  std::mutex write_mu_;
+  std::atomic<std::shared_ptr<const Snapshot>> current_;
+};
+
+}  // namespace tollgate::config
