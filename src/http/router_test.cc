@@ -163,9 +163,10 @@ TEST_F(RouterTest, ManagementRequestsAreRefusedFromTheHeader) {
     EXPECT_EQ(id_free(early->body), id_free(full.body));
     EXPECT_NE(early->body.find("\"code\":\"ACCESS_FAILED\""), std::string::npos);
   }
+  const std::string token_path = EnvPath("token");  // Request::path is a view
   Request token;
   token.method = "POST";
-  token.path = EnvPath("token");
+  token.path = token_path;
   EXPECT_FALSE(router.HandleHeader(token).has_value());
 }
 
