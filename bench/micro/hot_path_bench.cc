@@ -89,7 +89,7 @@ oauth::TokenRequest Request() {
   req.remote_address = "127.0.0.1";
   req.authorization = BasicHeader();
   req.grant_type = "client_credentials";
-  req.scope = "read write";
+  req.Add("scope", "read write");
   return req;
 }
 
@@ -113,7 +113,7 @@ void BM_ParseTokenRequest(benchmark::State& state) {
   req.authorization = auth;
   req.remote_address = "127.0.0.1";
   for (auto _ : state) {
-    auto parsed = http::handlers::ParseTokenRequest(req);
+    auto parsed = http::handlers::ParseTokenRequest(req, oauth::TokenEndpoint::Params());
     benchmark::DoNotOptimize(parsed);
   }
 }
@@ -169,7 +169,7 @@ void BM_Authenticate(benchmark::State& state) {
   auto env = Env(crypto::KeyKind::kRsa);
   SystemClock clock;
   oauth::FailureThrottle throttle(clock);
-  const oauth::ClientAuthServices services{&clock, &throttle, nullptr, nullptr};
+  const oauth::ClientAuthServices services{clock, throttle};
   auto presented = oauth::Present(Request());
   if (!presented) throw std::runtime_error("Present failed");
   for (auto _ : state) {
@@ -254,8 +254,7 @@ void BM_TokenEndpointHandle(benchmark::State& state) {
   auto env = Env(kind);
   SystemClock clock;
   oauth::FailureThrottle throttle(clock);
-  oauth::TokenEndpoint endpoint(oauth::ClientAuthServices{&clock, &throttle, nullptr, nullptr},
-                                testutil::kApiUrl);
+  oauth::TokenEndpoint endpoint(oauth::ClientAuthServices{clock, throttle}, testutil::kApiUrl);
   const oauth::TokenRequest req = Request();
   for (auto _ : state) {
     auto r = endpoint.Handle(req, *env);
@@ -277,8 +276,7 @@ void BM_TokenHandler(benchmark::State& state) {
   auto env = Env(kind);
   SystemClock clock;
   oauth::FailureThrottle throttle(clock);
-  oauth::TokenEndpoint endpoint(oauth::ClientAuthServices{&clock, &throttle, nullptr, nullptr},
-                                testutil::kApiUrl);
+  oauth::TokenEndpoint endpoint(oauth::ClientAuthServices{clock, throttle}, testutil::kApiUrl);
   const std::string auth = BasicHeader();
   http::Request req;
   req.method = "POST";

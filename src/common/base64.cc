@@ -62,6 +62,8 @@ std::optional<std::string> Decode(std::string_view in, const std::array<int8_t, 
   char* o = out.data();
   const size_t full = in.size() / 4 * 4;
   for (size_t i = 0; i < full; i += 4) {
+    // The table's int8_t entries are numbers, -1 for an invalid character: the sign is meant.
+    // NOLINTNEXTLINE(bugprone-signed-char-misuse)
     const int a = table[p[i]], b = table[p[i + 1]], c = table[p[i + 2]], d = table[p[i + 3]];
     if ((a | b | c | d) < 0) return std::nullopt;
     const auto v = (static_cast<uint32_t>(a) << 18) | (static_cast<uint32_t>(b) << 12) |
@@ -74,7 +76,7 @@ std::optional<std::string> Decode(std::string_view in, const std::array<int8_t, 
   if (rest > 0) {
     uint32_t acc = 0;
     for (size_t i = full; i < in.size(); ++i) {
-      const int v = table[p[i]];
+      const int v = table[p[i]];  // NOLINT(bugprone-signed-char-misuse): as above
       if (v < 0) return std::nullopt;
       acc = (acc << 6) | static_cast<uint32_t>(v);
     }

@@ -25,7 +25,7 @@ std::string FormatRfc3339(TimePoint t) {
   int64_t ms = ToUnixMillis(t);
   int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
   int millis = static_cast<int>(ms - secs * 1000);
-  std::time_t tt = static_cast<std::time_t>(secs);
+  auto tt = static_cast<std::time_t>(secs);
   std::tm tm{};
   gmtime_r(&tt, &tm);
   return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1,
@@ -86,13 +86,14 @@ bool ParseRfc3339(std::string_view s, TimePoint& out) {
         !Digits(s, pos + 4, 2, om) || oh > 23 || om > 59) {
       return false;
     }
-    offset = (s[pos] == '+' ? 1 : -1) * (oh * 3600 + om * 60);
+    offset = (s[pos] == '+' ? 1 : -1) * (int64_t{oh} * 3600 + int64_t{om} * 60);
     pos += 6;
   } else {
     return false;
   }
   if (pos != s.size()) return false;
-  int64_t secs = DaysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - offset;
+  int64_t secs =
+      DaysFromCivil(y, mo, d) * 86400 + int64_t{h} * 3600 + int64_t{mi} * 60 + se - offset;
   out = FromUnixMillis(secs * 1000 + millis);
   return true;
 }

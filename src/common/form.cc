@@ -1,5 +1,6 @@
 #include "common/form.h"
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <charconv>
@@ -102,12 +103,15 @@ Result<FormPairs, FormError> ParseForm(std::string_view body, size_t max_pairs) 
   return out;
 }
 
-bool HasDuplicateName(const FormPairs& form, std::string_view except) {
+bool HasDuplicateName(const FormPairs& form, std::span<const std::string_view> may_repeat) {
+  auto repeats = [may_repeat](std::string_view name) {
+    return std::find(may_repeat.begin(), may_repeat.end(), name) != may_repeat.end();
+  };
   // A handful of pairs (every real request): comparing each with the others is cheapest.
   constexpr size_t kSmall = 8;
   if (form.size() <= kSmall) {
     for (size_t i = 0; i < form.size(); ++i) {
-      if (form[i].first == except) continue;
+      if (repeats(form[i].first)) continue;
       for (size_t j = i + 1; j < form.size(); ++j) {
         if (form[j].first == form[i].first) return true;
       }
@@ -123,7 +127,7 @@ bool HasDuplicateName(const FormPairs& form, std::string_view except) {
   const std::string** table = slots > kSlots ? large.data() : small.data();
   const std::hash<std::string_view> hash;
   for (const auto& [name, value] : form) {
-    if (name == except) continue;
+    if (repeats(name)) continue;
     size_t i = hash(name) & (slots - 1);
     for (; table[i] != nullptr; i = (i + 1) & (slots - 1)) {
       if (*table[i] == name) return true;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -35,9 +36,12 @@ inline constexpr size_t kMaxFormPairs = 64;
 // decoding it, and with kMalformed under the same conditions as FormDecode.
 Result<FormPairs, FormError> ParseForm(std::string_view body, size_t max_pairs = kMaxFormPairs);
 
-// True when two pairs of `form` share a name, other than `except` (which may repeat). Linear in
-// the size of `form` and allocation-free for forms of up to kMaxFormPairs pairs.
-bool HasDuplicateName(const FormPairs& form, std::string_view except);
+// True when two pairs of `form` share a name, other than those of `may_repeat`. Linear in the
+// size of `form` and allocation-free for forms of up to kMaxFormPairs pairs.
+bool HasDuplicateName(const FormPairs& form, std::span<const std::string_view> may_repeat);
+inline bool HasDuplicateName(const FormPairs& form, std::string_view except) {
+  return HasDuplicateName(form, std::span<const std::string_view>(&except, 1));
+}
 
 // True when `text` is well-formed UTF-8 (no overlongs, no surrogates, at most U+10FFFF).
 bool IsValidUtf8(std::string_view text);

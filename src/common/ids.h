@@ -16,6 +16,7 @@ class Id {
   explicit Id(std::string value) : value_(std::move(value)) {}
   const std::string& str() const { return value_; }
   bool empty() const { return value_.empty(); }
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 false positive (llvm-project#53961)
   auto operator<=>(const Id&) const = default;
 
  private:

@@ -7,7 +7,7 @@ RepeatLimiter::RepeatLimiter(const Clock& clock, size_t burst, std::chrono::mill
 
 RepeatLimiter::Verdict RepeatLimiter::Admit(Level level, std::string_view format) {
   const TimePoint now = clock_.Now();
-  std::lock_guard lock(mu_);
+  common::MutexLock lock(mu_);
   auto it = sites_.find(format.data());
   if (it == sites_.end()) {
     if (sites_.size() >= kMaxSites) return {true, 0};
@@ -33,7 +33,7 @@ RepeatLimiter::Verdict RepeatLimiter::Admit(Level level, std::string_view format
 
 std::vector<RepeatLimiter::Suppressed> RepeatLimiter::TakeSuppressed() {
   std::vector<Suppressed> out;
-  std::lock_guard lock(mu_);
+  common::MutexLock lock(mu_);
   for (auto& [key, site] : sites_) {
     if (site.suppressed == 0) continue;
     out.push_back({site.level, site.format, site.suppressed});

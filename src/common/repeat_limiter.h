@@ -6,7 +6,6 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -14,6 +13,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/thread_annotations.h"
 
 namespace tollgate::log {
 
@@ -54,8 +54,8 @@ class RepeatLimiter {
   const Clock& clock_;
   const size_t burst_;
   const std::chrono::milliseconds interval_;
-  std::mutex mu_;
-  std::unordered_map<const char*, Site> sites_;
+  common::Mutex mu_;
+  std::unordered_map<const char*, Site> sites_ GUARDED_BY(mu_);
 };
 
 }  // namespace tollgate::log

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 namespace tollgate::log {
 namespace {
 
@@ -70,6 +74,35 @@ TEST_F(RepeatLimiterTest, ClockGoingBackStartsANewInterval) {
   auto v = limiter_.Admit(Level::kWarn, kAccept);
   EXPECT_TRUE(v.pass);
   EXPECT_EQ(v.suppressed, 7u);
+}
+
+// Lines from several threads (the TSan stage of scripts/test.sh runs this): within one interval
+// exactly `burst` pass, and every other line is counted once.
+TEST_F(RepeatLimiterTest, ConcurrentLinesAreEachPassedOrCountedOnce) {
+  constexpr int kThreads = 4;
+  constexpr int kLines = 200;
+  std::atomic<int> passed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kLines; ++i) {
+        if (limiter_.Admit(Level::kWarn, kAccept).pass) ++passed;
+        if (i % 50 == 0) (void)limiter_.Admit(Level::kWarn, kOther);
+      }
+    });
+  }
+  uint64_t taken = 0;  // TakeSuppressed concurrently with the lines
+  for (int i = 0; i < 20; ++i) {
+    for (const auto& s : limiter_.TakeSuppressed()) {
+      if (s.format == kAccept) taken += s.count;
+    }
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& s : limiter_.TakeSuppressed()) {
+    if (s.format == kAccept) taken += s.count;
+  }
+  EXPECT_EQ(passed.load(), 3);
+  EXPECT_EQ(taken, uint64_t{kThreads * kLines - 3});
 }
 
 TEST(RepeatLimiter, ManySitesBeyondTheCapAreNotLimited) {

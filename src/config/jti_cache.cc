@@ -32,20 +32,20 @@ bool JtiCache::HasRoom(Environment& e, TimePoint now) {
 JtiResult<void> JtiCache::Load() {
   auto loaded = store_.Load(kind_, clock_.Now());
   if (!loaded) return Fail(std::move(loaded).error());
-  std::unique_lock lock(mu_);
+  common::WriterLock lock(mu_);
   for (const auto& j : *loaded) Put(j.environment_id, j.jti, j.expires_at);
   return {};
 }
 
 void JtiCache::Mirror(const EnvId& env, const std::string& jti, TimePoint expires_at) {
   if (expires_at <= clock_.Now()) return;
-  std::unique_lock lock(mu_);
+  common::WriterLock lock(mu_);
   Put(env, jti, expires_at);
 }
 
 bool JtiCache::Contains(const EnvId& env, std::string_view jti) const {
   const TimePoint now = clock_.Now();
-  std::shared_lock lock(mu_);
+  common::ReaderLock lock(mu_);
   if (environments_.empty()) return false;
   auto e = environments_.find(env.str());
   if (e == environments_.end()) return false;
@@ -57,7 +57,7 @@ JtiResult<JtiCache::Stored> JtiCache::Remember(const EnvId& env, const std::stri
                                                TimePoint expires_at) {
   const TimePoint now = clock_.Now();
   {
-    std::unique_lock lock(mu_);
+    common::WriterLock lock(mu_);
     Environment& e = environments_[env.str()];
     auto it = e.jtis.find(jti);
     const bool known = it != e.jtis.end() && now < it->second;
@@ -65,7 +65,7 @@ JtiResult<JtiCache::Stored> JtiCache::Remember(const EnvId& env, const std::stri
   }
   auto stored = store_.Remember({kind_, env, jti, expires_at}, now);
   if (!stored) return Fail(std::move(stored).error());
-  std::unique_lock lock(mu_);
+  common::WriterLock lock(mu_);
   Put(env, jti, expires_at);
   return *stored ? Stored::kNew : Stored::kAlready;
 }
@@ -73,7 +73,7 @@ JtiResult<JtiCache::Stored> JtiCache::Remember(const EnvId& env, const std::stri
 JtiResult<void> JtiCache::Purge() {
   const TimePoint now = clock_.Now();
   {
-    std::unique_lock lock(mu_);
+    common::WriterLock lock(mu_);
     for (auto& [id, e] : environments_) {
       std::erase_if(e.jtis, [&](const auto& j) { return j.second <= now; });
     }
@@ -85,7 +85,7 @@ JtiResult<void> JtiCache::Purge() {
 JtiCache::FirstUse JtiCache::RememberNew(const EnvId& env, std::string_view jti,
                                          TimePoint expires_at) {
   const TimePoint now = clock_.Now();
-  std::unique_lock lock(mu_);
+  common::WriterLock lock(mu_);
   Environment& e = environments_[env.str()];
   if (auto it = e.jtis.find(jti); it != e.jtis.end()) {
     if (now < it->second) return FirstUse::kReplay;
@@ -101,13 +101,13 @@ JtiCache::FirstUse JtiCache::RememberNew(const EnvId& env, std::string_view jti,
 JtiResult<void> JtiCache::FlushPending() {
   std::vector<model::RememberedJti> batch;
   {
-    std::unique_lock lock(mu_);
+    common::WriterLock lock(mu_);
     batch.swap(pending_);
   }
   if (batch.empty()) return {};
   auto written = store_.RememberAll(batch, clock_.Now());
   if (!written.ok()) {
-    std::unique_lock lock(mu_);
+    common::WriterLock lock(mu_);
     pending_.insert(pending_.begin(), std::make_move_iterator(batch.begin()),
                     std::make_move_iterator(batch.end()));
   }
@@ -115,12 +115,12 @@ JtiResult<void> JtiCache::FlushPending() {
 }
 
 size_t JtiCache::PendingCount() const {
-  std::shared_lock lock(mu_);
+  common::ReaderLock lock(mu_);
   return pending_.size();
 }
 
 size_t JtiCache::SizeOf(const EnvId& env) const {
-  std::shared_lock lock(mu_);
+  common::ReaderLock lock(mu_);
   auto e = environments_.find(env.str());
   return e == environments_.end() ? 0 : e->second.jtis.size();
 }

@@ -6,8 +6,6 @@
 // filling its budget never refuses another tenant's clients. Thread-safe.
 
 #include <functional>
-#include <mutex>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -16,6 +14,7 @@
 #include "common/clock.h"
 #include "common/ids.h"
 #include "common/result.h"
+#include "common/thread_annotations.h"
 #include "model/model.h"
 
 namespace tollgate::config {
@@ -100,20 +99,20 @@ class JtiCache {
     Map<TimePoint> jtis;
     TimePoint last_sweep{};
   };
-  // Adds or extends an entry, budget aside. Requires mu_ held exclusively.
-  void Put(const EnvId& env, const std::string& jti, TimePoint expires_at);
+  // Adds or extends an entry, budget aside.
+  void Put(const EnvId& env, const std::string& jti, TimePoint expires_at) REQUIRES(mu_);
   // True when `env` may take one more entry: below the budget, or after a sweep of its expired
-  // entries (at most once a second, so a full environment stays cheap). Requires mu_ held
-  // exclusively.
-  bool HasRoom(Environment& e, TimePoint now);
+  // entries (at most once a second, so a full environment stays cheap). `e` is one of
+  // environments_.
+  bool HasRoom(Environment& e, TimePoint now) REQUIRES(mu_);
 
   JtiStore& store_;
   model::JtiKind kind_;
   const Clock& clock_;
   const size_t max_per_environment_;
-  mutable std::shared_mutex mu_;
-  Map<Environment> environments_;              // by environment ID; mu_
-  std::vector<model::RememberedJti> pending_;  // mu_
+  mutable common::SharedMutex mu_;
+  Map<Environment> environments_ GUARDED_BY(mu_);  // by environment ID
+  std::vector<model::RememberedJti> pending_ GUARDED_BY(mu_);
 };
 
 }  // namespace tollgate::config

@@ -119,7 +119,10 @@ Result<std::shared_ptr<const EnvironmentSnapshot>, BuildError> BuildEnvironmentS
   }
 
   for (const auto& k : data.signing_keys) {
-    auto parsed = crypto::PrivateKey::FromPem(k.private_key_pem);
+    // A key created as "Ed25519" signs and publishes under that name (RFC 9864); the others
+    // under their type's own (RS256, ES256, EdDSA).
+    auto parsed = crypto::PrivateKey::FromPem(
+        k.private_key_pem, k.algorithm == model::KeyAlgorithm::kEd25519 ? "Ed25519" : "");
     if (!parsed) {
       return Fail(
           BuildError{"signing key " + k.id.str() + " does not parse: " + parsed.error().message});

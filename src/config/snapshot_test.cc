@@ -387,6 +387,35 @@ TEST(BuildEnvironmentSnapshotTest, DefaultIsTheDefaultKeyThatIsNotRevoked) {
   }
 }
 
+// RFC 9864: a key stored as "Ed25519" signs, publishes and verifies under that name, one stored
+// as "EdDSA" under the old one, from the same kind of PEM; an "Ed25519" key whose PEM is not an
+// Ed25519 key fails the build.
+TEST(BuildEnvironmentSnapshotTest, Ed25519KeysKeepTheAlgNameTheyWereCreatedWith) {
+  auto ed = crypto::PrivateKey::Generate(crypto::KeyKind::kEd25519);
+  ASSERT_TRUE(ed.ok());
+  for (auto [algorithm, name] : {std::pair{model::KeyAlgorithm::kEdDsa, "EdDSA"},
+                                 std::pair{model::KeyAlgorithm::kEd25519, "Ed25519"}}) {
+    SCOPED_TRACE(name);
+    EnvBuilder b;
+    model::EnvironmentData d = b.data();
+    d.signing_keys[0].algorithm = algorithm;
+    d.signing_keys[0].key_length = 256;
+    d.signing_keys[0].private_key_pem = (*ed)->ToPem();
+    auto env = BuildOk(std::move(d));
+    ASSERT_NE(env, nullptr);
+    ASSERT_NE(env->default_key, nullptr);
+    EXPECT_EQ(env->default_key->signer->JwsAlg(), name);
+    EXPECT_EQ(env->default_key->signer->Public().alg, name);
+    auto sig = env->default_key->signer->Sign("input");
+    ASSERT_TRUE(sig.ok());
+    EXPECT_TRUE(env->default_key->verifier->Verify(name, "input", *sig));
+  }
+  EnvBuilder b;
+  model::EnvironmentData d = b.data();
+  d.signing_keys[0].algorithm = model::KeyAlgorithm::kEd25519;  // but the PEM is RSA
+  EXPECT_FALSE(BuildEnvironmentSnapshot(std::move(d), kUrls).ok());
+}
+
 TEST(BuildEnvironmentSnapshotTest, UnparsableSigningKeyFailsTheBuildNamingTheKey) {
   const std::string garbage =
       "-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n";

@@ -13,10 +13,10 @@
 #include <array>
 #include <atomic>
 #include <climits>
-#include <mutex>
 #include <vector>
 
 #include "common/base64.h"
+#include "common/thread_annotations.h"
 #include "crypto/ossl_util.h"
 
 namespace tollgate::crypto {
@@ -54,11 +54,11 @@ constexpr size_t kThreadSlots = 64;
 class ThreadSlots {
  public:
   static ThreadSlots& Get() {
-    static ThreadSlots* slots = new ThreadSlots();  // never destroyed: threads exit after main
+    static auto* slots = new ThreadSlots();  // never destroyed: threads exit after main
     return *slots;
   }
   size_t Acquire() {
-    std::lock_guard lock(mu_);
+    common::MutexLock lock(mu_);
     for (size_t i = 0; i < kThreadSlots; ++i) {
       if (!used_[i]) {
         used_[i] = true;
@@ -68,13 +68,13 @@ class ThreadSlots {
     return kThreadSlots;
   }
   void Release(size_t i) {
-    std::lock_guard lock(mu_);
+    common::MutexLock lock(mu_);
     if (i < kThreadSlots) used_[i] = false;
   }
 
  private:
-  std::mutex mu_;
-  std::array<bool, kThreadSlots> used_{};
+  common::Mutex mu_;
+  std::array<bool, kThreadSlots> used_ GUARDED_BY(mu_){};
 };
 
 struct ThreadIndex {
@@ -372,7 +372,8 @@ CryptoResult<std::shared_ptr<const PrivateKey>> PrivateKey::Generate(KeyKind kin
       new PrivateKey(std::move(prepared->impl), prepared->kind, prepared->bits));
 }
 
-CryptoResult<std::shared_ptr<const PrivateKey>> PrivateKey::FromPem(std::string_view pem) {
+CryptoResult<std::shared_ptr<const PrivateKey>> PrivateKey::FromPem(std::string_view pem,
+                                                                    std::string_view jws_alg) {
   std::string_view body = pem;
   while (!body.empty() && (body.front() == ' ' || body.front() == '\n' || body.front() == '\r' ||
                            body.front() == '\t')) {
@@ -403,6 +404,14 @@ CryptoResult<std::shared_ptr<const PrivateKey>> PrivateKey::FromPem(std::string_
   }
   auto prepared = Prepare(std::move(pkey));
   if (!prepared) return Fail(std::move(prepared).error());
+  if (!jws_alg.empty() && jws_alg != prepared->impl->jwk.alg) {
+    // RFC 9864 §2.2: the fully-specified name of what an Ed25519 key signs, the same bytes as
+    // EdDSA. Every other key type has exactly one name here.
+    if (prepared->kind != KeyKind::kEd25519 || jws_alg != "Ed25519") {
+      return Fail(CryptoError{"the JWS alg does not suit the key"});
+    }
+    prepared->impl->jwk.alg = std::string(jws_alg);
+  }
   if (rsa) {
     if (auto tested = RsaPairwiseTest(*prepared->impl); !tested) {
       return Fail(std::move(tested).error());
@@ -412,17 +421,7 @@ CryptoResult<std::shared_ptr<const PrivateKey>> PrivateKey::FromPem(std::string_
       new PrivateKey(std::move(prepared->impl), prepared->kind, prepared->bits));
 }
 
-std::string_view PrivateKey::JwsAlg() const {
-  switch (kind_) {
-    case KeyKind::kRsa:
-      return "RS256";
-    case KeyKind::kEcP256:
-      return "ES256";
-    case KeyKind::kEd25519:
-      return "EdDSA";
-  }
-  return "";
-}
+std::string_view PrivateKey::JwsAlg() const { return impl_->jwk.alg; }
 
 std::string PrivateKey::ToPem() const {
   BioPtr bio(BIO_new(BIO_s_mem()));

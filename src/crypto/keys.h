@@ -29,7 +29,7 @@ enum class KeyKind { kRsa, kEcP256, kEd25519 };
 // The public parameters of a key as a JWK (RFC 7517/7518/8037), each value base64url.
 struct PublicJwk {
   std::string kty;        // "RSA", "EC", "OKP"
-  std::string alg;        // "RS256", "ES256", "EdDSA"; empty in a JWK that does not name one
+  std::string alg;        // "RS256", "ES256", "EdDSA", "Ed25519"; empty when the JWK names none
   std::string n, e;       // RSA
   std::string crv, x, y;  // EC ("P-256"; x, y) and OKP ("Ed25519"; x)
 };
@@ -44,7 +44,11 @@ class PrivateKey {
   // An unencrypted PKCS#8 PEM ("BEGIN PRIVATE KEY") as written by ToPem(). Rejects any other
   // PEM type, an encrypted key (never prompts for a passphrase), a key whose private and public
   // halves disagree, and anything that is not RSA of 2048..16384 bits, P-256 or Ed25519.
-  static CryptoResult<std::shared_ptr<const PrivateKey>> FromPem(std::string_view pem);
+  // `jws_alg` is the name the key signs under (JwsAlg(), its JWK's `alg`): empty for the key
+  // type's own (RS256, ES256, EdDSA); an Ed25519 key also takes "Ed25519" (RFC 9864 §2.2). A
+  // name that does not suit the key fails.
+  static CryptoResult<std::shared_ptr<const PrivateKey>> FromPem(std::string_view pem,
+                                                                 std::string_view jws_alg = {});
 
   ~PrivateKey();
   PrivateKey(const PrivateKey&) = delete;
@@ -53,7 +57,8 @@ class PrivateKey {
   KeyKind kind() const { return kind_; }
   // The RSA modulus size in bits; 256 for P-256 and for Ed25519.
   int bits() const { return bits_; }
-  // The JWS `alg` this key signs with: RS256, ES256 or EdDSA.
+  // The JWS `alg` this key signs with: RS256, ES256, or EdDSA / Ed25519 as FromPem() was told
+  // (EdDSA for a generated key).
   std::string_view JwsAlg() const;
   // Unencrypted PKCS#8 PEM. Holds the private key: never log it, store it only sealed (Aead).
   // Empty only on an internal OpenSSL failure.
@@ -90,16 +95,17 @@ class PublicKey {
   // "EC" with crv "P-256" or "P-384" (x and y at most 32 or 48 octets, left-padded with zeros
   // when shorter, a point on the curve) and "OKP" with crv
   // "Ed25519" (x of 32 octets). Members must be strict unpadded base64url. When `jwk.alg` is
-  // set it must suit the key (RS*/PS* for RSA, ES256 for P-256, ES384 for P-384, EdDSA for
-  // Ed25519) and then Verify() accepts that alg only (RFC 7517 §4.4).
+  // set it must suit the key (RS*/PS* for RSA, ES256 for P-256, ES384 for P-384, EdDSA or
+  // Ed25519 for Ed25519) and then Verify() accepts that alg only (RFC 7517 §4.4), where EdDSA
+  // and Ed25519 count as one alg on an Ed25519 key (RFC 9864 §2.2: the same signature).
   static CryptoResult<std::shared_ptr<const PublicKey>> FromJwk(const PublicJwk& jwk);
   ~PublicKey();
   PublicKey(const PublicKey&) = delete;
   PublicKey& operator=(const PublicKey&) = delete;
   // True when `signature` is a valid JWS signature by this key of `signing_input` under `alg`
   // (RS256/384/512, PS256/384/512 with salt length = hash length, ES256/384 as the fixed-size
-  // r||s, EdDSA). False for any mismatch of alg and key, for "none" and any other alg, and for
-  // a signature of the wrong length. Never fails otherwise.
+  // r||s, EdDSA or Ed25519). False for any mismatch of alg and key, for "none" and any other
+  // alg (Ed448 included), and for a signature of the wrong length. Never fails otherwise.
   bool Verify(std::string_view alg, std::string_view signing_input,
               std::string_view signature) const;
 

@@ -91,6 +91,40 @@ TEST(PrivateKeyTest, Rfc8037A4Ed25519SignatureIsExact) {
   EXPECT_EQ(Base64UrlEncode(*sig), tv::kRfc8037Signature);
 }
 
+// RFC 9864 §2.2: an Ed25519 key told "Ed25519" signs, and publishes its JWK, under that name
+// (the same signature bytes as EdDSA); every other key type keeps its one name.
+TEST(PrivateKeyTest, FromPemTakesTheJwsAlgName) {
+  const std::string ed_pem = tv::Ed25519Pkcs8Pem(tv::kRfc8037D);
+  for (std::string_view name : {"", "EdDSA", "Ed25519"}) {
+    auto key = PrivateKey::FromPem(ed_pem, name);
+    ASSERT_TRUE(key.ok()) << name << ": " << key.error().message;
+    const std::string_view expected = name.empty() ? "EdDSA" : name;
+    EXPECT_EQ((*key)->JwsAlg(), expected);
+    EXPECT_EQ((*key)->Public().alg, expected);
+    auto sig = (*key)->Sign(tv::kRfc8037SigningInput);
+    ASSERT_TRUE(sig.ok());
+    EXPECT_EQ(Base64UrlEncode(*sig), tv::kRfc8037Signature);
+    auto verifier = Verifier(**key);
+    ASSERT_NE(verifier, nullptr);
+    EXPECT_TRUE(verifier->Verify(expected, tv::kRfc8037SigningInput, *sig));
+  }
+  for (std::string_view name : {"Ed448", "RS256", "ES256", "ed25519", "none"}) {
+    EXPECT_FALSE(PrivateKey::FromPem(ed_pem, name).ok()) << name;
+  }
+  const std::string rsa_pem = tv::RsaPkcs8Pem(tv::kRfc7515RsaKey);
+  auto rsa = PrivateKey::FromPem(rsa_pem, "RS256");
+  ASSERT_TRUE(rsa.ok());
+  EXPECT_EQ((*rsa)->JwsAlg(), "RS256");
+  for (std::string_view name : {"Ed25519", "EdDSA", "PS256", "RS512", "ES256"}) {
+    EXPECT_FALSE(PrivateKey::FromPem(rsa_pem, name).ok()) << name;
+  }
+  const std::string ec_pem = tv::P256Pkcs8Pem(tv::kRfc7515EcD, tv::kRfc7515EcX, tv::kRfc7515EcY);
+  EXPECT_TRUE(PrivateKey::FromPem(ec_pem, "ES256").ok());
+  for (std::string_view name : {"Ed25519", "EdDSA", "ES384"}) {
+    EXPECT_FALSE(PrivateKey::FromPem(ec_pem, name).ok()) << name;
+  }
+}
+
 // RFC 7515 A.3: the key exports the RFC's x and y; its signatures are 64-byte r||s that verify
 // (and ECDSA is randomized, so two signatures differ).
 TEST(PrivateKeyTest, Rfc7515A3Es256KeyExportAndRoundTrip) {

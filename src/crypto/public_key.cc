@@ -45,7 +45,8 @@ struct AlgSpec {
   size_t ec_coordinate = 0;  // ES*: size of r and of s in the JOSE form
 };
 
-// RFC 7518 §3.1 (and RFC 8037 §3.1 for EdDSA). "none" and every other name: nullopt.
+// RFC 7518 §3.1, RFC 8037 §3.1 (EdDSA) and RFC 9864 §2.2 (Ed25519). "none", "Ed448" (no
+// Ed448 keys here) and every other name: nullopt.
 std::optional<AlgSpec> LookUpAlg(std::string_view alg) {
   if (alg == "RS256") return AlgSpec{PublicKind::kRsa, Md::kSha256};
   if (alg == "RS384") return AlgSpec{PublicKind::kRsa, Md::kSha384};
@@ -55,8 +56,17 @@ std::optional<AlgSpec> LookUpAlg(std::string_view alg) {
   if (alg == "PS512") return AlgSpec{PublicKind::kRsa, Md::kSha512, true};
   if (alg == "ES256") return AlgSpec{PublicKind::kEcP256, Md::kSha256, false, 32};
   if (alg == "ES384") return AlgSpec{PublicKind::kEcP384, Md::kSha384, false, 48};
-  if (alg == "EdDSA") return AlgSpec{PublicKind::kEd25519, std::nullopt};
+  if (alg == "EdDSA" || alg == "Ed25519") return AlgSpec{PublicKind::kEd25519, std::nullopt};
   return std::nullopt;
+}
+
+// RFC 9864 §2.2: "Ed25519" is EdDSA with the Ed25519 parameter set, and on an Ed25519 key
+// (the only OKP key accepted) the deprecated polymorphic "EdDSA" can mean nothing else. The two
+// names are one algorithm, the same signature bytes, so a JWK naming either verifies both; for
+// every other alg the names must be equal (RFC 7517 §4.4).
+bool SameAlg(std::string_view a, std::string_view b) {
+  auto ed = [](std::string_view x) { return x == "EdDSA" || x == "Ed25519"; };
+  return a == b || (ed(a) && ed(b));
 }
 
 std::optional<std::string> DecodeMember(std::string_view value) {
@@ -207,7 +217,7 @@ bool PublicKey::Verify(std::string_view alg, std::string_view signing_input,
                        std::string_view signature) const {
   const auto spec = LookUpAlg(alg);
   if (!spec || spec->kind != impl_->kind) return false;
-  if (!impl_->alg.empty() && impl_->alg != alg) return false;
+  if (!impl_->alg.empty() && !SameAlg(impl_->alg, alg)) return false;
 
   std::string der;
   if (spec->ec_coordinate != 0) {

@@ -80,7 +80,8 @@ TEST(PublicKeyTest, RfcExamplesVerify) {
     EXPECT_FALSE(key->Verify(c.alg, c.input, sig + '\0'));
     EXPECT_FALSE(key->Verify(c.alg, c.input, sig + sig));
     // "none" and unknown algs never verify.
-    for (std::string_view alg : {"none", "None", "", "HS256", "rs256", "ES256K", "Ed25519"}) {
+    for (std::string_view alg :
+         {"none", "None", "", "HS256", "rs256", "ES256K", "Ed448", "ed25519", "EDDSA"}) {
       EXPECT_FALSE(key->Verify(alg, c.input, sig)) << alg;
     }
   }
@@ -95,10 +96,10 @@ TEST(PublicKeyTest, AlgMustMatchKeyType) {
   const std::string rsa_sig = tv::B64u(tv::kRfc7515Rs256Signature);
   const std::string ec_sig = tv::B64u(tv::kRfc7515Es256Signature);
   const std::string ed_sig = tv::B64u(tv::kRfc8037Signature);
-  for (std::string_view alg : {"ES256", "ES384", "EdDSA", "PS256", "RS384", "RS512"}) {
+  for (std::string_view alg : {"ES256", "ES384", "EdDSA", "Ed25519", "PS256", "RS384", "RS512"}) {
     EXPECT_FALSE(rsa->Verify(alg, tv::kRfc7515Rs256SigningInput, rsa_sig)) << alg;
   }
-  for (std::string_view alg : {"RS256", "PS256", "ES384", "EdDSA"}) {
+  for (std::string_view alg : {"RS256", "PS256", "ES384", "EdDSA", "Ed25519"}) {
     EXPECT_FALSE(ec->Verify(alg, tv::kRfc7515Es256SigningInput, ec_sig)) << alg;
   }
   for (std::string_view alg : {"RS256", "PS256", "ES256", "ES384"}) {
@@ -107,6 +108,7 @@ TEST(PublicKeyTest, AlgMustMatchKeyType) {
   // A 64-byte EdDSA signature is not accepted as ES256 by the P-256 key and vice versa.
   EXPECT_FALSE(ec->Verify("ES256", tv::kRfc8037SigningInput, ed_sig));
   EXPECT_FALSE(ed->Verify("EdDSA", tv::kRfc7515Es256SigningInput, ec_sig));
+  EXPECT_FALSE(ed->Verify("Ed25519", tv::kRfc7515Es256SigningInput, ec_sig));
 }
 
 // A JWK that names its alg verifies that alg only (RFC 7517 §4.4); one whose alg does not suit
@@ -122,12 +124,42 @@ TEST(PublicKeyTest, JwkAlgRestrictsVerify) {
                                   tv::B64u(tv::kRfc7515Rs256Signature)));
   EXPECT_TRUE(Load(EcJwk("ES256")) != nullptr);
   EXPECT_TRUE(Load(EdJwk("EdDSA")) != nullptr);
+  EXPECT_TRUE(Load(EdJwk("Ed25519")) != nullptr);
   for (auto [jwk, alg] :
        {std::pair{RsaJwk(), "ES256"}, std::pair{RsaJwk(), "none"}, std::pair{RsaJwk(), "HS256"},
-        std::pair{EcJwk(), "ES384"}, std::pair{EcJwk(), "RS256"}, std::pair{EdJwk(), "ES256"},
-        std::pair{EdJwk(), "Ed25519"}}) {
+        std::pair{RsaJwk(), "Ed25519"}, std::pair{EcJwk(), "ES384"}, std::pair{EcJwk(), "RS256"},
+        std::pair{EcJwk(), "Ed25519"}, std::pair{EcJwk(), "EdDSA"}, std::pair{EdJwk(), "ES256"},
+        std::pair{EdJwk(), "Ed448"}, std::pair{EdJwk(), "ed25519"}}) {
     jwk.alg = alg;
     EXPECT_FALSE(PublicKey::FromJwk(jwk).ok()) << jwk.kty << " " << alg;
+  }
+}
+
+// RFC 9864 §2.2: "Ed25519" is EdDSA with the Ed25519 parameter set, the same signature bytes.
+// An Ed25519 JWK that names either alg, or none, verifies a signature under either name; no
+// other alg, Ed448 included, and no other key.
+TEST(PublicKeyTest, EdDsaAndEd25519AreOneAlgOnAnEd25519Key) {
+  const std::string sig = tv::B64u(tv::kRfc8037Signature);
+  for (std::string_view jwk_alg : {"", "EdDSA", "Ed25519"}) {
+    auto key = Load(EdJwk(jwk_alg));
+    ASSERT_NE(key, nullptr) << jwk_alg;
+    for (std::string_view alg : {"EdDSA", "Ed25519"}) {
+      EXPECT_TRUE(key->Verify(alg, tv::kRfc8037SigningInput, sig)) << jwk_alg << " " << alg;
+      std::string bad = sig;
+      bad[10] = static_cast<char>(bad[10] ^ 0x01);
+      EXPECT_FALSE(key->Verify(alg, tv::kRfc8037SigningInput, bad)) << jwk_alg << " " << alg;
+    }
+    for (std::string_view alg : {"Ed448", "ES256", "RS256", "none", ""}) {
+      EXPECT_FALSE(key->Verify(alg, tv::kRfc8037SigningInput, sig)) << jwk_alg << " " << alg;
+    }
+  }
+  // Only Ed25519 is an OKP curve here: Ed448 (and X25519, not a signing curve) are refused.
+  for (std::string_view crv : {"Ed448", "X25519"}) {
+    PublicJwk jwk = EdJwk();
+    jwk.crv = std::string(crv);
+    EXPECT_FALSE(PublicKey::FromJwk(jwk).ok()) << crv;
+    jwk.alg = "Ed448";
+    EXPECT_FALSE(PublicKey::FromJwk(jwk).ok()) << crv;
   }
 }
 
@@ -320,8 +352,9 @@ TEST(PublicKeyTest, GarbageNeverVerifies) {
   auto ec = Load(EcJwk());
   auto ed = Load(EdJwk());
   ASSERT_TRUE(rsa && ec && ed);
-  const std::vector<std::string_view> algs = {"RS256", "RS384", "RS512", "PS256", "PS384",
-                                              "PS512", "ES256", "ES384", "EdDSA", "none"};
+  const std::vector<std::string_view> algs = {"RS256", "RS384",   "RS512", "PS256",
+                                              "PS384", "PS512",   "ES256", "ES384",
+                                              "EdDSA", "Ed25519", "none"};
   for (int round = 0; round < 50; ++round) {
     for (size_t len : {size_t{0}, size_t{1}, size_t{63}, size_t{64}, size_t{96}, size_t{256},
                        size_t{257}, size_t{512}}) {

@@ -28,7 +28,10 @@ Response Router::FramingError(int status, std::string_view path,
   std::string_view message = status == 413   ? "The request body is too large."
                              : status == 431 ? "The request headers are too large."
                                              : "The request is malformed.";
-  if (path.find("/as/") != std::string_view::npos) {
+  // RFC 6749's shape on the auth surface's routes; PingOne's platform error elsewhere, as for
+  // a path that names nothing (its 404) or one the session could not read.
+  const Route* route = path.empty() ? &NoRoute() : MatchRoute(path).route;
+  if (route != &NoRoute() && route->surface == Surface::kAuth) {
     oauth::OAuthError e = oauth::InvalidRequest(std::string(message));
     r = WriteOAuthError(e, correlation_id, "");
     r.status = status;
@@ -65,7 +68,7 @@ Response Router::Handle(const Request& request, const RouteMatch& match) const {
   return KeepSnapshot((this->*route.handle)(call), call.snapshot);
 }
 
-Response Router::Resume(const RouteMatch& match, Response waiting) const {
+Response Router::Resume(const RouteMatch& match, const Response& waiting) const {
   std::shared_ptr<const config::Snapshot> snapshot;
   const config::EnvironmentSnapshot* env = FindEnvironment(match, snapshot);
   if (env == nullptr) return NotFound();  // deleted while the request waited
@@ -76,7 +79,7 @@ const config::EnvironmentSnapshot* Router::FindEnvironment(
     const RouteMatch& match, std::shared_ptr<const config::Snapshot>& snapshot) const {
   auto id = NormalizeUuid(match.env_id);
   if (!id) return nullptr;
-  snapshot = services_.config->Current();
+  snapshot = services_.config.Current();
   return snapshot->FindEnvironment(*id);
 }
 
@@ -89,7 +92,7 @@ std::optional<Response> Router::HandleHeader(const Request& header) const {
 }
 
 Response Router::Token(const RouteCall& call) const {
-  return CountToken(handlers::Token(call.request, *call.env, *services_.token_endpoint));
+  return CountToken(handlers::Token(call.request, *call.env, services_.token_endpoint));
 }
 
 Response Router::CountToken(Response r) const {
@@ -113,14 +116,13 @@ Response Router::Revoke(const RouteCall& call) const {
 }
 
 Response Router::Jwks(const RouteCall& call) const {
-  return handlers::Jwks(*call.env, services_.clock->Now());
+  return handlers::Jwks(*call.env, services_.clock.Now());
 }
 
 Response Router::Discovery(const RouteCall& call) const { return handlers::Discovery(*call.env); }
 
 Response Router::Management(const RouteCall& call) const {
-  return handlers::Management(call.request, *services_.management,
-                              services_.config->urls().api_url);
+  return handlers::Management(call.request, *services_.management, services_.config.urls().api_url);
 }
 
 Response Router::Healthz(const RouteCall&) const {

@@ -24,16 +24,18 @@ struct Metrics {
   std::atomic<uint64_t> token_errors{0};
 };
 
+// What the router serves with. The referents outlive the Router and are thread-safe.
 struct Services {
-  const config::ConfigHolder* config = nullptr;
-  const oauth::TokenEndpoint* token_endpoint = nullptr;
-  const oauth::Introspection* introspection = nullptr;  // null: the route answers 404
-  const oauth::Revocation* revocation = nullptr;        // null: the route answers 404
-  const oauth::RemoteJwks* remote_jwks = nullptr;       // for /metrics; null: not reported
-  const Clock* clock = nullptr;
+  const config::ConfigHolder& config;
+  const oauth::TokenEndpoint& token_endpoint;
+  const Clock& clock;
+  // The optional services: null, their routes answer 404.
+  const oauth::Introspection* introspection = nullptr;
+  const oauth::Revocation* revocation = nullptr;
   const mgmt::ManagementApi* management = nullptr;
+  const oauth::RemoteJwks* remote_jwks = nullptr;  // for /metrics; null: not reported
   // /readyz: true when the store can be reached (the snapshot always serves once loaded).
-  std::function<bool()> ready;
+  std::function<bool()> ready = {};
 };
 
 class Router {
@@ -55,7 +57,7 @@ class Router {
   // The answer to a request whose Handle() answered Response::pending, once woken: its
   // `resume` in the environment as the current snapshot has it (404 if it is gone). May be
   // pending again.
-  Response Resume(const RouteMatch& match, Response waiting) const;
+  Response Resume(const RouteMatch& match, const Response& waiting) const;
 
   // The answer when the session cannot read a request (400 malformed, 413 body, 431 headers).
   Response FramingError(int status, std::string_view path, std::string_view correlation_id) const;

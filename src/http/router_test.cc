@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+
 #include "common/base64.h"
 #include "testutil/fixtures.h"
 
@@ -14,8 +16,7 @@ class RouterTest : public ::testing::Test {
   RouterTest()
       : clock_(FromUnixMillis(1'800'000'000'000)),
         throttle_(clock_),
-        endpoint_(oauth::ClientAuthServices{&clock_, &throttle_, nullptr, nullptr},
-                  testutil::kApiUrl) {
+        endpoint_(oauth::ClientAuthServices{clock_, throttle_}, testutil::kApiUrl) {
     testutil::EnvBuilder b;
     b.Resource("one", "https://api.one", 600, {"read"}).App("svc").Grant("svc", "one", {"read"});
     data_ = b.data();
@@ -65,10 +66,7 @@ class RouterTest : public ::testing::Test {
     holder_ = std::make_unique<config::ConfigHolder>(
         *store_, config::Urls{testutil::kAuthUrl, testutil::kApiUrl});
     ASSERT_TRUE(holder_->LoadAll().ok());
-    Services s;
-    s.config = holder_.get();
-    s.token_endpoint = &endpoint_;
-    s.clock = &clock_;
+    Services s{.config = *holder_, .token_endpoint = endpoint_, .clock = clock_};
     router_ = std::make_unique<Router>(std::move(s));
   }
 
@@ -127,10 +125,7 @@ TEST_F(RouterTest, UnknownPathsAndEnvironmentsAre404) {
 // the body the management API writes after reading the whole request.
 TEST_F(RouterTest, ManagementRequestsAreRefusedFromTheHeader) {
   mgmt::ManagementApi api(*store_, *holder_, clock_);
-  Services s;
-  s.config = holder_.get();
-  s.token_endpoint = &endpoint_;
-  s.clock = &clock_;
+  Services s{.config = *holder_, .token_endpoint = endpoint_, .clock = clock_};
   s.management = &api;
   Router router(std::move(s));
 
@@ -199,6 +194,37 @@ TEST_F(RouterTest, JwksAndDiscovery) {
   }
 }
 
+// RFC 8414 §3.1: the path-inserted locations serve the appended forms' document, with the same
+// headers; an unknown or malformed environment is 404, another method 405.
+TEST_F(RouterTest, PathInsertedDiscoveryIsTheSameDocument) {
+  const std::string env = data_.environment.id.str();
+  std::string upper = env;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (std::string doc : {"openid-configuration", "oauth-authorization-server"}) {
+    SCOPED_TRACE(doc);
+    const Response appended = Send("GET", EnvPath(".well-known/" + doc));
+    ASSERT_EQ(appended.status, 200);
+    for (const std::string& id : {env, upper}) {
+      const Response inserted = Send("GET", "/.well-known/" + doc + "/" + id + "/as");
+      EXPECT_EQ(inserted.status, 200);
+      EXPECT_EQ(inserted.body, appended.body);
+      EXPECT_EQ(inserted.headers, appended.headers);
+      EXPECT_EQ(HeaderValue(inserted, "Cache-Control"), "public, max-age=300");
+    }
+    const Response wrong_method = Send("POST", "/.well-known/" + doc + "/" + env + "/as");
+    EXPECT_EQ(wrong_method.status, 405);
+    EXPECT_EQ(HeaderValue(wrong_method, "Allow"), "GET");
+    for (const std::string& path :
+         {"/.well-known/" + doc + "/8a3b3c1e-1f2a-4b5c-9d8e-0123456789ab/as",
+          "/.well-known/" + doc + "/not-a-uuid/as", "/.well-known/" + doc + "/" + env,
+          "/.well-known/" + doc + "/" + env + "/as/", "/.well-known/" + doc}) {
+      const Response missing = Send("GET", path);
+      EXPECT_EQ(missing.status, 404) << path;
+      EXPECT_NE(missing.body.find("\"code\":\"NOT_FOUND\""), std::string::npos) << path;
+    }
+  }
+}
+
 TEST_F(RouterTest, Operations) {
   EXPECT_EQ(Send("GET", "/healthz").status, 200);
   EXPECT_EQ(Send("GET", "/readyz").status, 200);
@@ -247,6 +273,13 @@ TEST_F(RouterTest, PlatformErrorsKeepTheirBytes) {
   r = router_->FramingError(413, EnvPath("token"), "corr");
   EXPECT_EQ(r.status, 413);
   EXPECT_NE(r.body.find("\"error\":\"invalid_request\""), std::string::npos);
+  // The shape follows the route's surface, not the text of the path.
+  r = router_->FramingError(413, "/v1/environments/x/as/token", "corr");
+  EXPECT_EQ(id_free(r.body),
+            R"("code":"REQUEST_TOO_LARGE","message":"The request body is too large."})");
+  r = router_->FramingError(413, "/nothing/as/here", "corr");
+  EXPECT_EQ(id_free(r.body),
+            R"("code":"REQUEST_TOO_LARGE","message":"The request body is too large."})");
 }
 
 // Decision 0003: a request that waited resumes in its environment as the snapshot has it then,

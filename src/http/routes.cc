@@ -8,6 +8,8 @@ namespace tollgate::http {
 namespace {
 
 constexpr std::string_view kEnvPrefix = "/{envID}/as/";
+// RFC 8414 §3.1: the well-known segment inserted before the issuer's path, "/{envID}/as".
+constexpr std::string_view kEnvSuffix = "/{envID}/as";
 
 // Splits "/a/b/c" into the first segment and the rest ("a", "b/c").
 std::pair<std::string_view, std::string_view> FirstSegment(std::string_view path) {
@@ -22,9 +24,11 @@ std::pair<std::string_view, std::string_view> FirstSegment(std::string_view path
 std::span<const Route> Routes() {
   using S = Surface;
   using R = Runs;
-  constexpr auto management = [](const Services& s) { return s.management != nullptr; };
-  constexpr auto introspection = [](const Services& s) { return s.introspection != nullptr; };
-  constexpr auto revocation = [](const Services& s) { return s.revocation != nullptr; };
+  constexpr auto kManagementService = [](const Services& s) { return s.management != nullptr; };
+  constexpr auto kIntrospectionService = [](const Services& s) {
+    return s.introspection != nullptr;
+  };
+  constexpr auto kRevocationService = [](const Services& s) { return s.revocation != nullptr; };
   // In matching order: the first entry that matches wins.
   static const Route kRoutes[] = {
       {"/healthz", "GET", S::kOperations, kAuthBodyLimit, R::kIoThread, false, nullptr,
@@ -33,24 +37,30 @@ std::span<const Route> Routes() {
        &Router::Readyz},
       {"/metrics", "GET", S::kOperations, kAuthBodyLimit, R::kIoThread, false, nullptr,
        &Router::MetricsText},
-      {"/v1/*", "", S::kManagement, kApiBodyLimit, R::kBlockingPool, true, management,
+      {"/v1/*", "", S::kManagement, kApiBodyLimit, R::kBlockingPool, true, kManagementService,
        &Router::Management},
       // "/v1" alone names no resource (401 or 404): the default limit.
-      {"/v1", "", S::kManagement, kAuthBodyLimit, R::kBlockingPool, true, management,
+      {"/v1", "", S::kManagement, kAuthBodyLimit, R::kBlockingPool, true, kManagementService,
        &Router::Management},
       {"/{envID}/as/token", "POST", S::kAuth, kAuthBodyLimit, R::kIoThread, false, nullptr,
        &Router::Token},
       {"/{envID}/as/introspect", "POST", S::kAuth, kAuthBodyLimit, R::kIoThread, false,
-       introspection, &Router::Introspect},
+       kIntrospectionService, &Router::Introspect},
       // Authenticates on the I/O thread; the store write then runs on the blocking pool
       // (Response::then_blocking).
-      {"/{envID}/as/revoke", "POST", S::kAuth, kAuthBodyLimit, R::kIoThread, false, revocation,
-       &Router::Revoke},
+      {"/{envID}/as/revoke", "POST", S::kAuth, kAuthBodyLimit, R::kIoThread, false,
+       kRevocationService, &Router::Revoke},
       {"/{envID}/as/jwks", "GET", S::kAuth, kAuthBodyLimit, R::kIoThread, false, nullptr,
        &Router::Jwks},
       {"/{envID}/as/.well-known/openid-configuration", "GET", S::kAuth, kAuthBodyLimit,
        R::kIoThread, false, nullptr, &Router::Discovery},
       {"/{envID}/as/.well-known/oauth-authorization-server", "GET", S::kAuth, kAuthBodyLimit,
+       R::kIoThread, false, nullptr, &Router::Discovery},
+      // RFC 8414 §3.1 (and its §5 for OpenID Connect's name): the same documents at the
+      // path-inserted locations of the issuer {auth-url}/{envID}/as.
+      {"/.well-known/oauth-authorization-server/{envID}/as", "GET", S::kAuth, kAuthBodyLimit,
+       R::kIoThread, false, nullptr, &Router::Discovery},
+      {"/.well-known/openid-configuration/{envID}/as", "GET", S::kAuth, kAuthBodyLimit,
        R::kIoThread, false, nullptr, &Router::Discovery},
   };
   return kRoutes;
@@ -76,6 +86,12 @@ RouteMatch MatchRoute(std::string_view path) {
     std::string_view pattern = route.pattern;
     if (pattern.starts_with(kEnvPrefix)) {
       if (as == "as" && endpoint == pattern.substr(kEnvPrefix.size())) return {&route, first};
+    } else if (pattern.ends_with(kEnvSuffix)) {
+      // "<prefix>/<env>/as" exactly: one non-empty environment segment, nothing after "as".
+      const std::string_view prefix = pattern.substr(0, pattern.size() - kEnvSuffix.size() + 1);
+      if (!path.starts_with(prefix)) continue;
+      auto [env, tail] = FirstSegment(path.substr(prefix.size() - 1));
+      if (!env.empty() && tail == "as") return {&route, env};
     } else if (pattern.ends_with("/*")) {
       if (path.starts_with(pattern.substr(0, pattern.size() - 1))) return {&route, {}};
     } else if (first == pattern.substr(1) && rest.empty()) {  // "/name", or "/name/"

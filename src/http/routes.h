@@ -30,8 +30,8 @@ enum class Runs {
 
 // SPEC §2.1: 16 KiB on the auth surface (and for paths that name nothing); SPEC §6: 1 MiB
 // under /v1/.
-inline constexpr size_t kAuthBodyLimit = 16 * 1024;
-inline constexpr size_t kApiBodyLimit = 1024 * 1024;
+inline constexpr size_t kAuthBodyLimit = size_t{16} * 1024;
+inline constexpr size_t kApiBodyLimit = size_t{1024} * 1024;
 
 // One matched request: the environment of an auth-surface route, with the snapshot it is in
 // (kept alive for as long as the handler's answer refers to it).
@@ -43,7 +43,8 @@ struct RouteCall {
 
 struct Route {
   // "/healthz", "/v1/*" (any path below /v1/), "/{envID}/as/token" ({envID}: an environment
-  // of the current snapshot, any case).
+  // of the current snapshot, any case), or "<prefix>/{envID}/as" ending there (RFC 8414 §3.1's
+  // path-inserted well-known URLs).
   std::string_view pattern;
   // The one method answered, else 405 with this as `Allow`; empty: the handler answers every
   // method itself (the management API's 405s name each resource's methods).

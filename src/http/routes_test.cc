@@ -50,8 +50,29 @@ TEST(RoutesTest, EveryPathKeepsItsSurfaceLimitAndThread) {
       {Env(".well-known/oauth-authorization-server"),
        "/{envID}/as/.well-known/oauth-authorization-server", "GET", S::kAuth, k16K, R::kIoThread,
        false},
+      // RFC 8414 §3.1: the well-known segment inserted before the issuer's path.
+      {"/.well-known/oauth-authorization-server/" + std::string(kEnv) + "/as",
+       "/.well-known/oauth-authorization-server/{envID}/as", "GET", S::kAuth, k16K, R::kIoThread,
+       false},
+      {"/.well-known/openid-configuration/" + std::string(kEnv) + "/as",
+       "/.well-known/openid-configuration/{envID}/as", "GET", S::kAuth, k16K, R::kIoThread, false},
       // No route: 404 on the I/O thread after at most 16 KiB.
       {"/", "", "", S::kAuth, k16K, R::kIoThread, false},
+      {"/.well-known/oauth-authorization-server", "", "", S::kAuth, k16K, R::kIoThread, false},
+      {"/.well-known/oauth-authorization-server/", "", "", S::kAuth, k16K, R::kIoThread, false},
+      {"/.well-known/oauth-authorization-server/" + std::string(kEnv), "", "", S::kAuth, k16K,
+       R::kIoThread, false},
+      {"/.well-known/oauth-authorization-server/" + std::string(kEnv) + "/as/", "", "", S::kAuth,
+       k16K, R::kIoThread, false},
+      {"/.well-known/oauth-authorization-server/" + std::string(kEnv) + "/as/token", "", "",
+       S::kAuth, k16K, R::kIoThread, false},
+      {"/.well-known/oauth-authorization-server//as", "", "", S::kAuth, k16K, R::kIoThread, false},
+      {"/.well-known/oauth-authorization-server/x/" + std::string(kEnv) + "/as", "", "", S::kAuth,
+       k16K, R::kIoThread, false},
+      {"/.well-known/openid-configurationx/" + std::string(kEnv) + "/as", "", "", S::kAuth, k16K,
+       R::kIoThread, false},
+      {"/.well-known/jwks/" + std::string(kEnv) + "/as", "", "", S::kAuth, k16K, R::kIoThread,
+       false},
       {"/v1x", "", "", S::kAuth, k16K, R::kIoThread, false},
       {"/nothing", "", "", S::kAuth, k16K, R::kIoThread, false},
       {Env("token/"), "", "", S::kAuth, k16K, R::kIoThread, false},
@@ -74,6 +95,10 @@ TEST(RoutesTest, EveryPathKeepsItsSurfaceLimitAndThread) {
 TEST(RoutesTest, AuthRoutesKeepTheEnvironmentSegmentAsSent) {
   EXPECT_EQ(MatchRoute(Env("token")).env_id, kEnv);
   EXPECT_EQ(MatchRoute("/NOT-A-UUID/as/jwks").env_id, "NOT-A-UUID");
+  EXPECT_EQ(
+      MatchRoute("/.well-known/oauth-authorization-server/" + std::string(kEnv) + "/as").env_id,
+      kEnv);
+  EXPECT_EQ(MatchRoute("/.well-known/openid-configuration/NOT-A-UUID/as").env_id, "NOT-A-UUID");
   // Names that are not environments still reach the environment check, which answers 404.
   EXPECT_EQ(MatchRoute("/healthz/as/token").route->pattern, "/{envID}/as/token");
 }

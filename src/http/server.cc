@@ -12,12 +12,12 @@
 #include <boost/beast/http.hpp>
 #include <csignal>
 #include <map>
-#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "common/form.h"
 #include "common/log.h"
+#include "common/thread_annotations.h"
 #include "common/uuid.h"
 #include "http/errors.h"
 
@@ -176,13 +176,14 @@ class HttpServer::Impl {
     // Waiting for the next request. Written on the connection's thread only; the acceptor reads
     // it to choose a connection to close, and that thread checks it again before closing.
     std::atomic<bool> idle{true};
-    bool closing = false;  // under mu_: the acceptor asked the connection's thread to close it
+    bool closing = false;  // guarded by mu_: the acceptor asked the connection's thread to close it
   };
 
   // One io_context per I/O thread (a listener per core): a connection lives on one thread, so
   // its handlers need no strand, and threads never wake each other for I/O.
   static std::vector<std::unique_ptr<asio::io_context>> MakeContexts(int n) {
     std::vector<std::unique_ptr<asio::io_context>> out;
+    out.reserve(static_cast<size_t>(n));
     for (int i = 0; i < n; ++i) out.push_back(std::make_unique<asio::io_context>(1));
     return out;
   }
@@ -214,8 +215,9 @@ class HttpServer::Impl {
     acceptor_.close(ignored);
     room_timer_.cancel();  // the acceptor may be waiting for room
     {
-      std::lock_guard lock(mu_);
-      for (const auto& [serial, c] : connections_) {
+      common::MutexLock lock(mu_);
+      for (const auto& entry : connections_) {
+        const std::shared_ptr<Connection>& c = entry.second;  // clang 14 cannot capture a binding
         asio::post(c->stream.get_executor(), [c] {
           boost::system::error_code close_error;
           if (c->idle) c->stream.socket().close(close_error);
@@ -230,11 +232,14 @@ class HttpServer::Impl {
     MaybeFinish();
   }
 
+  // From any thread. The timer is touched on its own thread (ioc_'s) only, like drain_timer_.
   void MaybeFinish() {
-    std::lock_guard lock(mu_);
+    common::MutexLock lock(mu_);
     if (stopping_ && live_ == 0) {
-      if (auto t = drain_timer_.lock()) t->cancel();
-      asio::post(ioc_, [this] { StopAll(); });
+      asio::post(ioc_, [this] {
+        if (auto t = drain_timer_.lock()) t->cancel();
+        StopAll();
+      });
     }
   }
 
@@ -296,13 +301,13 @@ class HttpServer::Impl {
       if (!peer_error) conn->remote_address = peer.address().to_string();
       size_t open = 0;
       {
-        std::lock_guard lock(mu_);
+        common::MutexLock lock(mu_);
         connections_.emplace(conn->serial, conn);
         open = ++live_;
       }
       MaybeEndShortage(open);
       auto executor = conn->stream.get_executor();
-      asio::co_spawn(executor, Session(conn), [this, conn](std::exception_ptr e) {
+      asio::co_spawn(executor, Session(conn), [this, conn](const std::exception_ptr& e) {
         if (e) {
           try {
             std::rethrow_exception(e);
@@ -312,7 +317,7 @@ class HttpServer::Impl {
         }
         bool wake = false;
         {
-          std::lock_guard lock(mu_);
+          common::MutexLock lock(mu_);
           connections_.erase(conn->serial);
           --live_;
           if (conn->closing) closing_one_ = false;
@@ -325,7 +330,7 @@ class HttpServer::Impl {
   }
 
   size_t OpenConnections() {
-    std::lock_guard lock(mu_);
+    common::MutexLock lock(mu_);
     return live_;
   }
 
@@ -334,10 +339,11 @@ class HttpServer::Impl {
   // connection busy, Stop() is called, or `timeout` passes.
   asio::awaitable<void> MakeRoom(std::chrono::milliseconds timeout, bool close_idle) {
     {
-      std::lock_guard lock(mu_);
+      common::MutexLock lock(mu_);
       acceptor_waiting_ = true;
       if (close_idle && !closing_one_) {
-        for (const auto& [serial, c] : connections_) {
+        for (const auto& entry : connections_) {
+          const std::shared_ptr<Connection>& c = entry.second;
           if (!c->idle.load(std::memory_order_relaxed)) continue;
           c->closing = closing_one_ = true;
           asio::post(c->stream.get_executor(), [this, c] { CloseIfIdle(*c); });
@@ -347,7 +353,7 @@ class HttpServer::Impl {
     }
     room_timer_.expires_after(timeout);
     co_await room_timer_.async_wait(as_tuple(asio::use_awaitable));
-    std::lock_guard lock(mu_);
+    common::MutexLock lock(mu_);
     acceptor_waiting_ = false;
   }
 
@@ -362,7 +368,7 @@ class HttpServer::Impl {
     }
     bool wake = false;
     {
-      std::lock_guard lock(mu_);
+      common::MutexLock lock(mu_);
       c.closing = closing_one_ = false;
       wake = acceptor_waiting_;
     }
@@ -564,8 +570,8 @@ class HttpServer::Impl {
           break;
         }
         co_await WaitFor(*response.pending);
-        response = RunSafely([&] { return router_->Resume(match, std::move(response)); },
-                             request.correlation_id);
+        response =
+            RunSafely([&] { return router_->Resume(match, response); }, request.correlation_id);
       }
       if (response.then_blocking) {
         // The rest blocks on the store (an authenticated revocation): the blocking pool.
@@ -652,13 +658,14 @@ class HttpServer::Impl {
   asio::thread_pool blocking_pool_{2};
   asio::thread_pool fetch_pool_{4};
   std::atomic<bool> stopping_{false};
-  std::mutex mu_;
-  std::map<uint64_t, std::shared_ptr<Connection>> connections_;  // by serial: oldest first
-  size_t live_ = 0;
-  bool closing_one_ = false;       // under mu_: a close for room is under way
-  bool acceptor_waiting_ = false;  // under mu_: the acceptor waits in MakeRoom()
-  asio::steady_timer room_timer_;  // on ioc_: the acceptor's wait in MakeRoom()
-  uint64_t next_serial_ = 0;       // the acceptor's coroutine only
+  common::Mutex mu_;
+  // By serial: oldest first.
+  std::map<uint64_t, std::shared_ptr<Connection>> connections_ GUARDED_BY(mu_);
+  size_t live_ GUARDED_BY(mu_) = 0;
+  bool closing_one_ GUARDED_BY(mu_) = false;       // a close for room is under way
+  bool acceptor_waiting_ GUARDED_BY(mu_) = false;  // the acceptor waits in MakeRoom()
+  asio::steady_timer room_timer_;                  // on ioc_: the acceptor's wait in MakeRoom()
+  uint64_t next_serial_ = 0;                       // the acceptor's coroutine only
   std::atomic<uint64_t> closed_for_room_{0};
   // The current shortage (connection limit or accept failures), the acceptor's coroutine only.
   struct Shortage {
@@ -668,7 +675,7 @@ class HttpServer::Impl {
     uint64_t closed_before = 0;     // closed_for_room_ when it began
     uint64_t failed_accepts = 0;
   } shortage_;
-  std::weak_ptr<asio::steady_timer> drain_timer_;
+  std::weak_ptr<asio::steady_timer> drain_timer_;  // on ioc_'s thread only
 };
 
 int HttpServer::IoThreads(int threads) {

@@ -153,7 +153,7 @@ Result<std::string, std::string> UrlFetcher::Get(const std::string& url) const {
     asio::io_context ioc(1);
     const auto deadline = std::chrono::steady_clock::now() + impl_->limits.timeout;
     asio::co_spawn(ioc, Fetch(std::move(*target), *impl_, deadline, body, error),
-                   [&](std::exception_ptr) { done = true; });
+                   [&](const std::exception_ptr&) { done = true; });
     // The stream's deadline bounds the I/O; this bounds the name resolution too.
     ioc.run_until(deadline + std::chrono::milliseconds(100));
     if (!done) {

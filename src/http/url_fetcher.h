@@ -13,8 +13,8 @@ namespace tollgate::http {
 
 struct FetchLimits {
   std::chrono::milliseconds timeout{5000};  // resolve, connect, TLS, request and response in all
-  size_t max_body = 256 * 1024;
-  size_t max_header = 8 * 1024;
+  size_t max_body = size_t{256} * 1024;
+  size_t max_header = size_t{8} * 1024;
 };
 
 // Which addresses a fetch may connect to (docs/decisions/0005-fetch-address-policy.md).

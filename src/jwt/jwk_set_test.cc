@@ -47,6 +47,27 @@ TEST(JwkSetTest, ParsesEveryKeyTypeAndVerifiesTheRfcExamples) {
                                         sig(tv::kRfc7515Rs256Signature)));
 }
 
+// RFC 9864: an Ed25519 JWK whose alg is the deprecated "EdDSA", the fully-specified "Ed25519"
+// or absent is accepted, and verifies a signature under either name; "Ed448" keys are refused.
+TEST(JwkSetTest, Ed25519KeysTakeEitherAlgName) {
+  const std::string sig = tv::B64u(tv::kRfc8037Signature);
+  for (std::string_view member : {"", ",\"alg\":\"EdDSA\"", ",\"alg\":\"Ed25519\""}) {
+    const std::string jwk = "{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"" +
+                            std::string(tv::kRfc8037X) + "\"" + std::string(member) + "}";
+    auto set = ParseJwkSet(Set(jwk), JwkSetMode::kStrict);
+    ASSERT_TRUE(set.ok()) << jwk << ": " << set.error();
+    for (std::string_view alg : {"EdDSA", "Ed25519"}) {
+      EXPECT_TRUE(set->keys[0].key->Verify(alg, tv::kRfc8037SigningInput, sig)) << jwk << alg;
+    }
+  }
+  for (const std::string& jwk :
+       {"{\"kty\":\"OKP\",\"crv\":\"Ed448\",\"x\":\"" + std::string(tv::kRfc8037X) + "\"}",
+        "{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"alg\":\"Ed448\",\"x\":\"" +
+            std::string(tv::kRfc8037X) + "\"}"}) {
+    EXPECT_FALSE(ParseJwkSet(Set(jwk), JwkSetMode::kStrict).ok()) << jwk;
+  }
+}
+
 TEST(JwkSetTest, RefusesWhatIsNotAJwkSet) {
   for (const std::string& text :
        {std::string(""), std::string("[]"), std::string("{\"keys\":{}}"), std::string("{}"),

@@ -240,8 +240,7 @@ class WriteThenReadTest : public ::testing::Test {
  protected:
   WriteThenReadTest()
       : throttle_(h_.clock()),
-        endpoint_(oauth::ClientAuthServices{&h_.clock(), &throttle_, nullptr, nullptr},
-                  testutil::kApiUrl) {}
+        endpoint_(oauth::ClientAuthServices{h_.clock(), throttle_}, testutil::kApiUrl) {}
 
   const config::EnvironmentSnapshot& Env() {
     snapshot_ = h_.config().Current();

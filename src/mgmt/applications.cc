@@ -1,5 +1,6 @@
 // /v1/environments/{envID}/applications[/{appID}[/secret]] (SPEC §6).
 #include <algorithm>
+#include <thread>
 
 #include "common/form.h"
 #include "common/uuid.h"
@@ -7,6 +8,8 @@
 #include "mgmt/body.h"
 #include "mgmt/internal.h"
 #include "mgmt/provisioning.h"
+#include "oauth/client_auth/client_auth.h"
+#include "oauth/grants/grant.h"
 
 namespace tollgate::mgmt {
 namespace {
@@ -70,6 +73,36 @@ bool IsHttpUrl(std::string_view url) {
          url.size() < 2048 && url.find_first_of(" \t\r\n\"<>\\") == std::string_view::npos;
 }
 
+// "NONE, CLIENT_SECRET_BASIC, ...": the tokenEndpointAuthMethods the token endpoint serves.
+std::string AuthMethodNames() {
+  std::string out;
+  for (const oauth::Authenticator* a : oauth::Authenticators()) {
+    if (!out.empty()) out += ", ";
+    out += model::ToString(a->method);
+  }
+  return out;
+}
+
+// The rules the registries put on an application's grants and method; the first one broken.
+std::optional<ApiError> CheckGrantsAndMethod(const std::vector<model::GrantType>& grants,
+                                             const oauth::Authenticator& method, bool has_jwks,
+                                             bool has_url) {
+  const std::string method_name(model::ToString(method.method));
+  for (const oauth::Grant* g : oauth::Grants()) {
+    const bool listed = std::find(grants.begin(), grants.end(), g->app_grant) != grants.end();
+    // PingOne: a public client can never use client_credentials.
+    if (listed && g->confidential_only && !method.confidential) {
+      return InvalidValue("tokenEndpointAuthMethod", std::string(model::ToString(g->app_grant)) +
+                                                         " requires a confidential client; " +
+                                                         method_name + " is not allowed.");
+    }
+  }
+  if (method.needs_keys && has_jwks == has_url) {
+    return InvalidValue("jwks", method_name + " needs exactly one of jwks and jwksUrl.");
+  }
+  return std::nullopt;
+}
+
 // The writable fields (create and PUT alike, SPEC §6): PUT replaces the whole object.
 Result<model::Application, ApiError> ReadApplication(const ApiRequest& request,
                                                      model::Application app) {
@@ -120,10 +153,8 @@ Result<model::Application, ApiError> ReadApplication(const ApiRequest& request,
   std::optional<AuthMethod> parsed_method;
   if (method) {
     parsed_method = model::ParseAuthMethod(*method);
-    if (!parsed_method) {
-      r.Invalid("tokenEndpointAuthMethod",
-                "The method must be one of NONE, CLIENT_SECRET_BASIC, CLIENT_SECRET_POST, "
-                "CLIENT_SECRET_JWT, PRIVATE_KEY_JWT.");
+    if (!parsed_method || oauth::FindAuthenticator(*parsed_method) == nullptr) {
+      r.Invalid("tokenEndpointAuthMethod", "The method must be one of " + AuthMethodNames() + ".");
     }
   }
   // jwks: a string holding a JWK Set (PingOne), or the JSON object itself.
@@ -144,18 +175,14 @@ Result<model::Application, ApiError> ReadApplication(const ApiRequest& request,
   if (!r.ok()) return Fail(r.Error());
 
   const AuthMethod final_method = parsed_method.value_or(DefaultAuthMethod(*parsed_type));
-  const bool has_cc =
-      std::find(grants.begin(), grants.end(), model::GrantType::kClientCredentials) != grants.end();
-  // PingOne: a public client can never use client_credentials.
-  if (final_method == AuthMethod::kNone && has_cc) {
-    return Fail(InvalidValue("tokenEndpointAuthMethod",
-                             "CLIENT_CREDENTIALS requires a confidential client; NONE is not "
-                             "allowed."));
-  }
-  const bool has_jwks = jwks.has_value();
+  const oauth::Authenticator* authenticator = oauth::FindAuthenticator(final_method);
   const bool has_url = jwks_url.has_value() && !jwks_url->empty();
-  if (final_method == AuthMethod::kPrivateKeyJwt && has_jwks == has_url) {
-    return Fail(InvalidValue("jwks", "PRIVATE_KEY_JWT needs exactly one of jwks and jwksUrl."));
+  if (authenticator == nullptr) {  // a default the token endpoint does not serve
+    return Fail(InvalidValue("tokenEndpointAuthMethod",
+                             "The method must be one of " + AuthMethodNames() + "."));
+  }
+  if (auto broken = CheckGrantsAndMethod(grants, *authenticator, jwks.has_value(), has_url)) {
+    return Fail(std::move(*broken));
   }
 
   app.name = *name;
@@ -244,6 +271,34 @@ ApiResult HandleSecret(const Services& s, const Call& call, const config::Enviro
   return JsonResponse(200, SecretJson(next, now));
 }
 
+// POST .../applications/{appID}/revokeTokens: every token issued to the application before the
+// call is inactive at introspection and /v1 once a node has the change; tokens issued after the
+// answer are not affected. Tokens carry `iat` in whole seconds, so the instant is the next whole
+// second, and the answer waits for it (less than a second, on the blocking pool).
+ApiResult HandleRevokeTokens(const Services& s, const Call& call,
+                             const config::EnvironmentSnapshot& env,
+                             const config::AppEntry& entry) {
+  const EnvId& env_id = env.environment.id;
+  if (call.request.method != "POST") return Fail(MethodNotAllowed("POST"));
+  if (!call.caller.Can(Permission::kManageApps, env_id) || !call.caller.MayControl(entry)) {
+    return Fail(Forbidden());
+  }
+  if (auto body = ParseJsonBody(call.request, /*allow_empty=*/true); !body) {
+    return Fail(std::move(body).error());
+  }
+  const TimePoint now = s.clock.Now();
+  const TimePoint not_before = std::chrono::ceil<std::chrono::seconds>(now);
+  const AppId id = entry.app.id;
+  auto written = WriteAndRefresh(
+      s, env_id, [&](storage::Transaction& tx) { return tx.RevokeTokensBefore(id, not_before); });
+  if (!written) return Fail(std::move(written).error());
+  if (not_before > now) std::this_thread::sleep_for(not_before - now);
+  json::object out;
+  out["application"] = Ref(id.str());
+  out["tokensNotBefore"] = FormatRfc3339(not_before);
+  return JsonResponse(200, out);
+}
+
 const config::AppEntry* FindApplication(const config::EnvironmentSnapshot& env,
                                         std::string_view segment) {
   auto id = PathId(segment);
@@ -287,6 +342,9 @@ ApiResult HandleApplications(const Services& s, const Call& call,
   if (call.segments.size() > 4) {
     std::string_view sub = call.segments[4];
     if (sub == "secret" && call.segments.size() == 5) return HandleSecret(s, call, env, *entry);
+    if (sub == "revokeTokens" && call.segments.size() == 5) {
+      return HandleRevokeTokens(s, call, env, *entry);
+    }
     if (sub == "grants") return HandleGrants(s, call, env, *app);
     if (sub == "roleAssignments") return HandleRoleAssignments(s, call, env, *app);
     return Fail(NotFound());

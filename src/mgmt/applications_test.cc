@@ -217,6 +217,35 @@ TEST_F(ApplicationsTest, InvalidBodiesNameTheFieldOnCreateAndOnPut) {
   EXPECT_EQ(h_.DumpStore(e), before);
 }
 
+// The messages that list methods or state a grant's or a method's rule are written from the
+// registries of oauth (client_auth/registry.cc, grants/registry.cc), with PingOne's wording.
+TEST_F(ApplicationsTest, RuleMessagesAreWrittenFromTheRegistries) {
+  const std::string e = h_.env_e();
+  struct Case {
+    json::object changes;
+    std::string target;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {{{"tokenEndpointAuthMethod", "TLS_CLIENT_AUTH"}},
+       "tokenEndpointAuthMethod",
+       "The method must be one of NONE, CLIENT_SECRET_BASIC, CLIENT_SECRET_POST, "
+       "CLIENT_SECRET_JWT, PRIVATE_KEY_JWT."},
+      {{{"tokenEndpointAuthMethod", "NONE"}},
+       "tokenEndpointAuthMethod",
+       "CLIENT_CREDENTIALS requires a confidential client; NONE is not allowed."},
+      {{{"tokenEndpointAuthMethod", "PRIVATE_KEY_JWT"}},
+       "jwks",
+       "PRIVATE_KEY_JWT needs exactly one of jwks and jwksUrl."},
+  };
+  for (const auto& c : cases) {
+    const ApiReply reply = h_.Call(kAdmin, "POST", AppsPath(e), Body(c.changes));
+    ASSERT_TRUE(IsApiError(reply, 400, "INVALID_DATA", {{"INVALID_VALUE", c.target}})) << c.message;
+    const auto& detail = reply.json.at("details").as_array().at(0).as_object();
+    EXPECT_EQ(detail.at("message").as_string(), c.message);
+  }
+}
+
 TEST_F(ApplicationsTest, ValidVariantsAreAcceptedOnCreateAndOnPut) {
   const std::string e = h_.env_e();
   const std::string existing = h_.CreateApp(e, AppBody("existing"));

@@ -67,6 +67,7 @@ ApiResult ListEnvironments(const Call& call) {
     return std::tie(a->environment.created_at, a->environment.id) <
            std::tie(b->environment.created_at, b->environment.id);
   });
+  items.reserve(envs.size());
   for (const auto* env : envs) items.push_back(EnvironmentJson(call, env->environment));
   return ListResponse(call, "environments", std::move(items), call.Href("/environments"));
 }

@@ -72,6 +72,7 @@ ApiResult HandleGrants(const Services& s, const Call& call, const config::Enviro
   if (call.segments.size() == 5) {
     if (method == "GET") {
       std::vector<json::object> items;
+      items.reserve(mine.size());
       for (const auto* g : mine) items.push_back(GrantJson(call, *g));
       return ListResponse(call, "grants", std::move(items), base);
     }

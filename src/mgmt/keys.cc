@@ -29,6 +29,7 @@ std::string_view SignatureAlgorithm(KeyAlgorithm a) {
     case KeyAlgorithm::kEc:
       return "SHA256withECDSA";
     case KeyAlgorithm::kEdDsa:
+    case KeyAlgorithm::kEd25519:
       return "Ed25519";
   }
   return "";
@@ -141,7 +142,7 @@ Result<KeySpec, ApiError> ReadKeySpec(const ApiRequest& request) {
   std::optional<KeyAlgorithm> parsed;
   if (algorithm) {
     parsed = model::ParseKeyAlgorithm(*algorithm);
-    if (!parsed) r.Invalid("algorithm", "The algorithm must be one of RSA, EC, EdDSA.");
+    if (!parsed) r.Invalid("algorithm", "The algorithm must be one of RSA, EC, EdDSA, Ed25519.");
   }
   if (parsed) {
     spec.algorithm = *parsed;
@@ -168,10 +169,15 @@ Result<KeySpec, ApiError> ReadKeySpec(const ApiRequest& request) {
         break;
       }
       case KeyAlgorithm::kEdDsa:
-        spec.key_length = 256;  // SPEC §6: keyLength is ignored for EdDSA.
+      case KeyAlgorithm::kEd25519:
+        spec.key_length = 256;  // SPEC §6: keyLength is ignored for Ed25519 keys.
         break;
     }
-    if (signature && *signature != SignatureAlgorithm(*parsed)) {
+    // An Ed25519 key's signature algorithm goes by either name (RFC 9864 §2.2); the key's JWS
+    // `alg` is the name given as `algorithm`.
+    const bool ed_name = (*parsed == KeyAlgorithm::kEdDsa || *parsed == KeyAlgorithm::kEd25519) &&
+                         signature && (*signature == "EdDSA" || *signature == "Ed25519");
+    if (signature && !ed_name && *signature != SignatureAlgorithm(*parsed)) {
       r.Invalid("signatureAlgorithm", "The signature algorithm for " + *algorithm + " keys is " +
                                           std::string(SignatureAlgorithm(*parsed)) + ".");
     }

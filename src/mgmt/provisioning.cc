@@ -44,6 +44,7 @@ Result<model::SigningKey, std::string> MakeSigningKey(const model::Environment& 
       length = 256;
       break;
     case model::KeyAlgorithm::kEdDsa:
+    case model::KeyAlgorithm::kEd25519:
       kind = crypto::KeyKind::kEd25519;
       length = 256;
       break;

@@ -225,6 +225,7 @@ ApiResult HandleScopes(const Services& s, const Call& call, const config::Enviro
   if (call.segments.size() == 5) {
     if (method == "GET") {
       std::vector<json::object> items;
+      items.reserve(mine.size());
       for (const auto* sc : mine) items.push_back(ScopeJson(call, *sc));
       return ListResponse(call, "scopes", std::move(items), base);
     }

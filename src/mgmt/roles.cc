@@ -88,6 +88,7 @@ ApiResult HandleRoleAssignments(const Services& s, const Call& call,
   if (call.segments.size() == 5) {
     if (method == "GET") {
       std::vector<json::object> items;
+      items.reserve(mine.size());
       for (const auto* ra : mine) items.push_back(AssignmentJson(call, *ra));
       return ListResponse(call, "roleAssignments", std::move(items), base);
     }

@@ -16,7 +16,7 @@ const RoleId kClientApplicationDeveloperRoleId{"8c4b7a4e-2f0a-4f5e-9a51-0c0a6f1d
 const RoleId kConfigurationReadOnlyRoleId{"8c4b7a4e-2f0a-4f5e-9a51-0c0a6f1d0004"};
 
 const std::vector<Role>& BuiltinRoles() {
-  static const std::vector<Role> roles = {
+  static const std::vector<Role> kRoles = {
       {kOrganizationAdminRoleId, "Organization Admin",
        "Everything in the organization, including environments", RoleScopeType::kOrganization},
       {kEnvironmentAdminRoleId, "Environment Admin",
@@ -27,7 +27,7 @@ const std::vector<Role>& BuiltinRoles() {
       {kConfigurationReadOnlyRoleId, "Configuration Read Only",
        "Every read in one environment except secrets", RoleScopeType::kEnvironment},
   };
-  return roles;
+  return kRoles;
 }
 
 namespace {
@@ -87,8 +87,10 @@ constexpr Names<IntrospectAuthMethod, 3> kIntrospectMethods{
      {IntrospectAuthMethod::kClientSecretPost, "CLIENT_SECRET_POST"}}};
 constexpr Names<RoleScopeType, 2> kRoleScopeTypes{
     {{RoleScopeType::kOrganization, "ORGANIZATION"}, {RoleScopeType::kEnvironment, "ENVIRONMENT"}}};
-constexpr Names<KeyAlgorithm, 3> kKeyAlgorithms{
-    {{KeyAlgorithm::kRsa, "RSA"}, {KeyAlgorithm::kEc, "EC"}, {KeyAlgorithm::kEdDsa, "EdDSA"}}};
+constexpr Names<KeyAlgorithm, 4> kKeyAlgorithms{{{KeyAlgorithm::kRsa, "RSA"},
+                                                 {KeyAlgorithm::kEc, "EC"},
+                                                 {KeyAlgorithm::kEdDsa, "EdDSA"},
+                                                 {KeyAlgorithm::kEd25519, "Ed25519"}}};
 
 }  // namespace
 

@@ -71,6 +71,9 @@ struct Application {
   bool request_scopes_for_multiple_resources_enabled = false;
   bool include_x5t = false;
   bool include_typ = true;
+  // Tokens issued to the application before this instant are inactive (revokeTokens); set by
+  // no field of the application's JSON. Whole seconds, as a token's `iat`.
+  std::optional<TimePoint> tokens_not_before;
   TimePoint created_at;
   TimePoint updated_at;
 
@@ -149,7 +152,9 @@ struct RoleAssignment {
   TimePoint created_at;
 };
 
-enum class KeyAlgorithm { kRsa, kEc, kEdDsa };
+// kEdDsa and kEd25519 are both Ed25519 keys; they differ only in the JWS `alg` their tokens and
+// JWK carry: the polymorphic "EdDSA" (RFC 8037) or the fully-specified "Ed25519" (RFC 9864).
+enum class KeyAlgorithm { kRsa, kEc, kEdDsa, kEd25519 };
 
 struct SigningKey {
   KeyId id;

@@ -68,6 +68,15 @@ std::optional<json::object> VerifyAccessToken(std::string_view token,
   if (client_check == ClientCheck::kLive) {
     const config::AppEntry* app = env.FindApp(std::string_view(*client_id));
     if (app == nullptr || !app->app.enabled) return std::nullopt;
+    // revokeTokens: every token issued to the client before its not-before instant is dead.
+    if (app->app.tokens_not_before) {
+      const auto* iat = claims->if_contains("iat");
+      if (iat == nullptr || !iat->is_number()) return std::nullopt;
+      const double issued = iat->to_number<double>(ec);
+      if (ec || issued < static_cast<double>(ToUnixSeconds(*app->app.tokens_not_before))) {
+        return std::nullopt;
+      }
+    }
   }
   return claims;
 }

@@ -15,7 +15,8 @@ namespace tollgate::oauth {
 // The claims of `token` when it is a compact JWS signed by a non-revoked key of `env` with the
 // key's algorithm, `iss` is `env`'s issuer, `exp` is in the future, `jti`, `client_id` and
 // `aud` are present, `client_id` names an enabled application of `env` (SPEC §4: a disabled or
-// deleted client's tokens are dead; unless `client_check` defers it), and (when `revoked` is given)
+// deleted client's tokens are dead, and so are those issued before its tokens_not_before;
+// unless `client_check` defers it), and (when `revoked` is given)
 // its `jti` is not revoked. std::nullopt for anything else; never throws.
 enum class ClientCheck {
   kLive,      // the token's client must be an enabled application of `env` (SPEC §4)

@@ -25,7 +25,7 @@ int64_t FailureThrottle::RetryAfter(std::string_view client_id, std::string_view
   const std::string key = Key(client_id, address);
   Shard& shard = ShardFor(key);
   if (shard.size.load(std::memory_order_relaxed) == 0) return 0;
-  std::lock_guard lock(shard.mu);
+  common::MutexLock lock(shard.mu);
   auto it = shard.entries.find(key);
   if (it == shard.entries.end()) return 0;
   const TimePoint now = clock_.Now();
@@ -38,7 +38,7 @@ void FailureThrottle::RecordFailure(std::string_view client_id, std::string_view
   const std::string key = Key(client_id, address);
   Shard& shard = ShardFor(key);
   const TimePoint now = clock_.Now();
-  std::lock_guard lock(shard.mu);
+  common::MutexLock lock(shard.mu);
   auto it = shard.entries.find(key);
   if (it == shard.entries.end()) {
     if (shard.entries.size() >= policy_.max_keys_per_shard) {
@@ -68,7 +68,7 @@ void FailureThrottle::RecordSuccess(std::string_view client_id, std::string_view
   const std::string key = Key(client_id, address);
   Shard& shard = ShardFor(key);
   if (shard.size.load(std::memory_order_relaxed) == 0) return;
-  std::lock_guard lock(shard.mu);
+  common::MutexLock lock(shard.mu);
   shard.entries.erase(key);
   shard.size.store(shard.entries.size(), std::memory_order_relaxed);
 }

@@ -13,12 +13,12 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
 #include "common/clock.h"
+#include "common/thread_annotations.h"
 
 namespace tollgate::oauth {
 
@@ -48,8 +48,8 @@ class FailureThrottle {
     TimePoint last_failure{};
   };
   struct Shard {
-    mutable std::mutex mu;
-    std::unordered_map<std::string, Entry> entries;
+    mutable common::Mutex mu;
+    std::unordered_map<std::string, Entry> entries GUARDED_BY(mu);
     std::atomic<size_t> size{0};
   };
   static constexpr size_t kShards = 16;

@@ -2,6 +2,9 @@
 
 #include <boost/json.hpp>
 
+#include "oauth/client_auth/client_auth.h"
+#include "oauth/grants/grant.h"
+
 namespace tollgate::oauth {
 namespace {
 
@@ -60,16 +63,21 @@ std::string DiscoveryJson(const config::EnvironmentSnapshot& env) {
   o["jwks_uri"] = env.issuer + "/jwks";
   o["introspection_endpoint"] = env.issuer + "/introspect";
   o["revocation_endpoint"] = env.issuer + "/revoke";
-  o["grant_types_supported"] = Strings({"client_credentials"});
-  // RFC 8414 §2; the JWT methods' algorithms are those SPEC §2.2 accepts.
-  const std::initializer_list<std::string_view> methods = {
-      "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt"};
-  const std::initializer_list<std::string_view> assertion_algs = {
-      "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"};
+  // RFC 8414 §2, from the registries: the grants, the client-authentication methods and the
+  // assertion algorithms those methods accept.
+  boost::json::array grants;
+  for (const Grant* g : Grants()) grants.emplace_back(g->grant_type);
+  o["grant_types_supported"] = std::move(grants);
+  boost::json::array methods;
+  boost::json::array assertion_algs;
+  for (const Authenticator* a : Authenticators()) {
+    if (!a->discovery_name.empty()) methods.emplace_back(a->discovery_name);
+    for (std::string_view alg : a->signing_algs) assertion_algs.emplace_back(alg);
+  }
   for (std::string_view endpoint :
        {"token_endpoint", "introspection_endpoint", "revocation_endpoint"}) {
-    o[std::string(endpoint) + "_auth_methods_supported"] = Strings(methods);
-    o[std::string(endpoint) + "_auth_signing_alg_values_supported"] = Strings(assertion_algs);
+    o[std::string(endpoint) + "_auth_methods_supported"] = methods;
+    o[std::string(endpoint) + "_auth_signing_alg_values_supported"] = assertion_algs;
   }
   o["scopes_supported"] = Strings({"openid", "profile", "email", "address", "phone"});
   o["response_types_supported"] = boost::json::array();

@@ -1,6 +1,7 @@
 #pragma once
 // Introspection (SPEC §4, RFC 7662) and revocation (SPEC §5, RFC 7009) of access tokens.
 
+#include <span>
 #include <string>
 
 #include "common/clock.h"
@@ -17,7 +18,10 @@ namespace tollgate::oauth {
 class Introspection {
  public:
   Introspection(const ClientAuthServices& auth, const config::JtiCache& revoked)
-      : auth_(auth), clock_(*auth.clock), revoked_(revoked) {}
+      : auth_(auth), clock_(auth.clock), revoked_(revoked) {}
+
+  // The form parameters it reads: client authentication's, `token` and `token_type_hint`.
+  static std::span<const FormParam> Params();
 
   // The JSON body: {"active":false} for any token that is not valid for this caller (bad
   // signature, expired, another environment's, revoked, or, for a resource caller, not
@@ -38,7 +42,10 @@ class Introspection {
 class Revocation {
  public:
   Revocation(const ClientAuthServices& auth, config::JtiCache& revoked)
-      : auth_(auth), clock_(*auth.clock), revoked_(revoked) {}
+      : auth_(auth), clock_(auth.clock), revoked_(revoked) {}
+
+  // The form parameters it reads, as Introspection's (RFC 7009 §2.1).
+  static std::span<const FormParam> Params() { return Introspection::Params(); }
 
   // The calling application (SPEC §5: its own tokenEndpointAuthMethod), then a `token` must be
   // present (400 invalid_request). Errors: the caller's authentication (401, 429), or a Pending
@@ -46,7 +53,7 @@ class Revocation {
   Result<const config::AppEntry*, ErrorOrPending> Authenticate(
       const TokenRequest& request, const config::EnvironmentSnapshot& env) const;
 
-  // Revokes `request.token` (by its jti, until its exp) when it is a valid token of this
+  // Revokes the `token` parameter (by its jti, until its exp) when it is a valid token of this
   // environment issued to `app`, as returned by Authenticate(). Succeeds also for unknown or
   // invalid tokens (RFC 7009 §2.2). Error: 503 temporarily_unavailable when the store cannot
   // record the revocation. Blocks on the store.

@@ -4,7 +4,7 @@ namespace tollgate::oauth {
 
 void Flight::Then(std::function<void()> wake) {
   {
-    std::lock_guard lock(mu_);
+    common::MutexLock lock(mu_);
     if (!done_) {
       wakes_.push_back(std::move(wake));
       return;
@@ -16,7 +16,7 @@ void Flight::Then(std::function<void()> wake) {
 void Flight::Finish() {
   std::vector<std::function<void()>> wakes;
   {
-    std::lock_guard lock(mu_);
+    common::MutexLock lock(mu_);
     done_ = true;
     wakes.swap(wakes_);
   }

@@ -6,10 +6,10 @@
 
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <variant>
 #include <vector>
 
+#include "common/thread_annotations.h"
 #include "oauth/oauth_error.h"
 
 namespace tollgate::oauth {
@@ -25,9 +25,9 @@ class Flight {
   void Finish();
 
  private:
-  std::mutex mu_;
-  bool done_ = false;
-  std::vector<std::function<void()>> wakes_;
+  common::Mutex mu_;
+  bool done_ GUARDED_BY(mu_) = false;
+  std::vector<std::function<void()>> wakes_ GUARDED_BY(mu_);
 };
 
 // A handle on one Flight, as returned by the step that must wait. Copyable, thread-safe.

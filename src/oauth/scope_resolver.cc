@@ -51,8 +51,8 @@ bool IsScopeToken(std::string_view name) {
 }
 
 Result<ScopeDecision, OAuthError> ResolveScopes(const config::AppEntry& app,
-                                                const std::optional<std::string>& scope,
-                                                const std::vector<std::string>& resources,
+                                                std::optional<std::string_view> scope,
+                                                std::span<const std::string> resources,
                                                 std::string_view api_url) {
   const bool multi = app.app.request_scopes_for_multiple_resources_enabled;
 

@@ -3,6 +3,7 @@
 // rules, RFC 8707 `resource`). A pure function of the request and the application's grants.
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,8 +23,8 @@ struct ScopeDecision {
 // `scope`: the request's scope parameter (std::nullopt when absent or empty). `resources`: the
 // RFC 8707 resource values. `api_url`: the management API's audience.
 Result<ScopeDecision, OAuthError> ResolveScopes(const config::AppEntry& app,
-                                                const std::optional<std::string>& scope,
-                                                const std::vector<std::string>& resources,
+                                                std::optional<std::string_view> scope,
+                                                std::span<const std::string> resources,
                                                 std::string_view api_url);
 
 // RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).

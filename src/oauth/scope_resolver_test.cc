@@ -100,7 +100,6 @@ TEST_P(ScopeRules, Row) {
 }
 
 const std::string kMulti = "May not request scopes for multiple resources";
-const std::vector<std::string> kNone;
 
 INSTANTIATE_TEST_SUITE_P(
     Spec24, ScopeRules,

@@ -1,6 +1,10 @@
 #pragma once
-// The token endpoint's protocol core (SPEC §2): grant checks, client authentication, scope and
-// audience selection, signing. No HTTP, no SQL: it reads one environment snapshot.
+// The token endpoint's protocol core (SPEC §2): the grant by grant_type (grants/grant.h), client
+// authentication, the grant's check of the application, then the grant itself. No HTTP, no SQL:
+// it reads one environment snapshot.
+
+#include <span>
+#include <string>
 
 #include "common/clock.h"
 #include "common/result.h"
@@ -16,7 +20,11 @@ class TokenEndpoint {
  public:
   // `auth` is shared with the other endpoints that authenticate clients.
   TokenEndpoint(const ClientAuthServices& auth, std::string api_url)
-      : auth_(auth), issuer_(*auth.clock), api_url_(std::move(api_url)) {}
+      : auth_(auth), issuer_(auth.clock), api_url_(std::move(api_url)) {}
+
+  // The form parameters the endpoint reads: grant_type, client authentication's, and those of
+  // every registered grant.
+  static std::span<const FormParam> Params();
 
   // Thread-safe; never blocks. `request` has passed the HTTP checks of SPEC §2.1. A Pending
   // (the client's jwksUrl keys are being fetched) is no answer: wait for it and call again.

@@ -26,7 +26,7 @@ class TokenEndpointTest : public ::testing::Test {
   TokenEndpointTest()
       : clock_(FromUnixMillis(1'800'000'000'000)),
         throttle_(clock_),
-        endpoint_(ClientAuthServices{&clock_, &throttle_, nullptr, nullptr}, testutil::kApiUrl) {
+        endpoint_(ClientAuthServices{clock_, throttle_}, testutil::kApiUrl) {
     EnvBuilder b;
     b.Resource("one", "https://api.one", 600, {"read", "write"})
         .App("svc")

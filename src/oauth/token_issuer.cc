@@ -17,7 +17,7 @@ Result<IssuedToken, OAuthError> TokenIssuer::Issue(const config::EnvironmentSnap
   AppendJsonString(header, key->signer->JwsAlg());
   header += ",\"kid\":";
   AppendJsonString(header, key->key.id.str());
-  header += ",\"typ\":\"at+jwt\"";
+  header += R"(,"typ":"at+jwt")";
   if (app.app.include_x5t && !key->x5t.empty()) {
     header += ",\"x5t\":";
     AppendJsonString(header, key->x5t);
@@ -56,7 +56,7 @@ Result<IssuedToken, OAuthError> TokenIssuer::Issue(const config::EnvironmentSnap
   AppendDecimal(claims, iat);
   claims += ",\"exp\":";
   AppendDecimal(claims, iat + decision.lifetime_seconds);
-  claims += ",\"jti\":\"";
+  claims += R"(,"jti":")";
   claims += out.jti;  // a UUID: nothing to escape
   claims += '"';
   claims += ",\"env\":";

@@ -39,7 +39,7 @@ class Maintenance {
   Maintenance(config::JtiCache& used_assertions, config::JtiCache& revoked)
       : used_(used_assertions),
         revoked_(revoked),
-        thread_([this](std::stop_token stop) { Loop(stop); }) {}
+        thread_([this](const std::stop_token& stop) { Loop(stop); }) {}
   ~Maintenance() {
     thread_.request_stop();
     thread_.join();
@@ -48,6 +48,7 @@ class Maintenance {
 
  private:
   void Loop(const std::stop_token& stop) {
+    // Guards nothing (so not a common::Mutex): the wait for the stop token needs a lock.
     std::mutex mu;
     std::condition_variable_any wake;
     auto next_purge = std::chrono::steady_clock::now() + std::chrono::minutes(1);
@@ -275,21 +276,17 @@ int Serve(const Options& options) {
   oauth::RemoteJwks remote_jwks(
       [&fetcher](const std::string& url) { return fetcher.Get(url); },
       [&server](std::function<void()> job) { server.RunInBackground(std::move(job)); }, clock);
-  oauth::ClientAuthServices auth;
-  auth.clock = &clock;
-  auth.throttle = &throttle;
-  auth.used_assertions = &used_assertions;
-  auth.remote_jwks = &remote_jwks;
+  const oauth::ClientAuthServices auth{.clock = clock,
+                                       .throttle = throttle,
+                                       .used_assertions = &used_assertions,
+                                       .remote_jwks = &remote_jwks};
   oauth::TokenEndpoint endpoint(auth, urls.api_url);
   oauth::Introspection introspection(auth, revoked);
   oauth::Revocation revocation(auth, revoked);
-  http::Services services;
-  services.config = &config;
-  services.token_endpoint = &endpoint;
+  http::Services services{.config = config, .token_endpoint = endpoint, .clock = clock};
   services.introspection = &introspection;
   services.revocation = &revocation;
   services.remote_jwks = &remote_jwks;
-  services.clock = &clock;
   mgmt::ManagementApi management(**store, config, clock, &revoked, *shared ? &feed : nullptr);
   services.management = &management;
   if (*shared) feed.Start();

@@ -91,6 +91,10 @@ class Transaction {
   virtual StoreResult<void> Update(const model::Grant& v) = 0;
   // Never changes key material (private key, certificate), which is immutable after Insert.
   virtual StoreResult<void> Update(const model::SigningKey& v) = 0;
+  // Tokens of application `id` issued before `not_before` become inactive: its
+  // tokens_not_before becomes `not_before` unless already later (Update never changes it).
+  // kNotFound for an unknown application.
+  virtual StoreResult<void> RevokeTokensBefore(const AppId& id, TimePoint not_before) = 0;
   // Replaces a resource's introspection secret; kNotFound for an unknown resource.
   virtual StoreResult<void> SetResourceSecret(const ResourceId& id, const std::string& secret) = 0;
   // Makes `id` the only default key of its environment: every other default key of that

@@ -50,8 +50,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const FakeClock clock(FromUnixMillis(1'800'000'000'000));
   // A fresh throttle per input, so one input's failures do not change how the next one runs.
   oauth::FailureThrottle throttle(clock);
-  const oauth::TokenEndpoint endpoint(
-      oauth::ClientAuthServices{&clock, &throttle, nullptr, nullptr}, testutil::kApiUrl);
+  const oauth::TokenEndpoint endpoint(oauth::ClientAuthServices{clock, throttle},
+                                      testutil::kApiUrl);
 
   std::string_view in(reinterpret_cast<const char*>(data), size);
   bool has_auth = false, has_type = false;

@@ -26,7 +26,7 @@ from authlib.jose import JsonWebKey, jwt as authlib_jwt
 from authlib.oauth2.rfc7523 import ClientSecretJWT, PrivateKeyJWT
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import NameOID
 
 import fixed_keys
@@ -235,6 +235,56 @@ def test_private_key_jwt_algorithm_confusion(mgmt_server, env, key_jwt_app):  # 
     expect_denied(post_assertion(mgmt_server, env["id"],
                                  sign(pem(KEYS["p256"]), "ES256",
                                       claims_for(key_jwt_app["id"], url), kid="p384")))
+
+
+def sign_raw(private_key, header, claims):
+    """A compact JWS signed by hand (authlib 1.2 knows no "Ed25519" alg): `private_key` signs
+    the signing input as is (Ed25519)."""
+    def b64(d):
+        return base64.urlsafe_b64encode(d).rstrip(b"=").decode()
+    head = (b64(json.dumps(header).encode()) + "." + b64(json.dumps(claims).encode()))
+    return head + "." + b64(private_key.sign(head.encode()))
+
+
+def test_ed25519_and_eddsa_are_one_algorithm(admin, mgmt_server, env):  # noqa: F811
+    """RFC 9864: an Ed25519 JWK registered with alg "EdDSA", "Ed25519" or none accepts an
+    assertion signed "Ed25519" (oauth4webapi 3.x) or "EdDSA" (older clients), with or without a
+    kid; "Ed448" and a polymorphic name on another key type do not."""
+    url = mgmt_server.token_url(env["id"])
+    key = KEYS["ed25519"]
+    for jwk_alg in (None, "EdDSA", "Ed25519"):
+        jwk = public_jwk(key, "ed")
+        if jwk_alg:
+            jwk["alg"] = jwk_alg
+        app, _ = make_client(admin, env, "PRIVATE_KEY_JWT", jwks=json.dumps({"keys": [jwk]}))
+        for alg in ("Ed25519", "EdDSA"):
+            for kid in (None, "ed"):
+                header = {"alg": alg, "typ": "JWT"}
+                if kid:
+                    header["kid"] = kid
+                resp = post_assertion(mgmt_server, env["id"],
+                                      sign_raw(key, header, claims_for(app["id"], url)))
+                assert resp.status_code == 200, (jwk_alg, alg, kid, resp.text)
+                _, claims = token_claims(resp)
+                assert claims["client_id"] == app["id"], claims
+        for alg in ("Ed448", "ed25519", "EDDSA"):
+            expect_denied(post_assertion(mgmt_server, env["id"],
+                                         sign_raw(key, {"alg": alg},
+                                                  claims_for(app["id"], url))))
+        # Either name with another Ed25519 key's signature.
+        for alg in ("Ed25519", "EdDSA"):
+            expect_denied(post_assertion(mgmt_server, env["id"],
+                                         sign_raw(ed25519.Ed25519PrivateKey.generate(),
+                                                  {"alg": alg}, claims_for(app["id"], url))))
+    # An Ed448 key, or an alg that does not suit the key, is refused at registration.
+    for jwk in ({"kty": "OKP", "crv": "Ed448", "x": "A" * 76},
+                dict(public_jwk(key), alg="Ed448"),
+                dict(public_jwk(KEYS["p256"]), alg="Ed25519"),
+                dict(public_jwk(KEYS["rsa"]), alg="EdDSA")):
+        expect_error(admin.post(apps_path(env["id"]),
+                                app_body(tokenEndpointAuthMethod="PRIVATE_KEY_JWT",
+                                         jwks=json.dumps({"keys": [jwk]}))),
+                     400, "INVALID_DATA", "INVALID_VALUE", "jwks")
 
 
 def test_authlib_writes_short_ec_coordinates():

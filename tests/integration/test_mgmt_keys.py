@@ -1,12 +1,17 @@
 """/v1/environments/{envID}/keys[/{keyID}] (SPEC §3, §6): the key object (PingOne's certificate
-model, never private material), EC and EdDSA keys, switching the default (the token header
+model, never private material), EC, EdDSA and Ed25519 keys, switching the default (the token header
 follows from the next request), JWKS publication of retired and revoked keys, and what may not be
 done to the default key. Tokens are verified with PyJWT against the JWKS."""
 
+import base64
 import datetime
+import json
+import time
 
 import jwt
 import pytest
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 import mgmt_support
 from mgmt_support import (ENV_ADMIN, assert_int, assert_timestamp, assert_uuid, check_created,
@@ -20,7 +25,26 @@ admin = mgmt_support.admin
 PRIVATE_FIELDS = {"d", "p", "q", "dp", "dq", "qi", "k", "privateKey", "private_key",
                   "privateKeyPem", "pem", "pkcs8", "secret", "keyMaterial"}
 ALGS = {"RSA": ("RS256", "SHA256withRSA", "RSA"), "EC": ("ES256", "SHA256withECDSA", "EC"),
-        "EdDSA": ("EdDSA", "Ed25519", "OKP")}
+        "EdDSA": ("EdDSA", "Ed25519", "OKP"), "Ed25519": ("Ed25519", "Ed25519", "OKP")}
+
+
+def b64decode(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def verify_ed25519(token, jwk, audience, issuer):
+    """PyJWT 2.6 knows "EdDSA" only: an "Ed25519" token (RFC 9864) is checked with
+    python3-cryptography, the same signature, and its claims by hand."""
+    assert jwk["kty"] == "OKP" and jwk["crv"] == "Ed25519", jwk
+    head, payload, sig = token.split(".")
+    try:
+        Ed25519PublicKey.from_public_bytes(b64decode(jwk["x"])).verify(
+            b64decode(sig), (head + "." + payload).encode())
+    except InvalidSignature:
+        raise AssertionError("Ed25519 signature does not verify") from None
+    claims = json.loads(b64decode(payload))
+    assert claims["iss"] == issuer and audience in claims["aud"], claims
+    assert claims["exp"] > time.time(), claims
 
 
 def parse_ts(text):
@@ -94,9 +118,13 @@ class Deployment:
         header = jwt.get_unverified_header(token)
         match = [k for k in self.jwks() if k["kid"] == header["kid"]]
         assert len(match) == 1, (header, self.jwks())
-        key = jwt.PyJWK(match[0])
-        jwt.decode(token, key.key, algorithms=[match[0]["alg"]], audience=self.server.base_url,
-                   issuer=f"{self.server.base_url}/{self.env}/as")
+        issuer = f"{self.server.base_url}/{self.env}/as"
+        if header["alg"] == "Ed25519":
+            verify_ed25519(token, match[0], self.server.base_url, issuer)
+        else:
+            key = jwt.PyJWK(match[0])
+            jwt.decode(token, key.key, algorithms=[match[0]["alg"]],
+                       audience=self.server.base_url, issuer=issuer)
         assert match[0]["alg"] == header["alg"], (match[0], header)
         return header
 
@@ -123,8 +151,8 @@ def test_initial_key(dep):
     assert expect(dep.admin.get(dep.key_path(key["id"])), 200) == key
 
 
-@pytest.mark.parametrize("algorithm,length", [("EC", 256), ("EdDSA", None), ("RSA", 3072),
-                                              ("RSA", 4096)])
+@pytest.mark.parametrize("algorithm,length", [("EC", 256), ("EdDSA", None), ("Ed25519", None),
+                                              ("RSA", 3072), ("RSA", 4096)])
 def test_create_key(dep, mgmt_server, algorithm, length):
     body = {"algorithm": algorithm}
     if length is not None:
@@ -146,14 +174,59 @@ def test_create_key(dep, mgmt_server, algorithm, length):
     assert jwk["kty"] == kty and jwk["alg"] == alg and jwk["use"] == "sig", jwk
     if algorithm == "EC":
         assert jwk["crv"] == "P-256", jwk
-    if algorithm == "EdDSA":
+    if algorithm in ("EdDSA", "Ed25519"):
         assert jwk["crv"] == "Ed25519", jwk
     assert dep.verify(dep.token())["alg"] == "RS256"
 
 
-def test_eddsa_ignores_key_length(dep):
-    key = dep.admin.create(dep.keys_path, {"algorithm": "EdDSA", "keyLength": 4096})
+@pytest.mark.parametrize("algorithm", ["EdDSA", "Ed25519"])
+def test_ed25519_keys_ignore_key_length(dep, algorithm):
+    key = dep.admin.create(dep.keys_path, {"algorithm": algorithm, "keyLength": 4096})
     assert key["keyLength"] == 256, key
+
+
+@pytest.mark.parametrize("algorithm", ["EdDSA", "Ed25519"])
+@pytest.mark.parametrize("signature", [None, "Ed25519", "EdDSA"])
+def test_ed25519_key_signs_under_the_name_it_was_created_with(dep, algorithm, signature):
+    """RFC 9864: an Ed25519 key is created as "EdDSA" or "Ed25519" (its signatureAlgorithm,
+    Ed25519, may also be given by either name); its JWK and its tokens carry that name, and
+    both keep verifying after the default moves on."""
+    body = {"algorithm": algorithm, "default": True}
+    if signature:
+        body["signatureAlgorithm"] = signature
+    key = dep.admin.create(dep.keys_path, body)
+    assert key["algorithm"] == algorithm and key["signatureAlgorithm"] == "Ed25519", key
+    assert expect(dep.admin.get(dep.key_path(key["id"])), 200)["algorithm"] == algorithm
+    jwk = {k["kid"]: k for k in dep.jwks()}[key["id"]]
+    assert jwk["alg"] == algorithm and jwk["kty"] == "OKP" and jwk["crv"] == "Ed25519", jwk
+    token = dep.token()
+    header = dep.verify(token)
+    assert header["alg"] == algorithm and header["kid"] == key["id"], header
+    # The token works on /v1 (the server's own verification under the key's name).
+    expect(dep.caller.get(dep.keys_path, token=token), 200)
+    dep.admin.create(dep.keys_path, {"algorithm": "RSA", "default": True})
+    assert dep.verify(dep.token())["alg"] == "RS256"
+    dep.verify(token)
+    expect(dep.caller.get(dep.keys_path, token=token), 200)
+
+
+@pytest.mark.parametrize("body", [{"algorithm": "Ed448"}, {"algorithm": "ed25519"},
+                                  {"algorithm": "OKP"}])
+def test_ed448_and_other_names_are_refused(dep, body):
+    before = [k["id"] for k in dep.keys()]
+    resp = expect_error(dep.admin.post(dep.keys_path, body), 400, "INVALID_DATA",
+                        "INVALID_VALUE", "algorithm")
+    assert "Ed25519" in json.dumps(resp), resp
+    assert [k["id"] for k in dep.keys()] == before
+
+
+@pytest.mark.parametrize("algorithm,signature", [("RSA", "EdDSA"), ("EC", "Ed25519"),
+                                                 ("Ed25519", "SHA256withRSA"),
+                                                 ("EdDSA", "Ed448")])
+def test_signature_algorithm_must_suit_the_key(dep, algorithm, signature):
+    expect_error(dep.admin.post(dep.keys_path, {"algorithm": algorithm,
+                                                "signatureAlgorithm": signature}),
+                 400, "INVALID_DATA", "INVALID_VALUE", "signatureAlgorithm")
 
 
 def test_key_list_and_paging(dep):

@@ -122,7 +122,7 @@ TEST_F(PostgresStoreTest, EachMigrationIsRecordedOnceAcrossConcurrentOpens) {
                   backend_->schema() + ".schema_migrations"),
             "1,2");
   EXPECT_TRUE(Ok(OpenStore(backend_->uri(), CodecA())));
-  EXPECT_EQ(Query("SELECT count(*) FROM " + backend_->schema() + ".schema_migrations"), "2");
+  EXPECT_EQ(Query("SELECT count(*) FROM " + backend_->schema() + ".schema_migrations"), "3");
 }
 
 TEST_F(PostgresStoreTest, ApplicationNameOfTheUriOverridesTheDefault) {

@@ -78,7 +78,8 @@ inline auto Fields(const model::Application& v) {
                          std::string(model::ToString(v.token_endpoint_auth_method)), v.jwks,
                          v.jwks_url, v.response_types, v.redirect_uris,
                          v.request_scopes_for_multiple_resources_enabled, v.include_x5t,
-                         v.include_typ, Ms(v.created_at), Ms(v.updated_at));
+                         v.include_typ, Ms(v.created_at), Ms(v.updated_at),
+                         Ms(v.tokens_not_before));
 }
 inline auto Fields(const model::ApplicationSecret& v) {
   return std::make_tuple(v.application_id.str(), v.environment_id.str(), v.secret, v.previous,

@@ -269,6 +269,33 @@ TEST_P(StoreContractTest, UpdateApplication) {
   EXPECT_EQ(Fields(d.applications[0]), Fields(changed));
 }
 
+// revokeTokens: the not-before instant only moves forward, and Update (a PUT that read the
+// application before the revocation) leaves it alone.
+TEST_P(StoreContractTest, RevokeTokensBeforeOnlyMovesForward) {
+  SeedEnvironment();
+  model::Application app = MakeApplication(env_.id);
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Insert(app); })));
+  EXPECT_FALSE(LoadEnv(env_.id).applications[0].tokens_not_before);
+
+  const TimePoint later = Time(1'800'000'001'000);
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.RevokeTokensBefore(app.id, later); })));
+  EXPECT_EQ(Ms(LoadEnv(env_.id).applications[0].tokens_not_before), Ms(later));
+  ASSERT_TRUE(Ok(WriteOne(
+      [&](Transaction& t) { return t.RevokeTokensBefore(app.id, Time(1'800'000'000'000)); })));
+  EXPECT_EQ(Ms(LoadEnv(env_.id).applications[0].tokens_not_before), Ms(later));
+
+  model::Application stale = app;  // as read before the revocation
+  stale.name = "renamed";
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Update(stale); })));
+  const model::Application loaded = LoadEnv(env_.id).applications[0];
+  EXPECT_EQ(loaded.name, "renamed");
+  EXPECT_EQ(Ms(loaded.tokens_not_before), Ms(later));
+
+  EXPECT_TRUE(IsError(
+      WriteOne([&](Transaction& t) { return t.RevokeTokensBefore(AppId(NewUuid()), later); }),
+      StoreErrorCode::kNotFound));
+}
+
 TEST_P(StoreContractTest, UpdateResource) {
   SeedEnvironment();
   model::Resource res = MakeResource(env_.id);
@@ -370,6 +397,30 @@ TEST_P(StoreContractTest, UpdateSigningKey) {
   expected.private_key_pem = key.private_key_pem;  // key material is immutable
   expected.certificate_der = key.certificate_der;
   EXPECT_EQ(Fields(d.signing_keys[0]), Fields(expected));
+}
+
+// Every key algorithm round-trips in the existing text column, "Ed25519" (RFC 9864) included: no
+// schema change, on every backend.
+TEST_P(StoreContractTest, EveryKeyAlgorithmRoundTrips) {
+  SeedEnvironment();
+  const model::KeyAlgorithm all[] = {model::KeyAlgorithm::kRsa, model::KeyAlgorithm::kEc,
+                                     model::KeyAlgorithm::kEdDsa, model::KeyAlgorithm::kEd25519};
+  std::vector<model::SigningKey> keys;
+  for (model::KeyAlgorithm a : all) {
+    model::SigningKey k = MakeSigningKey(env_.id);
+    k.algorithm = a;
+    k.is_default = false;
+    keys.push_back(k);
+    ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Insert(k); })));
+  }
+  model::EnvironmentData d = LoadEnv(env_.id);
+  ASSERT_EQ(d.signing_keys.size(), keys.size());
+  for (const model::SigningKey& k : keys) {
+    auto it = std::find_if(d.signing_keys.begin(), d.signing_keys.end(),
+                           [&](const model::SigningKey& x) { return x.id == k.id; });
+    ASSERT_NE(it, d.signing_keys.end());
+    EXPECT_EQ(it->algorithm, k.algorithm) << model::ToString(k.algorithm);
+  }
 }
 
 TEST_P(StoreContractTest, MakeDefaultKeyRetiresTheOtherDefaultsOfItsEnvironmentOnly) {

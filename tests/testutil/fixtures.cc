@@ -111,7 +111,7 @@ std::shared_ptr<const config::EnvironmentSnapshot> EnvBuilder::Build() const {
 }
 
 config::JtiResult<bool> MemoryJtiStore::Remember(const model::RememberedJti& jti, TimePoint now) {
-  std::lock_guard lock(mu_);
+  common::MutexLock lock(mu_);
   for (auto& j : jtis_) {
     if (j.kind == jti.kind && j.environment_id == jti.environment_id && j.jti == jti.jti) {
       if (now < j.expires_at) return false;
@@ -131,7 +131,7 @@ config::JtiResult<void> MemoryJtiStore::RememberAll(const std::vector<model::Rem
 
 config::JtiResult<std::vector<model::RememberedJti>> MemoryJtiStore::Load(model::JtiKind kind,
                                                                           TimePoint now) {
-  std::lock_guard lock(mu_);
+  common::MutexLock lock(mu_);
   std::vector<model::RememberedJti> out;
   for (const auto& j : jtis_) {
     if (j.kind == kind && now < j.expires_at) out.push_back(j);
@@ -140,7 +140,7 @@ config::JtiResult<std::vector<model::RememberedJti>> MemoryJtiStore::Load(model:
 }
 
 config::JtiResult<void> MemoryJtiStore::PurgeExpired(TimePoint now) {
-  std::lock_guard lock(mu_);
+  common::MutexLock lock(mu_);
   std::erase_if(jtis_, [&](const model::RememberedJti& j) { return j.expires_at <= now; });
   return {};
 }

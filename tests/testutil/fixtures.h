@@ -2,10 +2,10 @@
 // Builders for in-memory environments used by unit tests of oauth/ and http/.
 
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "common/thread_annotations.h"
 #include "config/jti_cache.h"
 #include "config/snapshot.h"
 #include "crypto/keys.h"
@@ -53,8 +53,8 @@ class MemoryJtiStore final : public config::JtiStore {
   config::JtiResult<void> PurgeExpired(TimePoint now) override;
 
  private:
-  std::mutex mu_;
-  std::vector<model::RememberedJti> jtis_;
+  common::Mutex mu_;
+  std::vector<model::RememberedJti> jtis_ GUARDED_BY(mu_);
 };
 
 // The JWK Set JSON text {"keys":[...]} of the public halves of `keys`, the i-th with kid

@@ -28,7 +28,7 @@ storage::StoreResult<bool> ChangeFeed::Open() {
   auto versions = source_->Versions();
   if (!versions) return Fail(std::move(versions).error());
   {
-    std::lock_guard lock(applied_mu_);
+    common::MutexLock lock(applied_mu_);
     for (const auto& v : *versions) applied_[v.environment_id.str()] = v.version;
   }
   for (model::JtiKind kind : kKinds) {
@@ -48,17 +48,19 @@ void ChangeFeed::Start() {
 void ChangeFeed::Stop() {
   if (!thread_.joinable()) return;
   {
-    std::lock_guard lock(mu_);
+    common::MutexLock lock(mu_);
     stop_ = true;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
   source_->Interrupt();
   thread_.join();
 }
 
 void ChangeFeed::Pause(std::chrono::milliseconds d) {
-  std::unique_lock lock(mu_);
-  cv_.wait_for(lock, d, [&] { return stop_.load(); });
+  const auto deadline = std::chrono::steady_clock::now() + d;
+  common::MutexLock lock(mu_);
+  while (!stop_ && cv_.WaitUntil(mu_, deadline)) {
+  }
 }
 
 void ChangeFeed::Run() {
@@ -146,14 +148,14 @@ bool ChangeFeed::Refresh(const EnvId& env, int64_t version) {
               refreshed.error().message);
     return false;
   }
-  std::lock_guard lock(applied_mu_);
+  common::MutexLock lock(applied_mu_);
   int64_t& applied = applied_[env.str()];
   applied = std::max(applied, version);
   return true;
 }
 
 bool ChangeFeed::Applied(const EnvId& env, int64_t version) {
-  std::lock_guard lock(applied_mu_);
+  common::MutexLock lock(applied_mu_);
   auto it = applied_.find(env.str());
   return it != applied_.end() && it->second >= version;
 }
@@ -167,7 +169,7 @@ storage::StoreResult<void> ChangeFeed::CatchUp() {
     if (auto refreshed = config_.RefreshEnvironment(v.environment_id); !refreshed) {
       return Fail(std::move(refreshed).error());
     }
-    std::lock_guard lock(applied_mu_);
+    common::MutexLock lock(applied_mu_);
     int64_t& applied = applied_[v.environment_id.str()];
     applied = std::max(applied, v.version);
   }

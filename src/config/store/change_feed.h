@@ -16,13 +16,12 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
+#include "common/thread_annotations.h"
 #include "config/jti_cache.h"
 #include "config/store/holder.h"
 #include "storage/store.h"
@@ -87,15 +86,17 @@ class ChangeFeed {
   std::unique_ptr<storage::ChangeSource> source_;
 
   // Versions only grow; applied_ holds, per environment id, one the snapshot already reflects.
-  std::mutex applied_mu_;
-  std::unordered_map<std::string, int64_t> applied_;
+  common::Mutex applied_mu_;
+  std::unordered_map<std::string, int64_t> applied_ GUARDED_BY(applied_mu_);
   // Touched by the feed thread only (and by Open before it starts).
   std::unordered_map<int, int64_t> last_seq_;  // jti kind -> highest seq applied
 
   std::atomic<bool> reachable_{true};
   std::atomic<bool> stop_{false};
-  std::mutex mu_;
-  std::condition_variable cv_;
+  // Stop() sets stop_ with mu_ held, so Pause() cannot miss its notification between checking
+  // stop_ and waiting.
+  common::Mutex mu_;
+  common::CondVar cv_;
   std::thread thread_;
 };
 

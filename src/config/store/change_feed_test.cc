@@ -175,7 +175,9 @@ class ChangeFeedTest : public ::testing::Test {
   }
 
   bool HasApp(const std::string& id) {
-    auto env = config_.Current()->FindEnvironment(env_.str());
+    // Held while its environment is read: the feed's thread may swap in another meanwhile.
+    const auto snapshot = config_.Current();
+    const EnvironmentSnapshot* env = snapshot->FindEnvironment(env_.str());
     return env != nullptr && env->FindApp(id) != nullptr;
   }
 

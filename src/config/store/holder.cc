@@ -13,7 +13,7 @@ ConfigHolder::ConfigHolder(storage::Store& store, Urls urls)
     : store_(store), urls_(std::move(urls)), current_(std::make_shared<const Snapshot>()) {}
 
 storage::StoreResult<void> ConfigHolder::LoadAll() {
-  std::lock_guard lock(write_mu_);
+  common::MutexLock lock(write_mu_);
   auto all = store_.LoadAll();
   if (!all) return Fail(std::move(all).error());
   auto snap = std::make_shared<Snapshot>();
@@ -29,7 +29,7 @@ storage::StoreResult<void> ConfigHolder::LoadAll() {
 }
 
 storage::StoreResult<void> ConfigHolder::RefreshEnvironment(const EnvId& id) {
-  std::lock_guard lock(write_mu_);
+  common::MutexLock lock(write_mu_);
   auto data = store_.LoadEnvironment(id);
   // Copying the map copies shared_ptrs only: the other environments are shared, not rebuilt.
   auto snap = std::make_shared<Snapshot>(*current_.load());

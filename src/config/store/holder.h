@@ -3,8 +3,8 @@
 
 #include <atomic>
 #include <memory>
-#include <mutex>
 
+#include "common/thread_annotations.h"
 #include "config/snapshot.h"
 #include "storage/store.h"
 
@@ -22,15 +22,17 @@ class ConfigHolder {
   const Urls& urls() const { return urls_; }
 
   // Replaces the whole snapshot from the store.
-  storage::StoreResult<void> LoadAll();
+  storage::StoreResult<void> LoadAll() EXCLUDES(write_mu_);
   // Reloads one environment (removing it from the snapshot if it no longer exists); costs in
   // proportion to that environment only.
-  storage::StoreResult<void> RefreshEnvironment(const EnvId& id);
+  storage::StoreResult<void> RefreshEnvironment(const EnvId& id) EXCLUDES(write_mu_);
 
  private:
   storage::Store& store_;
   Urls urls_;
-  std::mutex write_mu_;
+  // Serializes the writers. current_ is not guarded by it: readers load it without a lock, and
+  // a writer's load-modify-store of it is safe because no other writer runs meanwhile.
+  common::Mutex write_mu_;
   std::atomic<std::shared_ptr<const Snapshot>> current_;
 };
 

@@ -4,6 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
 #include "common/uuid.h"
 #include "config/store/store_jtis.h"
 #include "testutil/store_fixtures.h"
@@ -123,6 +128,37 @@ TEST_F(JtiCacheTest, RememberRespectsTheBudget) {
   EXPECT_TRUE(small.Contains(env_, "b"));
   EXPECT_TRUE(small.Contains(env_, "c"));
   EXPECT_EQ(*small.Remember(env_, "d", In(100)), S::kBudget);
+}
+
+// The token path's threads check jtis while the background thread flushes them (the TSan stage
+// of scripts/test.sh runs this): each jti is new exactly once, and every one reaches the store.
+TEST_F(JtiCacheTest, ConcurrentFirstUsesAreNewOnceAndAllFlushed) {
+  constexpr int kJtis = 100;
+  JtiCache cache(jtis_, model::JtiKind::kUsedAssertion, clock_, 1000);
+  std::atomic<int> fresh{0};
+  std::atomic<bool> done{false};
+  std::thread flusher([&] {
+    while (!done) EXPECT_TRUE(cache.FlushPending().ok());
+  });
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kJtis; ++i) {
+        const std::string jti = "j" + std::to_string(i);
+        if (cache.RememberNew(env_, jti, In(60)) == JtiCache::FirstUse::kNew) ++fresh;
+        EXPECT_TRUE(cache.Contains(env_, jti));
+        (void)cache.SizeOf(env_);
+        (void)cache.PendingCount();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  done = true;
+  flusher.join();
+  ASSERT_TRUE(cache.FlushPending().ok());
+  EXPECT_EQ(fresh.load(), kJtis);
+  EXPECT_EQ(cache.PendingCount(), 0u);
+  EXPECT_EQ(Stored(), size_t{kJtis});
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "http/handlers/auth_handlers.h"
 
+#include <array>
 #include <cctype>
 
 #include "common/form.h"
@@ -8,8 +9,6 @@
 
 namespace tollgate::http::handlers {
 namespace {
-
-constexpr size_t kMaxScopeLength = 4096;
 
 // True for `application/x-www-form-urlencoded`, any case, with optional parameters.
 bool IsFormContentType(std::string_view value) {
@@ -46,7 +45,8 @@ Response AnswerOrResume(Result<Value, oauth::ErrorOrPending> result, oauth::Toke
 
 }  // namespace
 
-Result<oauth::TokenRequest, oauth::OAuthError> ParseTokenRequest(const Request& request) {
+Result<oauth::TokenRequest, oauth::OAuthError> ParseTokenRequest(
+    const Request& request, std::span<const oauth::FormParam> params) {
   if (!request.content_type || !IsFormContentType(*request.content_type)) {
     return Fail(oauth::InvalidRequest("Content-Type must be application/x-www-form-urlencoded"));
   }
@@ -62,57 +62,48 @@ Result<oauth::TokenRequest, oauth::OAuthError> ParseTokenRequest(const Request& 
   out.remote_address = std::string(request.remote_address);
   if (request.authorization) out.authorization = std::string(*request.authorization);
 
-  struct Slot {
-    std::string_view name;
-    std::optional<std::string> oauth::TokenRequest::*member;
-  };
-  static constexpr Slot kSlots[] = {
-      {"grant_type", &oauth::TokenRequest::grant_type},
-      {"scope", &oauth::TokenRequest::scope},
-      {"client_id", &oauth::TokenRequest::client_id},
-      {"client_secret", &oauth::TokenRequest::client_secret},
-      {"client_assertion_type", &oauth::TokenRequest::client_assertion_type},
-      {"client_assertion", &oauth::TokenRequest::client_assertion},
-      {"token", &oauth::TokenRequest::token},
-      {"token_type_hint", &oauth::TokenRequest::token_type_hint},
-  };
-
-  // RFC 6749 §3.2: no parameter twice, except RFC 8707's `resource`.
-  if (HasDuplicateName(*form, "resource")) {
+  // RFC 6749 §3.2: no parameter twice, except those declared repeatable (RFC 8707 `resource`).
+  std::array<std::string_view, 8> repeatable;  // an endpoint declares one or two
+  size_t repeatables = 0;
+  for (const oauth::FormParam& p : params) {
+    if (p.repeatable && repeatables < repeatable.size()) repeatable[repeatables++] = p.name;
+  }
+  if (HasDuplicateName(*form, std::span(repeatable.data(), repeatables))) {
     return Fail(oauth::InvalidRequest("A parameter was sent more than once"));
   }
   for (auto& [name, value] : *form) {
-    if (name == "resource") {
-      if (!value.empty()) out.resources.push_back(std::move(value));
-      continue;
-    }
-    for (const Slot& slot : kSlots) {
-      if (name != slot.name) continue;
-      // SPEC §2.1: empty values count as absent, except client_secret.
-      if (!value.empty() || name == "client_secret") out.*slot.member = std::move(value);
+    for (const oauth::FormParam& p : params) {
+      if (name != p.name) continue;
+      // SPEC §2.1: empty values count as absent, unless declared otherwise (client_secret).
+      if (value.empty() && !p.keep_empty) break;
+      if (p.max_length != 0 && value.size() > p.max_length) {
+        return Fail(oauth::InvalidRequest("The " + std::string(p.name) + " parameter is too long"));
+      }
+      if (p.member != nullptr) {
+        out.*p.member = std::move(value);
+      } else {
+        out.Add(p.name, std::move(value));
+      }
       break;
     }
-  }
-  if (out.scope && out.scope->size() > kMaxScopeLength) {
-    return Fail(oauth::InvalidRequest("The scope parameter is too long"));
   }
   return out;
 }
 
 Response Token(const Request& request, const config::EnvironmentSnapshot& env,
                const oauth::TokenEndpoint& endpoint) {
-  auto parsed = ParseTokenRequest(request);
+  auto parsed = ParseTokenRequest(request, oauth::TokenEndpoint::Params());
   if (!parsed) return WriteOAuthError(parsed.error(), request.correlation_id, env.issuer);
   auto again = [&endpoint](const oauth::TokenRequest& req, const config::EnvironmentSnapshot& in) {
     return endpoint.Resume(req, in);
   };
-  auto answer = [](oauth::TokenResponse token, oauth::TokenRequest&,
+  auto answer = [](const oauth::TokenResponse& token, oauth::TokenRequest&,
                    const config::EnvironmentSnapshot&) {
     Response r;
     r.body.reserve(token.access_token.size() + 96);
-    r.body += "{\"access_token\":\"";
+    r.body += R"({"access_token":")";
     r.body += token.access_token;  // base64url and dots only
-    r.body += "\",\"token_type\":\"Bearer\",\"expires_in\":";
+    r.body += R"(","token_type":"Bearer","expires_in":)";
     AppendDecimal(r.body, token.expires_in);
     if (!token.scope.empty()) {
       r.body += ",\"scope\":";
@@ -128,7 +119,7 @@ Response Token(const Request& request, const config::EnvironmentSnapshot& env,
 
 Response Introspect(const Request& request, const config::EnvironmentSnapshot& env,
                     const oauth::Introspection& introspection) {
-  auto parsed = ParseTokenRequest(request);
+  auto parsed = ParseTokenRequest(request, oauth::Introspection::Params());
   if (!parsed) return WriteOAuthError(parsed.error(), request.correlation_id, env.issuer);
   auto again = [&introspection](const oauth::TokenRequest& req,
                                 const config::EnvironmentSnapshot& in) {
@@ -145,7 +136,7 @@ Response Introspect(const Request& request, const config::EnvironmentSnapshot& e
 
 Response Revoke(const Request& request, const config::EnvironmentSnapshot& env,
                 const oauth::Revocation& revocation) {
-  auto parsed = ParseTokenRequest(request);
+  auto parsed = ParseTokenRequest(request, oauth::Revocation::Params());
   if (!parsed) return WriteOAuthError(parsed.error(), request.correlation_id, env.issuer);
   // Client authentication first, without blocking: an unauthenticated caller never reaches
   // the blocking pool, and one whose keys are being fetched waits without holding a thread.

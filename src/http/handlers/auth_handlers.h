@@ -1,6 +1,8 @@
 #pragma once
 // Handlers of the auth surface (SPEC §2, §3): HTTP-level checks, then the oauth core.
 
+#include <span>
+
 #include "common/clock.h"
 #include "config/snapshot.h"
 #include "http/message.h"
@@ -25,8 +27,10 @@ Response Jwks(const config::EnvironmentSnapshot& env, TimePoint now);
 // GET /{envID}/as/.well-known/{openid-configuration,oauth-authorization-server}.
 Response Discovery(const config::EnvironmentSnapshot& env);
 
-// The form of a token request, as oauth::TokenRequest, or the invalid_request to answer
-// (SPEC §2.1: content type, encoding, duplicates, sizes). Exposed for tests.
-Result<oauth::TokenRequest, oauth::OAuthError> ParseTokenRequest(const Request& request);
+// The form of a request to an endpoint that takes `params` (TokenEndpoint::Params(), ...), as
+// oauth::TokenRequest, or the invalid_request to answer (SPEC §2.1: content type, encoding,
+// duplicates, sizes). Undeclared parameters are ignored (RFC 6749 §3.2). Exposed for tests.
+Result<oauth::TokenRequest, oauth::OAuthError> ParseTokenRequest(
+    const Request& request, std::span<const oauth::FormParam> params);
 
 }  // namespace tollgate::http::handlers

@@ -19,6 +19,11 @@ Request Form(std::string_view body,
   return r;
 }
 
+// The token endpoint's parameters: grant_type, client authentication's, client_credentials'.
+Result<oauth::TokenRequest, oauth::OAuthError> ParseTokenRequest(const Request& r) {
+  return handlers::ParseTokenRequest(r, oauth::TokenEndpoint::Params());
+}
+
 void ExpectInvalidRequest(const Request& r) {
   auto parsed = ParseTokenRequest(r);
   ASSERT_FALSE(parsed.ok());
@@ -57,16 +62,18 @@ TEST(ParseTokenRequest, RejectsDuplicatesExceptResource) {
   ExpectInvalidRequest(Form("grant_type=client_credentials&foo=1&foo=2"));
   auto parsed = ParseTokenRequest(Form("grant_type=client_credentials&resource=a&resource=b"));
   ASSERT_TRUE(parsed.ok());
-  EXPECT_EQ(parsed->resources, (std::vector<std::string>{"a", "b"}));
+  auto resources = parsed->Values("resource");
+  EXPECT_EQ(std::vector<std::string>(resources.begin(), resources.end()),
+            (std::vector<std::string>{"a", "b"}));
 }
 
 TEST(ParseTokenRequest, EmptyValuesAreAbsentExceptClientSecret) {
   auto parsed = ParseTokenRequest(Form("grant_type=&scope=&client_id=&client_secret=&resource="));
   ASSERT_TRUE(parsed.ok());
   EXPECT_FALSE(parsed->grant_type);
-  EXPECT_FALSE(parsed->scope);
+  EXPECT_EQ(parsed->Param("scope"), nullptr);
   EXPECT_FALSE(parsed->client_id);
-  EXPECT_TRUE(parsed->resources.empty());
+  EXPECT_TRUE(parsed->Values("resource").empty());
   ASSERT_TRUE(parsed->client_secret);
   EXPECT_EQ(*parsed->client_secret, "");
 }
@@ -75,7 +82,10 @@ TEST(ParseTokenRequest, DecodesValuesAndIgnoresUnknownParameters) {
   auto parsed = ParseTokenRequest(
       Form("grant_type=client_credentials&scope=read+write%3Aall&unknown=1&client_id=a%2Bb"));
   ASSERT_TRUE(parsed.ok());
-  EXPECT_EQ(parsed->scope, "read write:all");
+  ASSERT_NE(parsed->Param("scope"), nullptr);
+  EXPECT_EQ(*parsed->Param("scope"), "read write:all");
+  EXPECT_EQ(parsed->Param("unknown"), nullptr);
+  EXPECT_EQ(parsed->params.size(), 1u);
   EXPECT_EQ(parsed->client_id, "a+b");
 }
 

@@ -1,4 +1,6 @@
 // SPEC §2.2 rule 6: CLIENT_SECRET_JWT and PRIVATE_KEY_JWT (RFC 7523 §3).
+#include <algorithm>
+
 #include "common/log.h"
 #include "crypto/keys.h"
 #include "oauth/client_auth/client_auth.h"
@@ -12,19 +14,17 @@ OAuthError Denied(std::string debug) {
 }
 
 // RFC 7518 §3.2: CLIENT_SECRET_JWT's algorithms, keyed by the client secret.
+constexpr std::string_view kHmacAlgs[] = {"HS256", "HS384", "HS512"};
+// SPEC §2.2: PRIVATE_KEY_JWT's algorithms. Never an HS* one: a public key is no MAC key.
+// RFC 9864: Ed25519 is EdDSA on an Ed25519 key under its fully-specified name (docs/compat/).
+constexpr std::string_view kKeyAlgs[] = {"RS256", "RS384", "RS512", "PS256",
+                                         "ES256", "ES384", "EdDSA", "Ed25519"};
+
 int HmacBits(std::string_view alg) {
   if (alg == "HS256") return 256;
   if (alg == "HS384") return 384;
   if (alg == "HS512") return 512;
   return 0;
-}
-
-// SPEC §2.2: PRIVATE_KEY_JWT's algorithms. Never an HS* one: a public key is no MAC key.
-bool IsPrivateKeyJwtAlg(std::string_view alg) {
-  for (std::string_view a : {"RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"}) {
-    if (alg == a) return true;
-  }
-  return false;
 }
 
 bool CheckHmac(const jwt::Assertion& a, const config::AppEntry& app, TimePoint now) {
@@ -51,13 +51,45 @@ bool CheckWithSet(const jwt::Assertion& a, const jwt::JwkSet& set) {
   return false;
 }
 
-}  // namespace
+// The signature of `a` by the keys of a PRIVATE_KEY_JWT client: its inline jwks, or those its
+// jwksUrl serves (a Pending while they are fetched).
+Result<void, ErrorOrPending> CheckWithClientKeys(const jwt::Assertion& a,
+                                                 const config::AppEntry& app,
+                                                 const ClientAuthServices& services) {
+  if (app.jwks) {
+    if (CheckWithSet(a, *app.jwks)) return {};
+    return Fail(Denied("signature does not verify"));
+  }
+  if (app.app.jwks_url.empty() || services.remote_jwks == nullptr) {
+    return Fail(Denied("the application has no usable keys"));
+  }
+  RemoteJwks::Answer keys = services.remote_jwks->Get(app.app.jwks_url, a.kid);
+  switch (keys.outcome) {
+    case RemoteJwks::Outcome::kOk:
+      break;
+    case RemoteJwks::Outcome::kPending:  // not an answer: the keys are being fetched
+      return Fail(ErrorOrPending(std::move(*keys.pending)));
+    case RemoteJwks::Outcome::kBusy:
+      return Fail(ClientAuthError(OAuthErrorCode::kTemporarilyUnavailable,
+                                  "The server is busy; retry later", keys.debug));
+    case RemoteJwks::Outcome::kFailed:
+      return Fail(Denied(keys.debug));
+  }
+  if (CheckWithSet(a, *keys.keys)) return {};
+  return Fail(Denied("signature does not verify"));
+}
 
-Result<void, ErrorOrPending> VerifyAssertion(const jwt::Assertion& a, const config::AppEntry& app,
-                                             const config::EnvironmentSnapshot& env,
-                                             const ClientAuthServices& services) {
+// Rule 6 for an assertion whose signature `check_signature(assertion, app, services)` verifies
+// with one of `algs`: claims, algorithm, signature, then the jti's first use.
+Result<void, ErrorOrPending> VerifyAssertion(
+    const PresentedCredentials& presented, const config::AppEntry& app,
+    const config::EnvironmentSnapshot& env, const ClientAuthServices& services,
+    std::span<const std::string_view> algs,
+    Result<void, ErrorOrPending> (*check_signature)(const jwt::Assertion&, const config::AppEntry&,
+                                                    const ClientAuthServices&)) {
+  const jwt::Assertion& a = *presented.assertion;
   if (services.used_assertions == nullptr) return Fail(Denied("no replay cache configured"));
-  const TimePoint now = services.clock->Now();
+  const TimePoint now = services.clock.Now();
 
   // The claims first: they are cheap, and a stale or misdirected assertion must not cause a
   // jwksUrl fetch. The audience is this environment's issuer or one of its endpoints (the token
@@ -71,37 +103,13 @@ Result<void, ErrorOrPending> VerifyAssertion(const jwt::Assertion& a, const conf
   if (auto claims = jwt::CheckAssertionClaims(a, rules); !claims) {
     return Fail(Denied(std::move(claims).error()));
   }
-
-  bool signature_ok = false;
-  if (app.app.token_endpoint_auth_method == model::AuthMethod::kClientSecretJwt) {
-    if (HmacBits(a.alg) == 0) {
-      return Fail(Denied("alg " + log::Clip(a.alg) + " is not HS256/384/512"));
-    }
-    signature_ok = CheckHmac(a, app, now);
-  } else {
-    if (!IsPrivateKeyJwtAlg(a.alg))
-      return Fail(Denied("alg " + log::Clip(a.alg) + " is not allowed"));
-    if (app.jwks) {
-      signature_ok = CheckWithSet(a, *app.jwks);
-    } else if (!app.app.jwks_url.empty() && services.remote_jwks != nullptr) {
-      RemoteJwks::Answer keys = services.remote_jwks->Get(app.app.jwks_url, a.kid);
-      switch (keys.outcome) {
-        case RemoteJwks::Outcome::kOk:
-          break;
-        case RemoteJwks::Outcome::kPending:  // not an answer: the keys are being fetched
-          return Fail(ErrorOrPending(std::move(*keys.pending)));
-        case RemoteJwks::Outcome::kBusy:
-          return Fail(ClientAuthError(OAuthErrorCode::kTemporarilyUnavailable,
-                                      "The server is busy; retry later", keys.debug));
-        case RemoteJwks::Outcome::kFailed:
-          return Fail(Denied(keys.debug));
-      }
-      signature_ok = CheckWithSet(a, *keys.keys);
-    } else {
-      return Fail(Denied("the application has no usable keys"));
-    }
+  if (std::find(algs.begin(), algs.end(), a.alg) == algs.end()) {
+    return Fail(Denied("alg " + log::Clip(a.alg) + " is not allowed for " +
+                       std::string(model::ToString(app.app.token_endpoint_auth_method))));
   }
-  if (!signature_ok) return Fail(Denied("signature does not verify"));
+  if (auto signed_ok = check_signature(a, app, services); !signed_ok) {
+    return Fail(std::move(signed_ok).error());
+  }
 
   // Rule 6, last: the jti is new. Only a verified assertion is remembered, so forged ones
   // cannot fill the cache or burn a client's jtis.
@@ -119,5 +127,45 @@ Result<void, ErrorOrPending> VerifyAssertion(const jwt::Assertion& a, const conf
                               "The server is busy; retry later",
                               "the environment's used-assertion budget is full"));
 }
+
+Result<void, ErrorOrPending> VerifySecretJwt(const PresentedCredentials& presented,
+                                             const config::AppEntry& app,
+                                             const config::EnvironmentSnapshot& env,
+                                             const ClientAuthServices& services) {
+  return VerifyAssertion(presented, app, env, services, kHmacAlgs,
+                         [](const jwt::Assertion& a, const config::AppEntry& client,
+                            const ClientAuthServices& with) -> Result<void, ErrorOrPending> {
+                           if (CheckHmac(a, client, with.clock.Now())) return {};
+                           return Fail(Denied("signature does not verify"));
+                         });
+}
+
+Result<void, ErrorOrPending> VerifyPrivateKeyJwt(const PresentedCredentials& presented,
+                                                 const config::AppEntry& app,
+                                                 const config::EnvironmentSnapshot& env,
+                                                 const ClientAuthServices& services) {
+  return VerifyAssertion(presented, app, env, services, kKeyAlgs, CheckWithClientKeys);
+}
+
+}  // namespace
+
+extern const Authenticator kClientSecretJwt;
+constexpr Authenticator kClientSecretJwt{
+    .method = model::AuthMethod::kClientSecretJwt,
+    .mechanism = Mechanism::kAssertion,
+    .discovery_name = "client_secret_jwt",
+    .signing_algs = kHmacAlgs,
+    .verify = VerifySecretJwt,
+};
+
+extern const Authenticator kPrivateKeyJwt;
+constexpr Authenticator kPrivateKeyJwt{
+    .method = model::AuthMethod::kPrivateKeyJwt,
+    .mechanism = Mechanism::kAssertion,
+    .discovery_name = "private_key_jwt",
+    .needs_keys = true,
+    .signing_algs = kKeyAlgs,
+    .verify = VerifyPrivateKeyJwt,
+};
 
 }  // namespace tollgate::oauth

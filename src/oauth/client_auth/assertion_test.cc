@@ -146,7 +146,7 @@ class AssertionTest : public ::testing::Test {
   testutil::MemoryJtiStore jtis_;
   config::JtiCache used_{jtis_, model::JtiKind::kUsedAssertion, clock_, 1000};
   FailureThrottle throttle_{clock_};
-  ClientAuthServices services_{&clock_, &throttle_, &used_, &remote_};
+  ClientAuthServices services_{clock_, throttle_, &used_, &remote_};
   std::shared_ptr<const config::EnvironmentSnapshot> env_;
   int jti_ = 0;
 };
@@ -307,7 +307,7 @@ TEST_F(AssertionTest, JwksUrlFailuresAreInvalidClient) {
 }
 
 TEST_F(AssertionTest, WithoutAReplayCacheAssertionsAreRefused) {
-  ClientAuthServices none{&clock_, &throttle_, nullptr, &remote_};
+  ClientAuthServices none{clock_, throttle_, nullptr, &remote_};
   TokenRequest req;
   req.client_assertion_type = kJwtBearer;
   req.client_assertion = Hs(Claims("hs-app"));

@@ -1,26 +1,6 @@
 #include "oauth/client_auth/client_auth.h"
 
 namespace tollgate::oauth {
-namespace {
-
-using model::AuthMethod;
-
-bool MechanismMatches(Mechanism m, AuthMethod method) {
-  switch (method) {
-    case AuthMethod::kClientSecretBasic:
-      return m == Mechanism::kBasic;
-    case AuthMethod::kClientSecretPost:
-      return m == Mechanism::kPost;
-    case AuthMethod::kClientSecretJwt:
-    case AuthMethod::kPrivateKeyJwt:
-      return m == Mechanism::kAssertion;
-    case AuthMethod::kNone:
-      return m == Mechanism::kNone;
-  }
-  return false;
-}
-
-}  // namespace
 
 Result<const config::AppEntry*, ErrorOrPending> Authenticate(const PresentedCredentials& presented,
                                                              const config::EnvironmentSnapshot& env,
@@ -34,32 +14,19 @@ Result<const config::AppEntry*, ErrorOrPending> Authenticate(const PresentedCred
   const config::AppEntry* app = env.FindApp(presented.client_id);
   if (app == nullptr) return Fail(denied("unknown client_id"));
   if (!app->app.enabled) return Fail(denied("application disabled"));
+  const Authenticator* method = FindAuthenticator(app->app.token_endpoint_auth_method);
+  if (method == nullptr) return Fail(denied("unknown tokenEndpointAuthMethod"));
 
-  // Rule 4 (PingOne): the method is checked before the secret, and says so.
-  if (!MechanismMatches(presented.mechanism, app->app.token_endpoint_auth_method)) {
+  // Rule 4 (PingOne): the method is checked before the credentials, and says so.
+  if (presented.mechanism != method->mechanism) {
     return Fail(InvalidClient(InvalidClientReason::kMethod, basic,
                               "presented mechanism differs from tokenEndpointAuthMethod"));
   }
-
-  switch (app->app.token_endpoint_auth_method) {
-    case AuthMethod::kClientSecretBasic:
-    case AuthMethod::kClientSecretPost:
-      // Rule 5.
-      if (!CheckClientSecret(*app, presented.secret, services.clock->Now())) {
-        return Fail(denied("client secret mismatch"));
-      }
-      return app;
-    case AuthMethod::kClientSecretJwt:
-    case AuthMethod::kPrivateKeyJwt:
-      // Rule 6 (RFC 7523 §3).
-      if (auto verified = VerifyAssertion(*presented.assertion, *app, env, services); !verified) {
-        return Fail(std::move(verified).error());
-      }
-      return app;
-    case AuthMethod::kNone:
-      return app;  // public client: the grant check refuses client_credentials
+  // Rules 5 and 6.
+  if (auto verified = method->verify(presented, *app, env, services); !verified) {
+    return Fail(std::move(verified).error());
   }
-  return Fail(denied("unknown tokenEndpointAuthMethod"));
+  return app;
 }
 
 }  // namespace tollgate::oauth

@@ -51,7 +51,7 @@ class ClientAuthTest : public ::testing::Test {
   testutil::MemoryJtiStore jtis_;
   config::JtiCache used_{jtis_, model::JtiKind::kUsedAssertion, clock_, 1000};
   FailureThrottle throttle_{clock_};
-  ClientAuthServices services_{&clock_, &throttle_, &used_, nullptr};
+  ClientAuthServices services_{clock_, throttle_, &used_};
   std::shared_ptr<const config::EnvironmentSnapshot> env_;
 };
 

@@ -17,7 +17,17 @@ bool IEqualsPrefix(std::string_view s, std::string_view prefix) {
   return true;
 }
 
+constexpr FormParam kParams[] = {
+    {.name = "client_id", .member = &TokenRequest::client_id},
+    // SPEC §2.1: an empty client_secret is a (wrong) secret, not an absent one.
+    {.name = "client_secret", .member = &TokenRequest::client_secret, .keep_empty = true},
+    {.name = "client_assertion_type", .member = &TokenRequest::client_assertion_type},
+    {.name = "client_assertion", .member = &TokenRequest::client_assertion},
+};
+
 }  // namespace
+
+std::span<const FormParam> ClientAuthParams() { return kParams; }
 
 Result<PresentedCredentials, OAuthError> Present(const TokenRequest& request) {
   const bool has_header = request.authorization.has_value();

@@ -69,7 +69,7 @@ void RemoteJwks::EvictIfFull() {
 
 RemoteJwks::Answer RemoteJwks::Get(const std::string& url, std::string_view kid) {
   const TimePoint now = clock_.Now();
-  std::unique_lock lock(mu_);
+  common::MutexLock lock(mu_);
   auto [it, inserted] = entries_.try_emplace(url, nullptr);
   if (inserted) it->second = std::make_shared<Entry>();
   std::shared_ptr<Entry> e = it->second;  // stays valid if another call evicts it
@@ -90,17 +90,17 @@ RemoteJwks::Answer RemoteJwks::Get(const std::string& url, std::string_view kid)
   e->attempted = true;
   e->last_attempt = now;
   ++fetches_;
-  lock.unlock();
+  lock.Unlock();
   try {
     launch_([this, url, e, flight] { RunFetch(url, e, flight); });
   } catch (const std::exception& ex) {
-    lock.lock();
+    lock.Lock();
     e->last_error = std::string("cannot start the fetch: ") + ex.what();
     e->flight.reset();
-    lock.unlock();
+    lock.Unlock();
     flight->Finish();
   }
-  lock.lock();
+  lock.Lock();
   // A launcher that ran the job at once has already ended this flight.
   if (e->flight != flight) return FromEntry(*e, kid, clock_.Now());
   return Wait(*e);
@@ -122,7 +122,7 @@ void RemoteJwks::RunFetch(const std::string& url, const std::shared_ptr<Entry>& 
     error = std::string("fetch failed: ") + ex.what();
   }
   {
-    std::lock_guard lock(mu_);
+    common::MutexLock lock(mu_);
     if (keys) {
       e->keys = std::move(keys);
       e->fetched_at = e->last_attempt;
@@ -136,7 +136,7 @@ void RemoteJwks::RunFetch(const std::string& url, const std::shared_ptr<Entry>& 
 }
 
 RemoteJwks::Stats RemoteJwks::stats() const {
-  std::lock_guard lock(mu_);
+  common::MutexLock lock(mu_);
   return {fetches_, waits_refused_, waiting_->load()};
 }
 

@@ -9,7 +9,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,6 +16,7 @@
 
 #include "common/clock.h"
 #include "common/result.h"
+#include "common/thread_annotations.h"
 #include "jwt/jwk_set.h"
 #include "oauth/pending.h"
 
@@ -71,7 +71,7 @@ class RemoteJwks {
   Stats stats() const;
 
  private:
-  struct Entry {
+  struct Entry {  // every field guarded by mu_
     std::shared_ptr<const jwt::JwkSet> keys;
     TimePoint fetched_at{};    // of `keys`
     TimePoint last_attempt{};  // of the last fetch, successful or not
@@ -82,9 +82,9 @@ class RemoteJwks {
     std::string last_error;
   };
 
-  Answer FromEntry(const Entry& e, std::string_view kid, TimePoint now) const;
-  Answer Wait(const Entry& e);  // with mu_ held
-  void EvictIfFull();
+  Answer FromEntry(const Entry& e, std::string_view kid, TimePoint now) const REQUIRES(mu_);
+  Answer Wait(const Entry& e) REQUIRES(mu_);
+  void EvictIfFull() REQUIRES(mu_);
   // The launched job: fetches, stores the outcome in `e`, ends `flight`.
   void RunFetch(const std::string& url, const std::shared_ptr<Entry>& e,
                 const std::shared_ptr<Flight>& flight);
@@ -93,10 +93,10 @@ class RemoteJwks {
   Launcher launch_;
   const Clock& clock_;
   RemoteJwksPolicy policy_;
-  mutable std::mutex mu_;
-  std::unordered_map<std::string, std::shared_ptr<Entry>> entries_;
-  uint64_t fetches_ = 0;        // under mu_
-  uint64_t waits_refused_ = 0;  // under mu_
+  mutable common::Mutex mu_;
+  std::unordered_map<std::string, std::shared_ptr<Entry>> entries_ GUARDED_BY(mu_);
+  uint64_t fetches_ GUARDED_BY(mu_) = 0;
+  uint64_t waits_refused_ GUARDED_BY(mu_) = 0;
   // Slots held by every Pending handed out; shared with them, so it outlives none of them.
   std::shared_ptr<std::atomic<size_t>> waiting_ = std::make_shared<std::atomic<size_t>>(0);
 };

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 #include "testutil/fixtures.h"
@@ -216,6 +218,54 @@ TEST_F(RemoteJwksTest, BoundedNumberOfUrls) {
   EXPECT_EQ(fetches_.load(), 4);
   EXPECT_EQ(r.Get("u2", "a").outcome, O::kOk);
   EXPECT_EQ(fetches_.load(), 5) << "u2 was evicted: fetched again";
+}
+
+// Callers on several threads and the fetch on a thread of its own, as in the server (the TSan
+// stage of scripts/test.sh runs this): one fetch, and every caller that was told to wait is
+// woken once.
+TEST_F(RemoteJwksTest, CallersOnSeveralThreadsShareOneFetchAndAreAllWoken) {
+  std::mutex jobs_mu;
+  std::vector<std::thread> fetch_threads;
+  RemoteJwks r(
+      [this](const std::string&) -> Result<std::string, std::string> {
+        ++fetches_;
+        return body_;
+      },
+      [&](std::function<void()> job) {
+        std::lock_guard lock(jobs_mu);
+        fetch_threads.emplace_back(std::move(job));
+      },
+      clock_);
+  std::atomic<int> pending{0};
+  std::atomic<int> woken{0};
+  std::atomic<int> ok{0};
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 4; ++t) {
+    callers.emplace_back([&] {
+      for (int i = 0; i < 20; ++i) {
+        auto got = r.Get("u", "a");
+        if (got.outcome == O::kOk) {
+          ++ok;
+        } else if (got.outcome == O::kPending) {
+          ++pending;
+          got.pending->Then([&woken] { ++woken; });
+        } else {
+          ADD_FAILURE() << "unexpected outcome: " << got.debug;
+        }
+      }
+    });
+  }
+  for (auto& t : callers) t.join();
+  {
+    std::lock_guard lock(jobs_mu);
+    for (auto& t : fetch_threads) t.join();
+    EXPECT_EQ(fetch_threads.size(), 1u);
+  }
+  EXPECT_EQ(fetches_.load(), 1);
+  EXPECT_EQ(pending.load() + ok.load(), 80);
+  EXPECT_EQ(woken.load(), pending.load());
+  EXPECT_EQ(r.Get("u", "a").outcome, O::kOk);
+  EXPECT_EQ(r.stats().waiting, 0u);
 }
 
 }  // namespace

@@ -22,6 +22,7 @@ const model::Resource* FindResource(const config::EnvironmentSnapshot& env, std:
   return it == all.end() ? nullptr : &*it;
 }
 
+// A resource's introspectEndpointAuthMethod, as the Mechanism it takes.
 bool ResourceMechanismMatches(Mechanism m, model::IntrospectAuthMethod method) {
   switch (method) {
     case model::IntrospectAuthMethod::kNone:
@@ -39,7 +40,7 @@ bool ResourceMechanismMatches(Mechanism m, model::IntrospectAuthMethod method) {
 Result<const config::AppEntry*, ErrorOrPending> AuthenticateClient(
     const TokenRequest& request, const config::EnvironmentSnapshot& env,
     const ClientAuthServices& services) {
-  FailureThrottle& throttle = *services.throttle;
+  FailureThrottle& throttle = services.throttle;
   auto presented = Present(request);
   if (!presented) return Fail(std::move(presented).error());
   // SPEC §2.2 rule 8: a blocked (client, address) is answered before its credentials are read.
@@ -64,7 +65,7 @@ Result<const config::AppEntry*, ErrorOrPending> AuthenticateClient(
 Result<IntrospectionCaller, ErrorOrPending> AuthenticateIntrospectionCaller(
     const TokenRequest& request, const config::EnvironmentSnapshot& env,
     const ClientAuthServices& services) {
-  FailureThrottle& throttle = *services.throttle;
+  FailureThrottle& throttle = services.throttle;
   auto presented = Present(request);
   if (!presented) return Fail(std::move(presented).error());
   const model::Resource* resource = env.FindApp(presented->client_id) == nullptr
@@ -74,7 +75,8 @@ Result<IntrospectionCaller, ErrorOrPending> AuthenticateIntrospectionCaller(
     auto app = AuthenticateClient(request, env, services);
     if (!app) return Fail(std::move(app).error());
     // RFC 7662 §2.1: the endpoint requires authorization; a public client presents none.
-    if ((*app)->app.token_endpoint_auth_method == model::AuthMethod::kNone) {
+    const Authenticator* method = FindAuthenticator((*app)->app.token_endpoint_auth_method);
+    if (method == nullptr || !method->confidential) {
       return Fail(InvalidClient(InvalidClientReason::kMethod, false,
                                 "a public client (NONE) may not introspect"));
     }

@@ -1,24 +1,24 @@
-#include "oauth/grants/client_credentials.h"
-
+// The client_credentials grant (RFC 6749 §4.4): the scope rules of SPEC §2.4, then a signed
+// token. No refresh token (RFC 6749 §4.4.3).
+#include "oauth/grants/grant.h"
 #include "oauth/scope_resolver.h"
 
 namespace tollgate::oauth {
+namespace {
 
-Result<TokenResponse, OAuthError> ClientCredentialsGrant(const TokenRequest& request,
-                                                         const config::EnvironmentSnapshot& env,
-                                                         const config::AppEntry& app,
-                                                         const TokenIssuer& issuer,
-                                                         std::string_view api_url) {
-  // PingOne: a public (NONE) client never gets client_credentials, whatever its grantTypes say.
-  if (!app.app.HasGrantType(model::GrantType::kClientCredentials) ||
-      app.app.token_endpoint_auth_method == model::AuthMethod::kNone) {
-    return Fail(ValidationError(OAuthErrorCode::kUnauthorizedClient,
-                                "The application is not allowed to use the client_credentials "
-                                "grant"));
-  }
-  auto decision = ResolveScopes(app, request.scope, request.resources, api_url);
+constexpr size_t kMaxScopeLength = 4096;
+
+constexpr FormParam kParams[] = {
+    {.name = "scope", .max_length = kMaxScopeLength},
+    {.name = "resource", .repeatable = true},  // RFC 8707
+};
+
+Result<TokenResponse, OAuthError> Issue(const TokenRequest& request, const GrantContext& context) {
+  std::optional<std::string_view> scope;
+  if (const std::string* sent = request.Param("scope")) scope = *sent;
+  auto decision = ResolveScopes(context.app, scope, request.Values("resource"), context.api_url);
   if (!decision) return Fail(std::move(decision).error());
-  auto token = issuer.Issue(env, app, *decision);
+  auto token = context.issuer.Issue(context.env, context.app, *decision);
   if (!token) return Fail(std::move(token).error());
 
   TokenResponse out;
@@ -30,5 +30,17 @@ Result<TokenResponse, OAuthError> ClientCredentialsGrant(const TokenRequest& req
   }
   return out;
 }
+
+}  // namespace
+
+extern const Grant kClientCredentialsGrant;
+constexpr Grant kClientCredentialsGrant{
+    .grant_type = "client_credentials",
+    .app_grant = model::GrantType::kClientCredentials,
+    // PingOne: a public (NONE) client never gets client_credentials, whatever its grantTypes say.
+    .confidential_only = true,
+    .params = kParams,
+    .issue = Issue,
+};
 
 }  // namespace tollgate::oauth

@@ -2,13 +2,12 @@
 
 #include <fmt/format.h>
 
-#include <condition_variable>
-#include <mutex>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "common/clock.h"
+#include "common/thread_annotations.h"
 #include "storage/postgres/change_source.h"
 #include "storage/postgres/connection.h"
 #include "storage/postgres/schema.h"
@@ -43,8 +42,8 @@ class Pool {
   // An idle connection, or a new one while fewer than kPoolSize are open; waits otherwise.
   StoreResult<std::unique_ptr<sql::Lease>> Acquire() {
     {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return !idle_.empty() || open_ < kPoolSize; });
+      common::MutexLock lock(mu_);
+      while (idle_.empty() && open_ >= kPoolSize) cv_.Wait(mu_);
       if (!idle_.empty()) {
         PgConnection conn = std::move(idle_.back());
         idle_.pop_back();
@@ -54,9 +53,9 @@ class Pool {
     }
     auto conn = PgConnection::Connect(conninfo_);
     if (!conn.ok()) {
-      std::lock_guard lock(mu_);
+      common::MutexLock lock(mu_);
       --open_;
-      cv_.notify_one();
+      cv_.NotifyOne();
       return Fail(std::move(conn).error());
     }
     return Leased(std::move(conn).value());
@@ -69,7 +68,7 @@ class Pool {
 
   void Release(PgConnection conn) {
     const bool usable = !conn.Broken() && conn.Rollback();
-    std::lock_guard lock(mu_);
+    common::MutexLock lock(mu_);
     if (usable) {
       idle_.push_back(std::move(conn));
     } else {
@@ -78,14 +77,14 @@ class Pool {
       open_ -= idle_.size();
       idle_.clear();
     }
-    cv_.notify_all();
+    cv_.NotifyAll();
   }
 
   const std::string conninfo_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<PgConnection> idle_;
-  size_t open_ = 0;
+  common::Mutex mu_;
+  common::CondVar cv_;
+  std::vector<PgConnection> idle_ GUARDED_BY(mu_);
+  size_t open_ GUARDED_BY(mu_) = 0;
 };
 
 class PostgresStore final : public sql::SqlStore {

@@ -285,9 +285,16 @@ CREATE TRIGGER remembered_jtis_notify AFTER INSERT ON remembered_jtis
   FOR EACH ROW EXECUTE FUNCTION tollgate_jti_remembered();
 )sql";
 
-constexpr std::array<sql::Migration, 2> kMigrations{{
+// Revoke-all (management API revokeTokens): tokens of the application issued before this
+// instant (unix milliseconds, whole seconds) are inactive; NULL: none revoked this way.
+constexpr const char* kMigration3 = R"sql(
+ALTER TABLE applications ADD COLUMN tokens_not_before BIGINT;
+)sql";
+
+constexpr std::array<sql::Migration, 3> kMigrations{{
     {1, kMigration1},
     {2, kMigration2},
+    {3, kMigration3},
 }};
 
 constexpr sql::Schema kSchema{

@@ -219,6 +219,7 @@ StoreResult<void> Read(const Row& r, const EnvId& env, model::Application& a) {
   a.include_typ = r.Bool(11);
   a.created_at = Time(r.Int(12));
   a.updated_at = Time(r.Int(13));
+  a.tokens_not_before = Time(r.OptionalInt(14));
   return {};
 }
 
@@ -230,11 +231,12 @@ StoreResult<void> Insert(Connection& db, const model::Application& v) {
       "INSERT INTO applications (id, environment_id, name, description, enabled, protocol, "
       "type, token_endpoint_auth_method, jwks, jwks_url, "
       "request_scopes_for_multiple_resources_enabled, include_x5t, include_typ, created_at, "
-      "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+      "updated_at, tokens_not_before) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+      "?13, ?14, ?15, ?16)",
       v.id.str(), v.environment_id.str(), v.name, v.description, v.enabled, v.protocol,
       model::ToString(v.type), model::ToString(v.token_endpoint_auth_method), v.jwks, v.jwks_url,
       v.request_scopes_for_multiple_resources_enabled, v.include_x5t, v.include_typ,
-      Millis(v.created_at), Millis(v.updated_at)));
+      Millis(v.created_at), Millis(v.updated_at), Millis(v.tokens_not_before)));
   return ReplaceLists(db, v);
 }
 
@@ -252,6 +254,15 @@ StoreResult<void> Update(Connection& db, const model::Application& v) {
   return ReplaceLists(db, v);
 }
 
+StoreResult<void> RevokeTokensBefore(Connection& db, const AppId& id, TimePoint not_before) {
+  // Never earlier than a revocation already recorded.
+  return ChangeOneRow(db, "application",
+                      "UPDATE applications SET tokens_not_before = CASE WHEN tokens_not_before "
+                      "IS NULL OR tokens_not_before < ?2 THEN ?2 ELSE tokens_not_before END "
+                      "WHERE id = ?1",
+                      id.str(), Millis(not_before));
+}
+
 StoreResult<void> Delete(Connection& db, const AppId& id) {
   return ChangeOneRow(db, "application", "DELETE FROM applications WHERE id = ?1", id.str());
 }
@@ -263,8 +274,8 @@ StoreResult<std::vector<model::Application>> Load(Connection& db, const EnvId& e
           db,
           "SELECT id, name, description, enabled, protocol, type, token_endpoint_auth_method, "
           "jwks, jwks_url, request_scopes_for_multiple_resources_enabled, include_x5t, "
-          "include_typ, created_at, updated_at FROM applications WHERE environment_id = ?1 "
-          "ORDER BY created_at, id",
+          "include_typ, created_at, updated_at, tokens_not_before FROM applications "
+          "WHERE environment_id = ?1 ORDER BY created_at, id",
           env, [&](const Row& r, model::Application& a) { return Read(r, env, a); }));
   std::unordered_map<std::string, size_t> index;
   for (size_t i = 0; i < out.size(); ++i) index.emplace(out[i].id.str(), i);

@@ -43,7 +43,10 @@ StoreResult<std::optional<model::Environment>> Load(Connection& db, const EnvId&
 // application_redirect_uris (one row per list entry, by position).
 namespace applications {
 StoreResult<void> Insert(Connection& db, const model::Application& v);
+// Leaves tokens_not_before as it is.
 StoreResult<void> Update(Connection& db, const model::Application& v);
+// kNotFound ("id") for an unknown application.
+StoreResult<void> RevokeTokensBefore(Connection& db, const AppId& id, TimePoint not_before);
 StoreResult<void> Delete(Connection& db, const AppId& id);
 StoreResult<std::vector<model::Application>> Load(Connection& db, const EnvId& env);
 }  // namespace applications

@@ -104,6 +104,10 @@ class SqlTransaction final : public Transaction {
     });
   }
 
+  StoreResult<void> RevokeTokensBefore(const AppId& id, TimePoint not_before) override {
+    return Atomically([&]() { return applications::RevokeTokensBefore(db_, id, not_before); });
+  }
+
   StoreResult<void> SetResourceSecret(const ResourceId& id, const std::string& secret) override {
     return Atomically([&]() { return resources::SetSecret(db_, codec_, id, secret); });
   }

@@ -191,9 +191,16 @@ CREATE TABLE remembered_jtis (
 CREATE INDEX remembered_jtis_by_expiry ON remembered_jtis (expires_at);
 )sql";
 
-constexpr std::array<sql::Migration, 2> kMigrations{{
+// Revoke-all (management API revokeTokens): tokens of the application issued before this
+// instant (unix milliseconds, whole seconds) are inactive; NULL: none revoked this way.
+constexpr const char* kMigration3 = R"sql(
+ALTER TABLE applications ADD COLUMN tokens_not_before INTEGER;
+)sql";
+
+constexpr std::array<sql::Migration, 3> kMigrations{{
     {1, kMigration1},
     {2, kMigration2},
+    {3, kMigration3},
 }};
 
 constexpr sql::Schema kSchema{

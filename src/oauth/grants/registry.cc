@@ -1,0 +1,27 @@
+// The grants the token endpoint serves; discovery's grant_types_supported lists them in this
+// order. Registering a grant: declare its Grant and add it to kGrants.
+#include <algorithm>
+
+#include "oauth/grants/grant.h"
+
+namespace tollgate::oauth {
+
+extern const Grant kClientCredentialsGrant;  // client_credentials.cc
+
+namespace {
+
+constexpr const Grant* kGrants[] = {
+    &kClientCredentialsGrant,
+};
+
+}  // namespace
+
+std::span<const Grant* const> Grants() { return kGrants; }
+
+const Grant* FindGrant(std::string_view grant_type) {
+  auto it = std::find_if(std::begin(kGrants), std::end(kGrants),
+                         [grant_type](const Grant* g) { return g->grant_type == grant_type; });
+  return it == std::end(kGrants) ? nullptr : *it;
+}
+
+}  // namespace tollgate::oauth
