@@ -8,10 +8,13 @@ import pytest
 import requests
 
 import mgmt_support
-from mgmt_support import (ENV_ADMIN, app_body, app_path, apps_path, assign_role, create_app,
-                          create_env, create_grant, create_resource, create_scope,
-                          create_service_with_resource, env_path, expect, expect_not_found,
-                          oauth_error, resources_path, token_claims, token_request, uniq)
+from mgmt_support import (APP_DEVELOPER, ENV_ADMIN, READ_ONLY, TIMESTAMP_RE, app_body, app_path,
+                          apps_path, assign_role, create_app, create_env, create_grant,
+                          create_resource, create_scope, create_service_with_resource,
+                          create_worker, env_path, expect, expect_error, expect_forbidden,
+                          expect_not_found, expect_unauthorized, oauth_error, resources_path,
+                          token_claims, token_request, uniq)
+from test_introspection_revocation import introspect
 
 # One server per module (module-scoped fixtures).
 mgmt_server = mgmt_support.mgmt_server
@@ -326,3 +329,57 @@ def test_deleting_an_environment_removes_the_roles_that_reach_it(admin, mgmt_ser
     assert admin.items(app_path(env, worker["id"]) + "/roleAssignments", "roleAssignments") == []
     assert expect(admin.get("/environments", token=token), 200)["count"] == 0
     oauth_error(token_request(mgmt_server, env, worker["id"], secret), 400, "unauthorized_client")
+
+
+def revoke_tokens(api, env_id, app_id, **kw):
+    return api.post(app_path(env_id, app_id) + "/revokeTokens", **kw)
+
+
+def test_revoke_tokens_kills_every_earlier_token_and_no_later_one(admin, mgmt_server, env):
+    _, _, app, secret, _ = create_service_with_resource(admin, env, scopes=("s",))
+    old = [token_request(mgmt_server, env, app["id"], secret).json()["access_token"]
+           for _ in range(3)]
+    for t in old:
+        assert introspect(mgmt_server, env, t, app["id"], secret).json()["active"] is True
+    body = expect(revoke_tokens(admin, env, app["id"]), 200)
+    assert body["application"] == {"id": app["id"]}, body
+    assert TIMESTAMP_RE.match(body["tokensNotBefore"]), body
+    for t in old:
+        assert introspect(mgmt_server, env, t, app["id"], secret).json() == {"active": False}
+    # A token issued after the answer is live, and the client's credentials still work.
+    new = token_request(mgmt_server, env, app["id"], secret).json()["access_token"]
+    assert introspect(mgmt_server, env, new, app["id"], secret).json()["active"] is True
+    # An empty JSON object is accepted as the body too; the instant only moves forward.
+    again = expect(revoke_tokens(admin, env, app["id"], body={}), 200)
+    assert again["tokensNotBefore"] > body["tokensNotBefore"], (body, again)
+    assert introspect(mgmt_server, env, new, app["id"], secret).json() == {"active": False}
+
+
+def test_revoke_tokens_of_a_worker_cuts_off_its_management_token(admin, mgmt_server, env):
+    worker, secret, caller = create_worker(admin, env, [(ENV_ADMIN, env)])
+    expect(caller.get(env_path(env)), 200)
+    expect(revoke_tokens(admin, env, worker["id"]), 200)
+    expect_unauthorized(caller.get(env_path(env)))
+    caller.refresh()
+    expect(caller.get(env_path(env)), 200)
+
+
+def test_revoke_tokens_is_refused_to_who_may_not_control_the_app(admin, mgmt_server, env):
+    _, _, developer = create_worker(admin, env, [(APP_DEVELOPER, env)])
+    _, _, reader = create_worker(admin, env, [(READ_ONLY, env)])
+    target, target_secret, _ = create_worker(admin, env, [(ENV_ADMIN, env)])
+    _, _, service, service_secret, _ = create_service_with_resource(admin, env, scopes=("s",))
+    token = token_request(mgmt_server, env, target["id"], target_secret).json()["access_token"]
+    # A developer controls no application holding roles; a read-only caller controls none.
+    expect_forbidden(revoke_tokens(developer, env, target["id"]))
+    expect_forbidden(revoke_tokens(reader, env, service["id"]))
+    assert introspect(mgmt_server, env, token, target["id"], target_secret).json()["active"]
+    expect(revoke_tokens(developer, env, service["id"]), 200)
+    # Unknown application, wrong method, a body that is not JSON.
+    expect_not_found(revoke_tokens(admin, env, "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9"))
+    resp = admin.get(app_path(env, service["id"]) + "/revokeTokens")
+    expect_error(resp, 405, "METHOD_NOT_ALLOWED")
+    assert resp.headers["Allow"] == "POST"
+    expect_error(revoke_tokens(admin, env, service["id"], data=b"{",
+                               headers={"Content-Type": "application/json"}),
+                 400, "INVALID_REQUEST")

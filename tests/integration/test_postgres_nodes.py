@@ -138,6 +138,22 @@ def test_revocation_on_one_node_holds_on_the_other(nodes, admin_a):
                is False)
 
 
+def test_revoke_tokens_on_one_node_holds_on_the_other(nodes, admin_a):
+    """revokeTokens stores one not-before instant per application, no jti: node B learns it
+    through the change feed and treats the earlier tokens it issued as inactive."""
+    d, a, b = nodes
+    env = d.admin["environmentId"]
+    _, _, app, secret, _ = create_service_with_resource(admin_a, env)
+    propagated("application before revokeTokens", lambda: status(b, env, app["id"], secret) == 200)
+    token = token_request(b, env, app["id"], secret).json()["access_token"]
+    assert introspect(b, env, token, app["id"], secret).json()["active"] is True
+    expect(admin_a.post(f"/environments/{env}/applications/{app['id']}/revokeTokens"), 200)
+    propagated("revokeTokens", lambda: introspect(b, env, token, app["id"], secret).json()
+               == {"active": False})
+    fresh = token_request(b, env, app["id"], secret).json()["access_token"]
+    assert introspect(a, env, fresh, app["id"], secret).json()["active"] is True
+
+
 def test_management_api_on_node_b_sees_node_a_writes(nodes, admin_a):
     d, _, b = nodes
     env = d.admin["environmentId"]
