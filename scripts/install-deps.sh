@@ -14,7 +14,7 @@ pkgs=(g++ cmake ninja-build ccache pkg-config
 if [ "$what" = test ] || [ "$what" = bench ]; then
   pkgs+=(python3 python3-pytest python3-requests python3-jwt python3-authlib python3-cryptography
          sqlite3 clang-format clang-14 clang-tidy-14 libclang-rt-14-dev git golang-go ruby
-         wrk gnuplot-nox nginx time procps)
+         wrk gnuplot-nox nginx time procps prometheus python3-prometheus-client)
 fi
 # The PostgreSQL tests and bench/run.sh run a throwaway cluster of their own.
 if [ "$what" = test ] || [ "$what" = bench ]; then
@@ -29,7 +29,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}" >&2
   SUDO=""
   [ "$(id -u)" = 0 ] || SUDO=sudo
-  # Packages with a service (postgresql, nginx) must not start it: the tests run throwaway
+  # Packages with a service (postgresql, nginx, prometheus) must not start it: the tests run throwaway
   # servers of their own, and nothing may outlive a test run. policy-rc.d 101 forbids starting services
   # for the duration of the install (kept as it is when the machine already has one).
   guard=""

@@ -50,6 +50,9 @@ Options (each also read from the environment variable in brackets; the option wi
   --max-revoked-tokens N   serve: revoked access-token jtis remembered per environment
                            (default 100000); beyond, that environment's revocations get 503
                            until revoked tokens expire [TOLLGATE_MAX_REVOKED_TOKENS]
+  --metrics-top-clients N  serve: /metrics counts tokens one by one for the N clients with the
+                           most (default 10, at most 1000); the others of an environment are
+                           summed as client_id="other" [TOLLGATE_METRICS_TOP_CLIENTS]
   --trusted-proxies CIDRS  serve: comma-separated networks of reverse proxies (such as
                            10.0.0.0/8,fd00::/8) whose Forwarded / X-Forwarded-For headers name
                            the client for brute-force throttling (the rightmost hop that is not
@@ -119,6 +122,8 @@ int Main(int argc, char** argv) {
        &server::Options::max_used_assertions, 1, 100'000'000},
       {"--max-revoked-tokens", "TOLLGATE_MAX_REVOKED_TOKENS", &server::Options::max_revoked_tokens,
        1, 100'000'000},
+      {"--metrics-top-clients", "TOLLGATE_METRICS_TOP_CLIENTS",
+       &server::Options::metrics_top_clients, 0, 1000},
   };
   if (argc < 2) return Usage("missing command");
   std::string_view command = argv[1];

@@ -1,6 +1,8 @@
 #include "http/router.h"
 
-#include <fmt/format.h>
+#include <algorithm>
+#include <map>
+#include <vector>
 
 #include "common/uuid.h"
 #include "http/errors.h"
@@ -11,6 +13,72 @@ namespace tollgate::http {
 namespace {
 
 Response NotFound() { return WriteApiError(mgmt::NotFound()); }
+
+std::string_view StageName(oauth::ErrorStage stage) {
+  switch (stage) {
+    case oauth::ErrorStage::kClientAuthentication:
+      return "client_authentication";
+    case oauth::ErrorStage::kValidation:
+      return "validation";
+    case oauth::ErrorStage::kServer:
+      break;
+  }
+  return "server";
+}
+
+// Tokens in total, per environment, and per client for the `top` clients with the most tokens;
+// the other clients' tokens summed per environment as client_id="other". Errors by stage and
+// RFC 6749 code; throttled requests.
+void WriteTokenMetrics(metrics::TextWriter& out, const oauth::TokenMetrics& tokens, size_t top) {
+  out.Family("tollgate_tokens_issued_total", "counter", "Access tokens issued.");
+  out.Sample("tollgate_tokens_issued_total", {}, tokens.issued());
+  std::vector<oauth::TokenMetrics::ClientCount> clients = tokens.Clients();
+  std::map<std::string, std::pair<uint64_t, uint64_t>> per_env;  // id: (all, not in the top)
+  for (const auto& c : clients) per_env[c.environment.str()].first += c.tokens;
+  top = std::min(top, clients.size());
+  std::partial_sort(clients.begin(), clients.begin() + static_cast<ptrdiff_t>(top), clients.end(),
+                    [](const auto& a, const auto& b) {
+                      return a.tokens != b.tokens ? a.tokens > b.tokens
+                                                  : a.client.str() < b.client.str();
+                    });
+  for (size_t i = top; i < clients.size(); ++i) {
+    per_env[clients[i].environment.str()].second += clients[i].tokens;
+  }
+  out.Family("tollgate_environment_tokens_issued_total", "counter",
+             "Access tokens issued, by environment.");
+  for (const auto& [env, counts] : per_env) {
+    out.Sample("tollgate_environment_tokens_issued_total", {{"environment", env}}, counts.first);
+  }
+  out.Family("tollgate_client_tokens_issued_total", "counter",
+             "Access tokens issued to the clients with the most tokens; the others of an "
+             "environment as client_id=\"other\".");
+  for (size_t i = 0; i < top; ++i) {
+    out.Sample(
+        "tollgate_client_tokens_issued_total",
+        {{"environment", clients[i].environment.str()}, {"client_id", clients[i].client.str()}},
+        clients[i].tokens);
+  }
+  for (const auto& [env, counts] : per_env) {
+    if (counts.second == 0) continue;
+    out.Sample("tollgate_client_tokens_issued_total",
+               {{"environment", env}, {"client_id", "other"}}, counts.second);
+  }
+  out.Family("tollgate_client_tokens_issued_overflow_total", "counter",
+             "Access tokens of clients beyond the number counted one by one (100,000).");
+  out.Sample("tollgate_client_tokens_issued_overflow_total", {}, tokens.overflow());
+  out.Family("tollgate_token_errors_total", "counter",
+             "Token endpoint errors, by stage (client_authentication, validation, server) and "
+             "RFC 6749 error code.");
+  for (const auto& e : tokens.Errors()) {
+    oauth::OAuthError shape;
+    shape.code = e.code;
+    out.Sample("tollgate_token_errors_total",
+               {{"stage", StageName(e.stage)}, {"error", shape.WireCode()}}, e.count);
+  }
+  out.Family("tollgate_token_requests_throttled_total", "counter",
+             "Token requests refused by the brute-force throttle (429).");
+  out.Sample("tollgate_token_requests_throttled_total", {}, tokens.throttled());
+}
 
 // What is left of `r` to run later refers to the environment: keep its snapshot alive.
 Response KeepSnapshot(Response r, const std::shared_ptr<const config::Snapshot>& snapshot) {
@@ -52,7 +120,6 @@ Response Router::WaitedTooLong(std::string_view correlation_id) const {
 }
 
 Response Router::Handle(const Request& request, const RouteMatch& match) const {
-  metrics_.requests.fetch_add(1, std::memory_order_relaxed);
   const Route& route = *match.route;
   if (&route == &NoRoute() || (route.enabled != nullptr && !route.enabled(services_))) {
     return NotFound();
@@ -86,25 +153,11 @@ const config::EnvironmentSnapshot* Router::FindEnvironment(
 std::optional<Response> Router::HandleHeader(const Request& header) const {
   const Route& route = *MatchRoute(header.path).route;
   if (!route.header_first || !route.enabled(services_)) return std::nullopt;
-  auto r = handlers::ManagementBeforeBody(header, *services_.management);
-  if (r) metrics_.requests.fetch_add(1, std::memory_order_relaxed);
-  return r;
+  return handlers::ManagementBeforeBody(header, *services_.management);
 }
 
 Response Router::Token(const RouteCall& call) const {
-  return CountToken(handlers::Token(call.request, *call.env, services_.token_endpoint));
-}
-
-Response Router::CountToken(Response r) const {
-  if (r.pending) {  // a request that waits is counted when it is answered
-    r.resume = [this, rest = std::move(r.resume)](const config::EnvironmentSnapshot& env) {
-      return CountToken(rest(env));
-    };
-  } else {
-    (r.status == 200 ? metrics_.tokens_issued : metrics_.token_errors)
-        .fetch_add(1, std::memory_order_relaxed);
-  }
-  return r;
+  return handlers::Token(call.request, *call.env, services_.token_endpoint);
 }
 
 Response Router::Introspect(const RouteCall& call) const {
@@ -145,24 +198,70 @@ Response Router::Readyz(const RouteCall&) const {
 }
 
 Response Router::MetricsText(const RouteCall&) const {
-  Response r;
-  r.content_type = "text/plain; version=0.0.4";
-  r.body = fmt::format(
-      "# TYPE tollgate_http_requests_total counter\ntollgate_http_requests_total {}\n"
-      "# TYPE tollgate_tokens_issued_total counter\ntollgate_tokens_issued_total {}\n"
-      "# TYPE tollgate_token_errors_total counter\ntollgate_token_errors_total {}\n",
-      metrics_.requests.load(), metrics_.tokens_issued.load(), metrics_.token_errors.load());
+  metrics::TextWriter out;
+  request_metrics_.Write(out);
+  WriteTokenMetrics(out, services_.token_endpoint.metrics(), services_.metrics_top_clients);
+  const auto config = services_.config.stats();
+  out.Family("tollgate_snapshot_reloads_total", "counter",
+             "Configuration snapshot rebuilds from the store, by result.");
+  out.Sample("tollgate_snapshot_reloads_total", {{"result", "ok"}}, config.reloads);
+  out.Sample("tollgate_snapshot_reloads_total", {{"result", "error"}}, config.failures);
   if (services_.remote_jwks != nullptr) {
     const auto jwks = services_.remote_jwks->stats();
-    r.body += fmt::format(
-        "# TYPE tollgate_jwks_fetches_total counter\ntollgate_jwks_fetches_total {}\n"
-        "# TYPE tollgate_jwks_waiting gauge\ntollgate_jwks_waiting {}\n"
-        "# TYPE tollgate_jwks_waits_refused_total counter\n"
-        "tollgate_jwks_waits_refused_total {}\n",
-        jwks.fetches, jwks.waiting, jwks.waits_refused);
+    out.Family("tollgate_jwks_fetches_total", "counter", "jwksUrl fetches started.");
+    out.Sample("tollgate_jwks_fetches_total", {}, jwks.fetches);
+    out.Family("tollgate_jwks_fetch_failures_total", "counter",
+               "jwksUrl fetches that gave no usable JWK Set.");
+    out.Sample("tollgate_jwks_fetch_failures_total", {}, jwks.failures);
+    out.Family("tollgate_jwks_waiting", "gauge", "Requests waiting for a jwksUrl fetch now.");
+    out.Sample("tollgate_jwks_waiting", {}, jwks.waiting);
+    out.Family("tollgate_jwks_waits_refused_total", "counter",
+               "Requests refused because too many already waited for jwksUrl fetches.");
+    out.Sample("tollgate_jwks_waits_refused_total", {}, jwks.waits_refused);
   }
+  Response r;
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  r.body = std::move(out.text());
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;
+}
+
+size_t RequestMetrics::Index(const Route& route) {
+  const std::span<const Route> routes = Routes();
+  if (&route >= routes.data() && &route < routes.data() + routes.size()) {
+    return std::min(static_cast<size_t>(&route - routes.data()), kRoutes - 1);
+  }
+  return kRoutes - 1;  // NoRoute()
+}
+
+void RequestMetrics::Record(const Route& route, int status, std::chrono::nanoseconds elapsed) {
+  PerRoute& r = routes_[Index(route)];
+  const int slot = std::clamp(status, kMinStatus, kMaxStatus) - kMinStatus;
+  r.by_status[static_cast<size_t>(slot)].fetch_add(1, std::memory_order_relaxed);
+  r.latency.Observe(elapsed);
+}
+
+void RequestMetrics::Write(metrics::TextWriter& out) const {
+  const std::span<const Route> routes = Routes();
+  auto name = [&](size_t i) -> std::string_view {
+    return i < routes.size() ? routes[i].pattern : std::string_view("unmatched");
+  };
+  out.Family("tollgate_http_requests_total", "counter",
+             "HTTP requests answered, by route pattern and status code.");
+  for (size_t i = 0; i < kRoutes; ++i) {
+    for (size_t s = 0; s < routes_[i].by_status.size(); ++s) {
+      const uint64_t n = routes_[i].by_status[s].load(std::memory_order_relaxed);
+      if (n == 0) continue;
+      const std::string code = std::to_string(static_cast<int>(s) + kMinStatus);
+      out.Sample("tollgate_http_requests_total", {{"route", name(i)}, {"code", code}}, n);
+    }
+  }
+  out.Family("tollgate_http_request_duration_seconds", "histogram",
+             "From a request's header read to its answer written, by route pattern.");
+  for (size_t i = 0; i < kRoutes; ++i) {
+    if (routes_[i].latency.count() == 0) continue;
+    routes_[i].latency.Write(out, "tollgate_http_request_duration_seconds", {{"route", name(i)}});
+  }
 }
 
 }  // namespace tollgate::http

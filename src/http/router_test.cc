@@ -228,9 +228,22 @@ TEST_F(RouterTest, PathInsertedDiscoveryIsTheSameDocument) {
 TEST_F(RouterTest, Operations) {
   EXPECT_EQ(Send("GET", "/healthz").status, 200);
   EXPECT_EQ(Send("GET", "/readyz").status, 200);
+  router_->Record(Routes()[0], 200, std::chrono::microseconds(300));
+  router_->Record(NoRoute(), 404, std::chrono::milliseconds(2));
   Response m = Send("GET", "/metrics");
   EXPECT_EQ(m.status, 200);
-  EXPECT_NE(m.body.find("tollgate_http_requests_total"), std::string::npos);
+  EXPECT_EQ(m.content_type, "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_NE(m.body.find("tollgate_http_requests_total{route=\"/healthz\",code=\"200\"} 1\n"),
+            std::string::npos)
+      << m.body;
+  EXPECT_NE(m.body.find("tollgate_http_requests_total{route=\"unmatched\",code=\"404\"} 1\n"),
+            std::string::npos)
+      << m.body;
+  EXPECT_NE(m.body.find("tollgate_http_request_duration_seconds_bucket{route=\"/healthz\",le="
+                        "\"0.0005\"} 1\n"),
+            std::string::npos)
+      << m.body;
+  EXPECT_NE(m.body.find("tollgate_tokens_issued_total 0\n"), std::string::npos) << m.body;
   EXPECT_EQ(Send("POST", "/healthz").status, 405);
 }
 

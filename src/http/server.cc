@@ -173,6 +173,9 @@ class HttpServer::Impl {
     const uint64_t serial;  // accept order: at the limit, the oldest idle connection goes first
     std::string remote_address;
     std::string head;  // the response head being written, kept for its capacity
+    // The request being answered, for /metrics: its route and when its header was read.
+    const Route* route = nullptr;
+    std::chrono::steady_clock::time_point started;
     // Waiting for the next request. Written on the connection's thread only; the acceptor reads
     // it to choose a connection to close, and that thread checks it again before closing.
     std::atomic<bool> idle{true};
@@ -452,6 +455,8 @@ class HttpServer::Impl {
         asio::buffer(head), asio::buffer(no_body ? std::string_view() : std::string_view(r.body))};
     conn.stream.expires_after(kIoTimeout);
     co_await asio::async_write(conn.stream, buffers, as_tuple(asio::use_awaitable));
+    router_->Record(conn.route != nullptr ? *conn.route : NoRoute(), r.status,
+                    std::chrono::steady_clock::now() - conn.started);
   }
 
   asio::awaitable<void> Session(std::shared_ptr<Connection> conn) {
@@ -466,6 +471,8 @@ class HttpServer::Impl {
       auto [ec, n] = co_await bhttp::async_read_header(conn->stream, buffer, parser,
                                                        as_tuple(asio::use_awaitable));
       conn->idle.store(false, std::memory_order_relaxed);
+      conn->started = std::chrono::steady_clock::now();
+      conn->route = &NoRoute();
       // Closed to make room while the header arrived (CloseIfIdle): the request is not handled.
       if (!conn->stream.socket().is_open()) break;
       if (ec) {
@@ -473,6 +480,7 @@ class HttpServer::Impl {
           // Content-Length above the largest limit: refused before the body is read.
           std::string id = NewUuid();
           std::string_view t(parser.get().target().data(), parser.get().target().size());
+          conn->route = MatchRoute(t.substr(0, t.find('?'))).route;
           co_await Write(*conn, router_->FramingError(413, t.substr(0, t.find('?')), id), false, id,
                          11);
         } else if (ec == bhttp::error::header_limit) {
@@ -491,6 +499,7 @@ class HttpServer::Impl {
       std::string_view target(header.target().data(), header.target().size());
       std::string_view path = target.substr(0, target.find('?'));
       const RouteMatch match = MatchRoute(path);
+      conn->route = match.route;
       const size_t limit = match.route->body_limit;
       if (parser.content_length() && *parser.content_length() > limit) {
         std::string id = NewUuid();

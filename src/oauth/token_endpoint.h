@@ -12,9 +12,12 @@
 #include "oauth/client_auth/client_auth.h"
 #include "oauth/oauth_error.h"
 #include "oauth/token_issuer.h"
+#include "oauth/token_metrics.h"
 #include "oauth/token_request.h"
 
 namespace tollgate::oauth {
+
+struct Grant;
 
 class TokenEndpoint {
  public:
@@ -34,10 +37,20 @@ class TokenEndpoint {
   Result<TokenResponse, ErrorOrPending> Resume(const TokenRequest& request,
                                                const config::EnvironmentSnapshot& env) const;
 
+  // What Handle() and Resume() answered, for /metrics.
+  const TokenMetrics& metrics() const { return metrics_; }
+
  private:
+  Result<TokenResponse, ErrorOrPending> Issue(const TokenRequest& request, const Grant& grant,
+                                              const config::EnvironmentSnapshot& env) const;
+  // Counts an answered error (not a Pending) and passes `answer` on.
+  Result<TokenResponse, ErrorOrPending> CountError(
+      Result<TokenResponse, ErrorOrPending> answer) const;
+
   ClientAuthServices auth_;
   TokenIssuer issuer_;
   std::string api_url_;
+  mutable TokenMetrics metrics_;  // thread-safe
 };
 
 }  // namespace tollgate::oauth

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <map>
 
 #include "common/base64.h"
 #include "jwt/jws.h"
@@ -158,6 +159,36 @@ TEST_F(TokenEndpointTest, ServerErrorWithoutDefaultKey) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().WireCode(), "server_error");
   EXPECT_EQ(r.error().HttpStatus(), 500);
+}
+
+// /metrics: tokens per client, and each answered error once by stage and code (a request that
+// goes through Handle() and Resume() is not counted twice).
+TEST_F(TokenEndpointTest, MetricsCountIssuedTokensPerClientAndErrorsByStage) {
+  ASSERT_TRUE(Handle(Request("svc"), *env_).ok());
+  ASSERT_TRUE(Handle(Request("svc"), *env_).ok());
+  ASSERT_TRUE(Handle(Request("x5t-app"), *env_).ok());
+  ASSERT_FALSE(Handle(Request("svc", "wrong"), *env_).ok());
+  TokenRequest unknown = Request("svc");
+  unknown.grant_type = "password";
+  ASSERT_FALSE(Handle(unknown, *env_).ok());
+  ASSERT_FALSE(Handle(Request("no-cc"), *env_).ok());
+
+  const TokenMetrics& m = endpoint_.metrics();
+  EXPECT_EQ(m.issued(), 3U);
+  std::map<std::string, uint64_t> per_client;
+  for (const auto& c : m.Clients()) {
+    EXPECT_EQ(c.environment, env_->environment.id);
+    per_client[c.client.str()] = c.tokens;
+  }
+  EXPECT_EQ(per_client, (std::map<std::string, uint64_t>{{"svc", 2}, {"x5t-app", 1}}));
+  std::map<std::pair<ErrorStage, OAuthErrorCode>, uint64_t> errors;
+  for (const auto& e : m.Errors()) errors[{e.stage, e.code}] = e.count;
+  EXPECT_EQ(errors, (std::map<std::pair<ErrorStage, OAuthErrorCode>, uint64_t>{
+                        {{ErrorStage::kClientAuthentication, OAuthErrorCode::kInvalidClient}, 1},
+                        {{ErrorStage::kValidation, OAuthErrorCode::kUnsupportedGrantType}, 1},
+                        {{ErrorStage::kValidation, OAuthErrorCode::kUnauthorizedClient}, 1}}));
+  EXPECT_EQ(m.throttled(), 0U);
+  EXPECT_EQ(m.overflow(), 0U);
 }
 
 }  // namespace

@@ -287,6 +287,7 @@ int Serve(const Options& options) {
   services.introspection = &introspection;
   services.revocation = &revocation;
   services.remote_jwks = &remote_jwks;
+  services.metrics_top_clients = options.metrics_top_clients;
   mgmt::ManagementApi management(**store, config, clock, &revoked, *shared ? &feed : nullptr);
   services.management = &management;
   if (*shared) feed.Start();

@@ -14,6 +14,8 @@ struct Options {
   // Per-environment budgets of remembered jtis (config::JtiCache; docs/security.md).
   size_t max_used_assertions = 1'000'000;
   size_t max_revoked_tokens = 100'000;
+  // /metrics names this many clients (those with the most tokens) one by one.
+  size_t metrics_top_clients = 10;
   std::string auth_url;         // empty: http://<listen address>
   std::string api_url;          // empty: auth_url
   std::string master_key;       // TOLLGATE_MASTER_KEY (base64), or empty

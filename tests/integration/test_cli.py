@@ -19,7 +19,7 @@ INIT_KEYS = {"organizationId", "environmentId", "clientId", "clientSecret", "tok
              "apiUrl"}
 OPTIONS = ["--store", "--listen", "--threads", "--max-connections", "--auth-url", "--api-url",
            "--master-key-file", "--max-used-assertions", "--max-revoked-tokens",
-           "--trusted-proxies", "--allow-private-fetch", "--help"]
+           "--metrics-top-clients", "--trusted-proxies", "--allow-private-fetch", "--help"]
 
 
 def run(*args, env=None, timeout=30):

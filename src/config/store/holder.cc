@@ -14,6 +14,24 @@ ConfigHolder::ConfigHolder(storage::Store& store, Urls urls)
 
 storage::StoreResult<void> ConfigHolder::LoadAll() {
   common::MutexLock lock(write_mu_);
+  return Count(Load());
+}
+
+storage::StoreResult<void> ConfigHolder::RefreshEnvironment(const EnvId& id) {
+  common::MutexLock lock(write_mu_);
+  return Count(Refresh(id));
+}
+
+ConfigHolder::Stats ConfigHolder::stats() const {
+  return {reloads_.load(std::memory_order_relaxed), failures_.load(std::memory_order_relaxed)};
+}
+
+storage::StoreResult<void> ConfigHolder::Count(storage::StoreResult<void> result) {
+  (result ? reloads_ : failures_).fetch_add(1, std::memory_order_relaxed);
+  return result;
+}
+
+storage::StoreResult<void> ConfigHolder::Load() {
   auto all = store_.LoadAll();
   if (!all) return Fail(std::move(all).error());
   auto snap = std::make_shared<Snapshot>();
@@ -28,8 +46,7 @@ storage::StoreResult<void> ConfigHolder::LoadAll() {
   return {};
 }
 
-storage::StoreResult<void> ConfigHolder::RefreshEnvironment(const EnvId& id) {
-  common::MutexLock lock(write_mu_);
+storage::StoreResult<void> ConfigHolder::Refresh(const EnvId& id) {
   auto data = store_.LoadEnvironment(id);
   // Copying the map copies shared_ptrs only: the other environments are shared, not rebuilt.
   auto snap = std::make_shared<Snapshot>(*current_.load());

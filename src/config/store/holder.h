@@ -27,13 +27,25 @@ class ConfigHolder {
   // proportion to that environment only.
   storage::StoreResult<void> RefreshEnvironment(const EnvId& id) EXCLUDES(write_mu_);
 
+  struct Stats {
+    uint64_t reloads = 0;   // LoadAll() and RefreshEnvironment() calls that swapped a snapshot
+    uint64_t failures = 0;  // those that failed (the store could not be read): nothing swapped
+  };
+  Stats stats() const;
+
  private:
+  storage::StoreResult<void> Load() REQUIRES(write_mu_);
+  storage::StoreResult<void> Refresh(const EnvId& id) REQUIRES(write_mu_);
+  storage::StoreResult<void> Count(storage::StoreResult<void> result);
+
   storage::Store& store_;
   Urls urls_;
   // Serializes the writers. current_ is not guarded by it: readers load it without a lock, and
   // a writer's load-modify-store of it is safe because no other writer runs meanwhile.
   common::Mutex write_mu_;
   std::atomic<std::shared_ptr<const Snapshot>> current_;
+  std::atomic<uint64_t> reloads_{0};
+  std::atomic<uint64_t> failures_{0};
 };
 
 }  // namespace tollgate::config

@@ -129,6 +129,7 @@ void RemoteJwks::RunFetch(const std::string& url, const std::shared_ptr<Entry>& 
       e->last_error.clear();
     } else {
       e->last_error = std::move(error);  // stale keys, if any, stay usable up to max_stale
+      ++fetch_failures_;
     }
     if (e->flight == flight) e->flight.reset();
   }
@@ -137,7 +138,7 @@ void RemoteJwks::RunFetch(const std::string& url, const std::shared_ptr<Entry>& 
 
 RemoteJwks::Stats RemoteJwks::stats() const {
   common::MutexLock lock(mu_);
-  return {fetches_, waits_refused_, waiting_->load()};
+  return {fetches_, fetch_failures_, waits_refused_, waiting_->load()};
 }
 
 }  // namespace tollgate::oauth

@@ -65,6 +65,7 @@ class RemoteJwks {
 
   struct Stats {
     uint64_t fetches = 0;        // fetches started
+    uint64_t failures = 0;       // fetches that ended without a usable JWK Set
     uint64_t waits_refused = 0;  // kBusy answers
     uint64_t waiting = 0;        // waiter slots held now
   };
@@ -96,6 +97,7 @@ class RemoteJwks {
   mutable common::Mutex mu_;
   std::unordered_map<std::string, std::shared_ptr<Entry>> entries_ GUARDED_BY(mu_);
   uint64_t fetches_ GUARDED_BY(mu_) = 0;
+  uint64_t fetch_failures_ GUARDED_BY(mu_) = 0;
   uint64_t waits_refused_ GUARDED_BY(mu_) = 0;
   // Slots held by every Pending handed out; shared with them, so it outlives none of them.
   std::shared_ptr<std::atomic<size_t>> waiting_ = std::make_shared<std::atomic<size_t>>(0);

@@ -165,9 +165,12 @@ TEST_F(RemoteJwksTest, FailedFetchesAreRetriedPerIntervalAndStaleKeysServe) {
   EXPECT_EQ(r.Get("u", "a").outcome, O::kFailed);
   EXPECT_EQ(r.Get("u", "a").outcome, O::kFailed);
   EXPECT_EQ(fetches_.load(), 1) << "a failing server is not hammered";
+  EXPECT_EQ(r.stats().failures, 1U);
   clock_.Advance(seconds(10));
   body_ = set_a_;
   ASSERT_EQ(r.Get("u", "a").outcome, O::kOk);
+  EXPECT_EQ(r.stats().fetches, 2U);
+  EXPECT_EQ(r.stats().failures, 1U);
   // The server goes away after the TTL: the stale set serves for up to an hour.
   body_.clear();
   clock_.Advance(seconds(300));
@@ -192,6 +195,7 @@ TEST_F(RemoteJwksTest, AFetchThatThrowsStillEnds) {
   auto got = r.Get("u", "a");
   EXPECT_EQ(got.outcome, O::kFailed);
   EXPECT_NE(got.debug.find("boom"), std::string::npos) << got.debug;
+  EXPECT_EQ(r.stats().failures, 1U);
 }
 
 TEST_F(RemoteJwksTest, AnUnusableDocumentIsAFailure) {
