@@ -206,6 +206,22 @@ Response Router::MetricsText(const RouteCall&) const {
              "Configuration snapshot rebuilds from the store, by result.");
   out.Sample("tollgate_snapshot_reloads_total", {{"result", "ok"}}, config.reloads);
   out.Sample("tollgate_snapshot_reloads_total", {{"result", "error"}}, config.failures);
+  out.Family("tollgate_store_up", "gauge",
+             "1 while the store can be reached (as /readyz reports), else 0.");
+  out.Sample("tollgate_store_up", {}, uint64_t{!services_.ready || services_.ready() ? 1U : 0U});
+  if (services_.change_feed != nullptr) {
+    const auto feed = services_.change_feed->stats();
+    out.Family("tollgate_change_feed_staleness_seconds", "gauge",
+               "Seconds since the change feed last found this node up to date with the "
+               "database (a full check runs every 2 s).");
+    out.Sample(
+        "tollgate_change_feed_staleness_seconds", {},
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - feed.last_full_check)
+            .count());
+    out.Family("tollgate_change_feed_repairs_total", "counter",
+               "Environments brought up to date by the periodic check instead of a notification.");
+    out.Sample("tollgate_change_feed_repairs_total", {}, feed.repairs);
+  }
   if (services_.remote_jwks != nullptr) {
     const auto jwks = services_.remote_jwks->stats();
     out.Family("tollgate_jwks_fetches_total", "counter", "jwksUrl fetches started.");
@@ -257,7 +273,7 @@ void RequestMetrics::Write(metrics::TextWriter& out) const {
     }
   }
   out.Family("tollgate_http_request_duration_seconds", "histogram",
-             "From a request's header read to its answer written, by route pattern.");
+             "From a request's header read to its answer ready to send, by route pattern.");
   for (size_t i = 0; i < kRoutes; ++i) {
     if (routes_[i].latency.count() == 0) continue;
     routes_[i].latency.Write(out, "tollgate_http_request_duration_seconds", {{"route", name(i)}});

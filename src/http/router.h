@@ -12,6 +12,7 @@
 #include "common/clock.h"
 #include "common/metrics.h"
 #include "config/snapshot.h"
+#include "config/store/change_feed.h"
 #include "config/store/holder.h"
 #include "http/message.h"
 #include "http/routes.h"
@@ -22,7 +23,7 @@
 namespace tollgate::http {
 
 // Requests per route and status, and their latency (from the request's header read to its
-// answer written), for /metrics. Lock-free; safe from every thread. About 100 KiB, fixed.
+// answer ready to send), for /metrics. Lock-free; safe from every thread. About 100 KiB, fixed.
 class RequestMetrics {
  public:
   void Record(const Route& route, int status, std::chrono::nanoseconds elapsed);
@@ -49,7 +50,8 @@ struct Services {
   const oauth::Introspection* introspection = nullptr;
   const oauth::Revocation* revocation = nullptr;
   const mgmt::ManagementApi* management = nullptr;
-  const oauth::RemoteJwks* remote_jwks = nullptr;  // for /metrics; null: not reported
+  const oauth::RemoteJwks* remote_jwks = nullptr;   // for /metrics; null: not reported
+  const config::ChangeFeed* change_feed = nullptr;  // for /metrics; null: one node, no feed
   // /metrics names the clients with the most tokens, this many; the others are summed per
   // environment as client_id="other" (docs/operations.md).
   size_t metrics_top_clients = 10;
@@ -84,7 +86,7 @@ class Router {
   // temporarily_unavailable; only auth-surface requests wait).
   Response WaitedTooLong(std::string_view correlation_id) const;
 
-  // Counts an answered request (the session calls it once the answer is written).
+  // Counts an answered request (the session calls it just before it sends the answer).
   void Record(const Route& route, int status, std::chrono::nanoseconds elapsed) const {
     request_metrics_.Record(route, status, elapsed);
   }

@@ -453,10 +453,11 @@ class HttpServer::Impl {
     head += "\r\n";
     const std::array<asio::const_buffer, 2> buffers{
         asio::buffer(head), asio::buffer(no_body ? std::string_view() : std::string_view(r.body))};
-    conn.stream.expires_after(kIoTimeout);
-    co_await asio::async_write(conn.stream, buffers, as_tuple(asio::use_awaitable));
+    // Counted before it is sent: a client that has the answer finds it in /metrics.
     router_->Record(conn.route != nullptr ? *conn.route : NoRoute(), r.status,
                     std::chrono::steady_clock::now() - conn.started);
+    conn.stream.expires_after(kIoTimeout);
+    co_await asio::async_write(conn.stream, buffers, as_tuple(asio::use_awaitable));
   }
 
   asio::awaitable<void> Session(std::shared_ptr<Connection> conn) {

@@ -290,7 +290,10 @@ int Serve(const Options& options) {
   services.metrics_top_clients = options.metrics_top_clients;
   mgmt::ManagementApi management(**store, config, clock, &revoked, *shared ? &feed : nullptr);
   services.management = &management;
-  if (*shared) feed.Start();
+  if (*shared) {
+    feed.Start();
+    services.change_feed = &feed;
+  }
   // Token issuance goes on from the snapshot while the database is away; readiness says so.
   services.ready = [&feed] { return feed.StoreReachable(); };
   http::Router router(std::move(services));

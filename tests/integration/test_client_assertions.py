@@ -615,7 +615,7 @@ def metric(server, name):
     text = requests.get(server.url("/metrics"), timeout=30).text
     for line in text.splitlines():
         if line.startswith(name + " "):
-            return int(line.split()[1])
+            return float(line.split()[1])
     raise AssertionError(f"no metric {name} in:\n{text}")
 
 

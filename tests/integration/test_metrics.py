@@ -111,7 +111,7 @@ def test_metrics_count_what_was_done(server, traffic):
                  le="+Inf") == 9, text
     assert value(m, "tollgate_snapshot_reloads_total", result="ok") >= 10, text
     assert value(m, "tollgate_snapshot_reloads_total", result="error") == 0, text
-    # The scrape is counted once it is answered, so the next scrape shows the previous one.
+    # A scrape is counted after its text is made, so the next scrape shows the previous one.
     before = value(m, "tollgate_http_requests_total", route="/metrics", code="200") or 0
     after = samples(scrape(server))
     assert value(after, "tollgate_http_requests_total", route="/metrics", code="200") == before + 1

@@ -13,7 +13,7 @@ from mgmt_support import (Api, create_app, create_env, create_grant, create_reso
                           create_service_with_resource, expect, jwks, token_claims,
                           token_request, uniq)
 from pg_support import Deployment
-from test_client_assertions import claims_for, expect_denied, post_assertion, sign
+from test_client_assertions import claims_for, expect_denied, metric, post_assertion, sign
 from test_introspection_revocation import introspect, revoke
 from tollgate_server import jwt_parts
 
@@ -178,8 +178,13 @@ def test_periodic_check_repairs_a_lost_notification(nodes, admin_a, pg):
             f"UPDATE applications SET enabled = false WHERE id = '{app['id']}'; "
             f"UPDATE config_versions SET version = version + 1 WHERE environment_id = '{env}'",
             database=d.database)
+    repairs = metric(b, "tollgate_change_feed_repairs_total")
     propagated("lost notification (periodic check)",
                lambda: status(b, env, app["id"], secret) == 401)
+    # /metrics tells: the change came through the periodic check, and the feed is current.
+    assert metric(b, "tollgate_change_feed_repairs_total") >= repairs + 1
+    assert metric(b, "tollgate_change_feed_staleness_seconds") < DEADLINE
+    assert metric(b, "tollgate_store_up") == 1
 
 
 def test_periodic_check_repairs_a_lost_jti_notification(nodes, admin_a, pg):

@@ -36,6 +36,9 @@ storage::StoreResult<bool> ChangeFeed::Open() {
     if (!seq) return Fail(std::move(seq).error());
     last_seq_[KindKey(kind)] = *seq;
   }
+  // The node loads everything next (ConfigHolder::LoadAll): up to date as of now.
+  last_full_check_.store(std::chrono::steady_clock::now().time_since_epoch().count(),
+                         std::memory_order_relaxed);
   return true;
 }
 
@@ -129,6 +132,7 @@ bool ChangeFeed::CheckEverything() {
   bool ok = true;
   for (const auto& v : *versions) {
     if (Applied(v.environment_id, v.version)) continue;
+    repairs_.fetch_add(1, std::memory_order_relaxed);
     ok = Refresh(v.environment_id, v.version) && ok;
   }
   const TimePoint now = std::chrono::system_clock::now();
@@ -137,7 +141,18 @@ bool ChangeFeed::CheckEverything() {
     if (!jtis) return false;
     for (const auto& j : *jtis) Mirror(j);
   }
+  if (ok) {
+    last_full_check_.store(std::chrono::steady_clock::now().time_since_epoch().count(),
+                           std::memory_order_relaxed);
+  }
   return ok;
+}
+
+ChangeFeed::Stats ChangeFeed::stats() const {
+  using std::chrono::steady_clock;
+  return {repairs_.load(std::memory_order_relaxed),
+          steady_clock::time_point(
+              steady_clock::duration(last_full_check_.load(std::memory_order_relaxed)))};
 }
 
 bool ChangeFeed::Refresh(const EnvId& env, int64_t version) {

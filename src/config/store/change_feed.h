@@ -63,6 +63,18 @@ class ChangeFeed {
   // False while the database cannot be reached (as seen by the feed's own connection).
   bool StoreReachable() const { return reachable_.load(std::memory_order_relaxed); }
 
+  // For /metrics; thread-safe.
+  struct Stats {
+    // Environments brought up to date by the periodic check rather than by a notification:
+    // normally 0 (or a few, when a check and a notification cross); a steady rise means
+    // notifications are lost.
+    uint64_t repairs = 0;
+    // When the last full check found the node up to date with the database (steady clock;
+    // the epoch before the first one).
+    std::chrono::steady_clock::time_point last_full_check;
+  };
+  Stats stats() const;
+
  private:
   void Run();
   // Applies one batch of notifications; false when the store failed meanwhile.
@@ -92,6 +104,8 @@ class ChangeFeed {
   std::unordered_map<int, int64_t> last_seq_;  // jti kind -> highest seq applied
 
   std::atomic<bool> reachable_{true};
+  std::atomic<uint64_t> repairs_{0};
+  std::atomic<std::chrono::steady_clock::rep> last_full_check_{0};  // time_since_epoch().count()
   std::atomic<bool> stop_{false};
   // Stop() sets stop_ with mu_ held, so Pause() cannot miss its notification between checking
   // stop_ and waiting.
