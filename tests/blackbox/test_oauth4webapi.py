@@ -16,7 +16,7 @@ import uuid
 import pytest
 import requests
 
-from tollgate_server import TollgateServer
+from tollgate_server import serving
 
 ORDERS = "https://orders.o4w.example.test"
 # (default key's `algorithm` or None for the environment's initial RSA key, the JWS alg its
@@ -52,12 +52,8 @@ class Admin:
 
 @pytest.fixture(scope="module")
 def server():
-    s = TollgateServer()
-    s.start()
-    yield s
-    code = s.stop()
-    s.tmp.cleanup()
-    assert code == 0, s.logs()
+    with serving() as s:
+        yield s
 
 
 @pytest.fixture(scope="module")

@@ -9,17 +9,13 @@ so that the brute-force protection of SPEC 2.2 rule 8 never changes an answer he
 import pytest
 
 from integration_support import MAIN_SEED, Client
-from tollgate_server import TollgateServer
+from tollgate_server import serving
 
 
 @pytest.fixture(scope="session")
 def main_server():
-    server = TollgateServer(seed=MAIN_SEED)
-    server.start()
-    yield server
-    code = server.stop()
-    server.tmp.cleanup()
-    assert code == 0, server.logs()
+    with serving(seed=MAIN_SEED) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ import uuid
 import pytest
 import requests
 
-from tollgate_server import UUID_RE, TollgateServer, basic, jwt_parts
+from tollgate_server import UUID_RE, basic, jwt_parts, serving
 
 # SPEC §6: RFC 3339 in UTC with upper-case T and Z.
 TIMESTAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$")
@@ -418,12 +418,8 @@ def b64url(data):
 
 @pytest.fixture(scope="module")
 def mgmt_server():
-    server = TollgateServer()
-    server.start()
-    yield server
-    code = server.stop()
-    server.tmp.cleanup()
-    assert code == 0, server.logs()
+    with serving() as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

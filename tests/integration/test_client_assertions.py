@@ -33,7 +33,7 @@ import fixed_keys
 from mgmt_support import (Api, admin, app_body, app_path, apps_path, create_app,  # noqa: F401
                           create_grant, create_resource, create_scope, expect, expect_error,
                           token_claims, uniq)
-from tollgate_server import DENIED, TOLLGATE_BIN, TollgateServer, basic, jwt_parts
+from tollgate_server import DENIED, TOLLGATE_BIN, TollgateServer, basic, jwt_parts, serving
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 INVALID = DENIED + "Invalid client credentials"
@@ -109,12 +109,8 @@ def expect_denied(resp, description=INVALID):
 def mgmt_server():
     """The module's server. Its key servers listen on 127.0.0.1, which jwksUrl fetches reach only
     with --allow-private-fetch (docs/decisions/0005-fetch-address-policy.md)."""
-    server = TollgateServer(extra_args=["--allow-private-fetch"])
-    server.start()
-    yield server
-    code = server.stop()
-    server.tmp.cleanup()
-    assert code == 0, server.logs()
+    with serving(extra_args=["--allow-private-fetch"]) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from mgmt_support import Api, create_env, create_service_with_resource, token_request
-from tollgate_server import TollgateServer
+from tollgate_server import serving
 
 TOP = 2  # --metrics-top-clients
 DEADLINE = 60.0  # seconds; bounds a broken run only
@@ -24,12 +24,8 @@ DEADLINE = 60.0  # seconds; bounds a broken run only
 
 @pytest.fixture(scope="module")
 def server():
-    s = TollgateServer(extra_args=["--metrics-top-clients", str(TOP)])
-    s.start()
-    yield s
-    code = s.stop()
-    s.tmp.cleanup()
-    assert code == 0, s.logs()
+    with serving(extra_args=["--metrics-top-clients", str(TOP)]) as s:
+        yield s
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ Also holds the small helpers the integration and black-box suites share: JWT seg
 credentials, and the assertion on the shape of an RFC 6749 §5.2 error response (SPEC 2.7)."""
 
 import base64
+import contextlib
 import json
 import os
 import re
@@ -223,3 +224,16 @@ def assert_oauth_error(resp, status, error, prefix, description=None):
     if description is not None:
         assert desc == prefix + description + suffix, desc
     return body
+
+
+@contextlib.contextmanager
+def serving(**kwargs):
+    """A started TollgateServer(**kwargs) for the `with` block (a fixture's yield); then it is
+    stopped, its files removed, and its exit code must be 0."""
+    server = TollgateServer(**kwargs).start()
+    try:
+        yield server
+    finally:
+        code = server.stop()
+        server.tmp.cleanup()
+    assert code == 0, server.logs()
