@@ -1,6 +1,7 @@
 #include "http/router.h"
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <vector>
 
@@ -244,7 +245,9 @@ Response Router::MetricsText(const RouteCall&) const {
 
 size_t RequestMetrics::Index(const Route& route) {
   const std::span<const Route> routes = Routes();
-  if (&route >= routes.data() && &route < routes.data() + routes.size()) {
+  // std::less: a total order also for NoRoute(), which is not in the table.
+  const std::less<const Route*> before;
+  if (!before(&route, routes.data()) && before(&route, routes.data() + routes.size())) {
     return std::min(static_cast<size_t>(&route - routes.data()), kRoutes - 1);
   }
   return kRoutes - 1;  // NoRoute()

@@ -33,7 +33,8 @@ import fixed_keys
 from mgmt_support import (Api, admin, app_body, app_path, apps_path, create_app,  # noqa: F401
                           create_grant, create_resource, create_scope, expect, expect_error,
                           token_claims, uniq)
-from tollgate_server import DENIED, TOLLGATE_BIN, TollgateServer, basic, jwt_parts, serving
+from tollgate_server import (DENIED, TOLLGATE_BIN, TollgateServer, basic, jwt_parts, metric,
+                             serving)
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 INVALID = DENIED + "Invalid client credentials"
@@ -605,14 +606,6 @@ def test_slow_jwks_url_times_out_without_stalling_others(admin, mgmt_server, env
     assert not t.is_alive()
     assert others_done < result["done"], "basic clients were served while the fetch waited"
     expect_denied(result["resp"])
-
-
-def metric(server, name):
-    text = requests.get(server.url("/metrics"), timeout=30).text
-    for line in text.splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[1])
-    raise AssertionError(f"no metric {name} in:\n{text}")
 
 
 def test_requests_waiting_for_jwks_url_hold_no_thread(key_server):

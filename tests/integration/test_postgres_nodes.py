@@ -13,9 +13,9 @@ from mgmt_support import (Api, create_app, create_env, create_grant, create_reso
                           create_service_with_resource, expect, jwks, token_claims,
                           token_request, uniq)
 from pg_support import Deployment
-from test_client_assertions import claims_for, expect_denied, metric, post_assertion, sign
+from test_client_assertions import claims_for, expect_denied, post_assertion, sign
 from test_introspection_revocation import introspect, revoke
-from tollgate_server import jwt_parts
+from tollgate_server import jwt_parts, metric
 
 PUBLIC = "http://tollgate.test"  # the load balancer's URL: auth-url and api-url of every node
 DEADLINE = 10.0  # seconds; the contract is 1 s, the deadline only bounds a broken run

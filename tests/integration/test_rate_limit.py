@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from tollgate_server import (DENIED, FORM, TOLLGATE_BIN, TollgateServer, basic,
-                             correlation_suffix)
+                             correlation_suffix, metric)
 
 MAX_FAILURES = 100
 
@@ -58,8 +58,10 @@ def failures_until_429(server, session, name):
 
 def test_repeated_failures_are_slowed_down_and_a_success_resets(server):
     session = requests.Session()
+    throttled = metric(server, "tollgate_token_requests_throttled_total")
     threshold, limited = failures_until_429(server, session, "target")
     assert limited is not None, f"no 429 after {MAX_FAILURES} failed authentications"
+    assert metric(server, "tollgate_token_requests_throttled_total") == throttled + 1
     retry_after = limited.headers.get("Retry-After")
     assert retry_after and retry_after.isdigit() and int(retry_after) > 0, limited.headers
     body = limited.json()

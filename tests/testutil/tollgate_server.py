@@ -17,6 +17,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
+import urllib.request
 
 TOLLGATE_BIN = os.environ.get("TOLLGATE_BIN", "build/tollgate")
 SEED_BIN = os.environ.get("TOLLGATE_SEED_BIN", "build/tests/testutil/tollgate_seed")
@@ -237,3 +238,13 @@ def serving(**kwargs):
         code = server.stop()
         server.tmp.cleanup()
     assert code == 0, server.logs()
+
+
+def metric(server, name):
+    """The value of the unlabelled sample `name` in `server`'s /metrics."""
+    with urllib.request.urlopen(server.url("/metrics"), timeout=30) as resp:
+        text = resp.read().decode()
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"no metric {name} in:\n{text}")
