@@ -7,7 +7,7 @@
 # UBSan, then a clang build of everything with its locking annotations checked
 # (-Wthread-safety, common/thread_annotations.h) and ThreadSanitizer, running the tests whose
 # threads share state (snapshot swap, jti cache, change feed, remote jwks, brute force, log
-# limiter, signing, store writers) and the integration tests that drive the server's threads
+# limiter, signing, store writers, token metrics) and the integration tests that drive the server's threads
 # hardest, then the fuzz targets of tests/fuzz under libFuzzer (clang, with ASan + UBSan) for
 # FUZZ_SECONDS each (default 30; 0 skips them).
 # A throwaway PostgreSQL cluster (initdb in a temporary directory, a free loopback port, run as
@@ -69,7 +69,7 @@ if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then
   b=build-tsan
   $b/src/common/common_test --gtest_brief=1 --gtest_filter='RepeatLimiter*:LogFacade*'
   $b/src/crypto/crypto_test --gtest_brief=1 --gtest_filter='PrivateKeyTest.*Thread*:*Concurrent*'
-  $b/src/oauth/oauth_test --gtest_brief=1 --gtest_filter='Throttle*:RemoteJwks*'
+  $b/src/oauth/oauth_test --gtest_brief=1 --gtest_filter='Throttle*:RemoteJwks*:TokenMetrics*'
   $b/src/config/store/config_store_test --gtest_brief=1
   $b/tests/storage_contract/storage_contract_test --gtest_brief=1 --gtest_filter='*Concurrent*'
   # The server's threads (acceptor, I/O threads, blocking and fetch pools, jti maintenance, change
