@@ -7,8 +7,8 @@
 # UBSan, then a clang build of everything with its locking annotations checked
 # (-Wthread-safety, common/thread_annotations.h) and ThreadSanitizer, running the tests whose
 # threads share state (snapshot swap, jti cache, change feed, remote jwks, brute force, log
-# limiter, signing, store writers, token metrics) and the integration tests that drive the server's threads
-# hardest, then the fuzz targets of tests/fuzz under libFuzzer (clang, with ASan + UBSan) for
+# limiter, signing, store writers, token metrics) and the integration tests that drive the
+# server's threads hardest, then the fuzz targets of tests/fuzz under libFuzzer (clang, with ASan + UBSan) for
 # FUZZ_SECONDS each (default 30; 0 skips them).
 # A throwaway PostgreSQL cluster (initdb in a temporary directory, a free loopback port, run as
 # a non-root user) serves the PostgreSQL tests and is stopped and removed at the end, also on
