@@ -46,7 +46,7 @@ void WriteTokenMetrics(metrics::TextWriter& out, const oauth::TokenMetrics& toke
     per_env[clients[i].environment.str()].second += clients[i].tokens;
   }
   out.Family("tollgate_environment_tokens_issued_total", "counter",
-             "Access tokens issued, by environment.");
+             "Access tokens issued, by environment (tokens in the overflow counter excluded).");
   for (const auto& [env, counts] : per_env) {
     out.Sample("tollgate_environment_tokens_issued_total", {{"environment", env}}, counts.first);
   }
@@ -113,10 +113,11 @@ Response Router::FramingError(int status, std::string_view path,
   return r;
 }
 
-Response Router::WaitedTooLong(std::string_view correlation_id) const {
+Response Router::WaitedTooLong(const RouteMatch& match, std::string_view correlation_id) const {
   oauth::OAuthError e =
       oauth::ClientAuthError(oauth::OAuthErrorCode::kTemporarilyUnavailable,
                              "The server is busy; retry later", "waited too long for jwksUrl keys");
+  if (match.route->handle == &Router::Token) services_.token_endpoint.Refused(e);
   return WriteOAuthError(e, correlation_id, "");
 }
 

@@ -83,8 +83,8 @@ class Router {
   // The answer when the session cannot read a request (400 malformed, 413 body, 431 headers).
   Response FramingError(int status, std::string_view path, std::string_view correlation_id) const;
   // The answer when a request has waited too long for its client's jwksUrl keys (503
-  // temporarily_unavailable; only auth-surface requests wait).
-  Response WaitedTooLong(std::string_view correlation_id) const;
+  // temporarily_unavailable; only auth-surface requests wait). Counted for /metrics.
+  Response WaitedTooLong(const RouteMatch& match, std::string_view correlation_id) const;
 
   // Counts an answered request (the session calls it just before it sends the answer).
   void Record(const Route& route, int status, std::chrono::nanoseconds elapsed) const {

@@ -576,7 +576,7 @@ class HttpServer::Impl {
       // fetch (on the fetch pool) wakes it, then the request resumes at client authentication.
       for (int waits = 0; response.pending; ++waits) {
         if (waits == kMaxWaits) {
-          response = router_->WaitedTooLong(request.correlation_id);
+          response = router_->WaitedTooLong(match, request.correlation_id);
           break;
         }
         co_await WaitFor(*response.pending);

@@ -292,7 +292,10 @@ ApiResult HandleRevokeTokens(const Services& s, const Call& call,
   auto written = WriteAndRefresh(
       s, env_id, [&](storage::Transaction& tx) { return tx.RevokeTokensBefore(id, not_before); });
   if (!written) return Fail(std::move(written).error());
-  if (not_before > now) std::this_thread::sleep_for(not_before - now);
+  // Measured after the write, which may have taken part of the second already.
+  if (const TimePoint after = s.clock.Now(); not_before > after) {
+    std::this_thread::sleep_for(not_before - after);
+  }
   json::object out;
   out["application"] = Ref(id.str());
   out["tokensNotBefore"] = FormatRfc3339(not_before);

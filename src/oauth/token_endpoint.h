@@ -39,6 +39,9 @@ class TokenEndpoint {
 
   // What Handle() and Resume() answered, for /metrics.
   const TokenMetrics& metrics() const { return metrics_; }
+  // Counts an error answered to a token request without Handle() or Resume(): the HTTP form
+  // checks, or a wait for jwksUrl keys that lasted too long. Thread-safe.
+  void Refused(const OAuthError& error) const { metrics_.Failed(error); }
 
  private:
   Result<TokenResponse, ErrorOrPending> Issue(const TokenRequest& request, const Grant& grant,

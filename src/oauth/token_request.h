@@ -2,7 +2,8 @@
 // The request of an endpoint that authenticates clients (token, introspection, revocation) as
 // the HTTP layer hands it over: form parameters already decoded, duplicates already rejected,
 // empty values already dropped (except client_secret, SPEC §2.1), and only the parameters the
-// endpoint, its grants and client authentication declare (RFC 6749 §3.2: others are ignored).
+// endpoint, its grants and client authentication declare (RFC 6749 §3.2: others are ignored,
+// once their duplicates have been refused).
 
 #include <optional>
 #include <span>

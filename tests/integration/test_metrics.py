@@ -30,8 +30,9 @@ def server():
 
 @pytest.fixture(scope="module")
 def traffic(server):
-    """An environment with three clients that got 3, 2 and 1 tokens, one wrong secret and one
-    unsupported grant type; the admin's own token is the only other one."""
+    """An environment with three clients that got 3, 2 and 1 tokens, one wrong secret, one
+    unsupported grant type and one request that is not a form; the admin's own token is the
+    only other one."""
     admin = Api(server)
     env = create_env(admin)["id"]
     apps = [create_service_with_resource(admin, env)[2:4] for _ in range(3)]
@@ -45,6 +46,11 @@ def traffic(server):
     unknown = requests.post(server.token_url(env), data={"grant_type": "password"},
                             auth=(first["id"], first_secret), timeout=30)
     assert unknown.status_code == 400, unknown.text
+    # Refused by the HTTP checks, before the token endpoint's own rules: counted all the same.
+    not_a_form = requests.post(server.token_url(env), data="grant_type=client_credentials",
+                               headers={"Content-Type": "text/plain"},
+                               auth=(first["id"], first_secret), timeout=30)
+    assert not_a_form.status_code == 400, not_a_form.text
     return env, [app["id"] for app, _ in apps]
 
 
@@ -100,11 +106,13 @@ def test_metrics_count_what_was_done(server, traffic):
     assert value(m, "tollgate_token_requests_throttled_total") == 0, text
     assert value(m, "tollgate_http_requests_total", route=token_route, code="200") == 7, text
     assert value(m, "tollgate_http_requests_total", route=token_route, code="401") == 1, text
-    assert value(m, "tollgate_http_requests_total", route=token_route, code="400") == 1, text
+    assert value(m, "tollgate_token_errors_total", stage="validation",
+                 error="invalid_request") == 1, text
+    assert value(m, "tollgate_http_requests_total", route=token_route, code="400") == 2, text
     assert value(m, "tollgate_http_requests_total", route="/v1/*", code="201") >= 10, text
-    assert value(m, "tollgate_http_request_duration_seconds_count", route=token_route) == 9
+    assert value(m, "tollgate_http_request_duration_seconds_count", route=token_route) == 10
     assert value(m, "tollgate_http_request_duration_seconds_bucket", route=token_route,
-                 le="+Inf") == 9, text
+                 le="+Inf") == 10, text
     assert value(m, "tollgate_snapshot_reloads_total", result="ok") >= 10, text
     assert value(m, "tollgate_snapshot_reloads_total", result="error") == 0, text
     # A scrape is counted after its text is made, so the next scrape shows the previous one.

@@ -132,8 +132,11 @@ bool ChangeFeed::CheckEverything() {
   bool ok = true;
   for (const auto& v : *versions) {
     if (Applied(v.environment_id, v.version)) continue;
-    repairs_.fetch_add(1, std::memory_order_relaxed);
-    ok = Refresh(v.environment_id, v.version) && ok;
+    if (Refresh(v.environment_id, v.version)) {
+      repairs_.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      ok = false;
+    }
   }
   const TimePoint now = std::chrono::system_clock::now();
   for (model::JtiKind kind : kKinds) {

@@ -93,7 +93,10 @@ Result<oauth::TokenRequest, oauth::OAuthError> ParseTokenRequest(
 Response Token(const Request& request, const config::EnvironmentSnapshot& env,
                const oauth::TokenEndpoint& endpoint) {
   auto parsed = ParseTokenRequest(request, oauth::TokenEndpoint::Params());
-  if (!parsed) return WriteOAuthError(parsed.error(), request.correlation_id, env.issuer);
+  if (!parsed) {
+    endpoint.Refused(parsed.error());
+    return WriteOAuthError(parsed.error(), request.correlation_id, env.issuer);
+  }
   auto again = [&endpoint](const oauth::TokenRequest& req, const config::EnvironmentSnapshot& in) {
     return endpoint.Resume(req, in);
   };

@@ -29,7 +29,8 @@ Response Discovery(const config::EnvironmentSnapshot& env);
 
 // The form of a request to an endpoint that takes `params` (TokenEndpoint::Params(), ...), as
 // oauth::TokenRequest, or the invalid_request to answer (SPEC §2.1: content type, encoding,
-// duplicates, sizes). Undeclared parameters are ignored (RFC 6749 §3.2). Exposed for tests.
+// duplicates, sizes). Undeclared parameters are ignored, but like every parameter they may not
+// be sent twice (RFC 6749 §3.2). Exposed for tests.
 Result<oauth::TokenRequest, oauth::OAuthError> ParseTokenRequest(
     const Request& request, std::span<const oauth::FormParam> params);
 
