@@ -247,7 +247,7 @@ Response Router::MetricsText(const RouteCall&) const {
 size_t RequestMetrics::Index(const Route& route) {
   const std::span<const Route> routes = Routes();
   // std::less: a total order also for NoRoute(), which is not in the table.
-  const std::less<const Route*> before;
+  const std::less<> before;
   if (!before(&route, routes.data()) && before(&route, routes.data() + routes.size())) {
     return std::min(static_cast<size_t>(&route - routes.data()), kRoutes - 1);
   }
