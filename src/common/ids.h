@@ -32,6 +32,7 @@ using GrantId = Id<struct GrantTag>;
 using RoleId = Id<struct RoleTag>;
 using RoleAssignmentId = Id<struct RoleAssignmentTag>;
 using KeyId = Id<struct KeyTag>;
+using KeyRotationPolicyId = Id<struct KeyRotationPolicyTag>;
 
 }  // namespace tollgate
 

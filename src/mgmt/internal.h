@@ -16,6 +16,8 @@
 #include "mgmt/api.h"
 #include "mgmt/api_error.h"
 #include "mgmt/authz.h"
+#include "mgmt/body.h"
+#include "mgmt/provisioning.h"
 #include "storage/store.h"
 
 namespace tollgate::mgmt {
@@ -77,5 +79,16 @@ ApiResult HandleGrants(const Services& s, const Call& call, const config::Enviro
 ApiResult HandleResources(const Services& s, const Call& call,
                           const config::EnvironmentSnapshot& env);
 ApiResult HandleKeys(const Services& s, const Call& call, const config::EnvironmentSnapshot& env);
+ApiResult HandleKeyRotationPolicies(const Services& s, const Call& call,
+                                    const config::EnvironmentSnapshot& env);
+
+// Key fields shared by keys and key rotation policies (keys.cc), read into `spec`: algorithm,
+// keyLength, signatureAlgorithm, usageType and the subject DN named `dn_field`. An absent field
+// keeps the spec's value; a new algorithm without keyLength gets its default length.
+inline constexpr int64_t kMaxKeyValidityDays = 3650;
+void ReadKeyFields(BodyReader& r, bool algorithm_required, std::string_view dn_field,
+                   KeySpec& spec);
+// PingOne's name for the signature algorithm of a key ("SHA256withRSA", ...).
+std::string_view SignatureAlgorithm(model::KeyAlgorithm a);
 
 }  // namespace tollgate::mgmt

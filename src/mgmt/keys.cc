@@ -16,24 +16,11 @@ namespace json = boost::json;
 using model::KeyAlgorithm;
 
 constexpr int64_t kMinValidityDays = 1;
-constexpr int64_t kMaxValidityDays = 3650;
+constexpr int64_t kMaxValidityDays = kMaxKeyValidityDays;
 constexpr int64_t kDefaultValidityDays = 365;
 constexpr size_t kMaxNameLength = 256;
 // PingOne: a certificate is EXPIRING within 30 days of its expiry.
 constexpr auto kExpiringWindow = std::chrono::hours(24 * 30);
-
-std::string_view SignatureAlgorithm(KeyAlgorithm a) {
-  switch (a) {
-    case KeyAlgorithm::kRsa:
-      return "SHA256withRSA";
-    case KeyAlgorithm::kEc:
-      return "SHA256withECDSA";
-    case KeyAlgorithm::kEdDsa:
-    case KeyAlgorithm::kEd25519:
-      return "Ed25519";
-  }
-  return "";
-}
 
 // PingOne's certificate status, in order of precedence.
 std::string_view Status(const model::SigningKey& k, TimePoint now) {
@@ -124,33 +111,30 @@ bool IsValidSubjectDn(std::string_view dn) {
   }
 }
 
-// POST body: algorithm (required), keyLength, default, name, subjectDN, validityPeriod,
-// usageType, signatureAlgorithm. Unknown fields are ignored (SPEC §6).
-Result<KeySpec, ApiError> ReadKeySpec(const ApiRequest& request) {
-  auto body = ParseJsonBody(request);
-  if (!body) return Fail(std::move(body).error());
-  BodyReader r(*body);
-  auto algorithm = r.String("algorithm", true);
-  auto is_default = r.Bool("default", false);
-  auto name = r.String("name", false);
-  auto subject_dn = r.String("subjectDN", false);
-  auto validity = r.Int("validityPeriod", false, kMinValidityDays, kMaxValidityDays);
+}  // namespace
+
+void ReadKeyFields(BodyReader& r, bool algorithm_required, std::string_view dn_field,
+                   KeySpec& spec) {
+  auto algorithm = r.String("algorithm", algorithm_required);
+  auto length = r.Int("keyLength", false, std::numeric_limits<int64_t>::min(),
+                      std::numeric_limits<int64_t>::max());
+  auto dn = r.String(dn_field, false);
   auto usage = r.String("usageType", false);
   auto signature = r.String("signatureAlgorithm", false);
 
-  KeySpec spec;
-  std::optional<KeyAlgorithm> parsed;
+  bool known = !algorithm;
   if (algorithm) {
-    parsed = model::ParseKeyAlgorithm(*algorithm);
-    if (!parsed) r.Invalid("algorithm", "The algorithm must be one of RSA, EC, EdDSA, Ed25519.");
+    if (auto parsed = model::ParseKeyAlgorithm(*algorithm)) {
+      known = true;
+      if (*parsed != spec.algorithm) spec.key_length = *parsed == KeyAlgorithm::kRsa ? 2048 : 256;
+      spec.algorithm = *parsed;
+    } else {
+      r.Invalid("algorithm", "The algorithm must be one of RSA, EC, EdDSA, Ed25519.");
+    }
   }
-  if (parsed) {
-    spec.algorithm = *parsed;
-    switch (*parsed) {
-      case KeyAlgorithm::kRsa: {
-        auto length = r.Int("keyLength", false, std::numeric_limits<int64_t>::min(),
-                            std::numeric_limits<int64_t>::max());
-        spec.key_length = 2048;
+  if (known) {
+    switch (spec.algorithm) {
+      case KeyAlgorithm::kRsa:
         if (length) {
           if (*length == 2048 || *length == 3072 || *length == 4096) {
             spec.key_length = static_cast<int32_t>(*length);
@@ -159,15 +143,12 @@ Result<KeySpec, ApiError> ReadKeySpec(const ApiRequest& request) {
           }
         }
         break;
-      }
-      case KeyAlgorithm::kEc: {
-        auto length = r.Int("keyLength", false, std::numeric_limits<int64_t>::min(),
-                            std::numeric_limits<int64_t>::max());
-        if (length && *length != 256)
+      case KeyAlgorithm::kEc:
+        if (length && *length != 256) {
           r.Invalid("keyLength", "An EC key length must be 256 (P-256).");
+        }
         spec.key_length = 256;
         break;
-      }
       case KeyAlgorithm::kEdDsa:
       case KeyAlgorithm::kEd25519:
         spec.key_length = 256;  // SPEC §6: keyLength is ignored for Ed25519 keys.
@@ -175,13 +156,53 @@ Result<KeySpec, ApiError> ReadKeySpec(const ApiRequest& request) {
     }
     // An Ed25519 key's signature algorithm goes by either name (RFC 9864 §2.2); the key's JWS
     // `alg` is the name given as `algorithm`.
-    const bool ed_name = (*parsed == KeyAlgorithm::kEdDsa || *parsed == KeyAlgorithm::kEd25519) &&
-                         signature && (*signature == "EdDSA" || *signature == "Ed25519");
-    if (signature && !ed_name && *signature != SignatureAlgorithm(*parsed)) {
-      r.Invalid("signatureAlgorithm", "The signature algorithm for " + *algorithm + " keys is " +
-                                          std::string(SignatureAlgorithm(*parsed)) + ".");
+    const bool ed =
+        spec.algorithm == KeyAlgorithm::kEdDsa || spec.algorithm == KeyAlgorithm::kEd25519;
+    const bool ed_name = ed && signature && (*signature == "EdDSA" || *signature == "Ed25519");
+    if (signature && !ed_name && *signature != SignatureAlgorithm(spec.algorithm)) {
+      r.Invalid("signatureAlgorithm",
+                "The signature algorithm for " + std::string(model::ToString(spec.algorithm)) +
+                    " keys is " + std::string(SignatureAlgorithm(spec.algorithm)) + ".");
     }
   }
+  if (dn) {
+    if (IsValidSubjectDn(*dn)) {
+      spec.subject_dn = *dn;
+    } else {
+      r.Invalid(std::string(dn_field),
+                "The subject DN must look like CN=name,O=org (attributes CN, O, OU, L, ST, C, "
+                "DC, emailAddress; CN, O and OU at most 64 characters).");
+    }
+  }
+  if (usage && *usage != "SIGNING") r.Invalid("usageType", "The usage type must be SIGNING.");
+}
+
+std::string_view SignatureAlgorithm(KeyAlgorithm a) {
+  switch (a) {
+    case KeyAlgorithm::kRsa:
+      return "SHA256withRSA";
+    case KeyAlgorithm::kEc:
+      return "SHA256withECDSA";
+    case KeyAlgorithm::kEdDsa:
+    case KeyAlgorithm::kEd25519:
+      return "Ed25519";
+  }
+  return "";
+}
+
+namespace {
+
+// POST body: algorithm (required), keyLength, default, name, subjectDN, validityPeriod,
+// usageType, signatureAlgorithm. Unknown fields are ignored (SPEC §6).
+Result<KeySpec, ApiError> ReadKeySpec(const ApiRequest& request) {
+  auto body = ParseJsonBody(request);
+  if (!body) return Fail(std::move(body).error());
+  BodyReader r(*body);
+  KeySpec spec;
+  ReadKeyFields(r, /*algorithm_required=*/true, "subjectDN", spec);
+  auto is_default = r.Bool("default", false);
+  auto name = r.String("name", false);
+  auto validity = r.Int("validityPeriod", false, kMinValidityDays, kMaxValidityDays);
   if (name) {
     if (name->empty() || Utf8Length(*name) > kMaxNameLength) {
       r.Invalid("name", "The name must be 1 to 256 characters.");
@@ -189,18 +210,6 @@ Result<KeySpec, ApiError> ReadKeySpec(const ApiRequest& request) {
       spec.name = *name;
     }
   }
-  if (subject_dn) {
-    if (IsValidSubjectDn(*subject_dn)) {
-      spec.subject_dn = *subject_dn;
-    } else {
-      r.Invalid("subjectDN",
-                "The subject DN must look like CN=name,O=org (attributes CN, O, OU, L, ST, C, "
-                "DC, emailAddress; CN, O and OU at most 64 characters).");
-    }
-  } else {
-    spec.subject_dn.reset();  // MakeSigningKey's default
-  }
-  if (usage && *usage != "SIGNING") r.Invalid("usageType", "The usage type must be SIGNING.");
   if (!r.ok()) return Fail(r.Error());
   spec.is_default = is_default.value_or(false);
   spec.validity_period_days = static_cast<int32_t>(validity.value_or(kDefaultValidityDays));

@@ -70,6 +70,27 @@ Result<model::SigningKey, std::string> MakeSigningKey(const model::Environment& 
   return sk;
 }
 
+model::KeyRotationPolicy MakeKeyRotationPolicy(const model::Environment& env, bool enabled,
+                                               TimePoint now) {
+  model::KeyRotationPolicy p;
+  p.id = KeyRotationPolicyId(NewUuid());
+  p.environment_id = env.id;
+  p.name = "Default";
+  p.subject_dn = DefaultSubjectDn(env);
+  p.enabled = enabled;
+  p.created_at = p.updated_at = now;
+  return p;
+}
+
+KeySpec KeySpecOf(const model::KeyRotationPolicy& policy) {
+  KeySpec spec;
+  spec.algorithm = policy.algorithm;
+  spec.key_length = policy.key_length;
+  spec.subject_dn = policy.subject_dn;
+  spec.validity_period_days = policy.validity_period_days;
+  return spec;
+}
+
 Result<NewEnvironment, std::string> MakeEnvironment(model::Environment env,
                                                     const std::string& api_url,
                                                     const Clock& clock) {
@@ -110,6 +131,9 @@ Result<NewEnvironment, std::string> MakeEnvironment(model::Environment env,
   auto key = MakeSigningKey(env, spec, clock);
   if (!key) return Fail(std::move(key).error());
   out.signing_key = std::move(key).value();
+  out.key_rotation_policy = MakeKeyRotationPolicy(env, /*enabled=*/true, now);
+  out.key_rotation_policy.state.current_key_id = out.signing_key.id;
+  out.key_rotation_policy.state.rotated_at = now;
   out.environment = std::move(env);
   return out;
 }
@@ -122,7 +146,8 @@ storage::StoreResult<void> InsertEnvironment(storage::Transaction& tx, const New
   for (const auto& s : env.scopes) {
     if (auto r = tx.Insert(s); !r) return r;
   }
-  return tx.Insert(env.signing_key);
+  if (auto r = tx.Insert(env.signing_key); !r) return r;
+  return tx.Insert(env.key_rotation_policy);
 }
 
 }  // namespace tollgate::mgmt

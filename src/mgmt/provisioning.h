@@ -29,11 +29,20 @@ struct KeySpec {
 Result<model::SigningKey, std::string> MakeSigningKey(const model::Environment& env,
                                                       const KeySpec& spec, const Clock& clock);
 
+// An environment's default key rotation policy (PingOne's defaults: RSA-2048, rotated every 90
+// days), its keys named after the environment; its state is empty.
+model::KeyRotationPolicy MakeKeyRotationPolicy(const model::Environment& env, bool enabled,
+                                               TimePoint now);
+
+// The spec of the keys `policy` creates (never default when created).
+KeySpec KeySpecOf(const model::KeyRotationPolicy& policy);
+
 struct NewEnvironment {
   model::Environment environment;
-  std::vector<model::Resource> resources;  // OPENID_CONNECT and PINGONE_API
-  std::vector<model::Scope> scopes;        // the five OIDC scopes
-  model::SigningKey signing_key;           // RSA-2048, default
+  std::vector<model::Resource> resources;        // OPENID_CONNECT and PINGONE_API
+  std::vector<model::Scope> scopes;              // the five OIDC scopes
+  model::SigningKey signing_key;                 // RSA-2048, default
+  model::KeyRotationPolicy key_rotation_policy;  // enabled, rotating from signing_key
 };
 
 Result<NewEnvironment, std::string> MakeEnvironment(model::Environment env,

@@ -176,6 +176,34 @@ struct SigningKey {
   std::optional<TimePoint> retired_at;
 };
 
+// What a key rotation policy has done so far; only the rotation (and a manual default change)
+// moves it.
+struct KeyRotationState {
+  std::optional<KeyId> current_key_id;  // the default key the policy knows of
+  std::optional<KeyId> next_key_id;     // created and published ahead, not yet default
+  std::optional<TimePoint> rotated_at;  // when current_key_id became the default
+
+  bool operator==(const KeyRotationState&) const = default;
+};
+
+// PingOne's key rotation policy (KRP), one per environment: the spec of the keys it creates and
+// when it rotates the environment's default key (mgmt/key_rotation.h).
+struct KeyRotationPolicy {
+  KeyRotationPolicyId id;
+  EnvId environment_id;
+  std::string name;
+  std::string subject_dn;
+  KeyAlgorithm algorithm = KeyAlgorithm::kRsa;
+  int32_t key_length = 2048;
+  int32_t validity_period_days = 365;
+  int32_t rotation_period_days = 90;
+  int32_t overlap_days = 7;  // the next key is published this long before it becomes default
+  bool enabled = true;
+  KeyRotationState state;
+  TimePoint created_at;
+  TimePoint updated_at;
+};
+
 // Everything stored for one environment: what the store loads and a configuration snapshot is
 // built from.
 struct EnvironmentData {
@@ -187,6 +215,9 @@ struct EnvironmentData {
   std::vector<Grant> grants;
   std::vector<RoleAssignment> role_assignments;
   std::vector<SigningKey> signing_keys;
+  // Absent only for an environment stored before key rotation policies existed, until the next
+  // start gives it one (mgmt::EnsureKeyRotationPolicies).
+  std::optional<KeyRotationPolicy> key_rotation_policy;
 };
 
 // Token IDs remembered until they expire (SPEC §7): revoked access tokens (§5) and client

@@ -20,6 +20,7 @@
 #include "http/server.h"
 #include "http/url_fetcher.h"
 #include "mgmt/api.h"
+#include "mgmt/key_rotation.h"
 #include "oauth/client_auth/remote_jwks.h"
 #include "oauth/introspection.h"
 #include "oauth/token_endpoint.h"
@@ -32,13 +33,16 @@ namespace tollgate::server {
 namespace {
 
 // Background upkeep while serving: writes the used assertion jtis that the token path queued
-// (every 50 ms, so a crash loses at most that much; a graceful stop loses nothing) and forgets
-// expired jtis once a minute. Stops, after a last write, when destroyed.
+// (every 50 ms, so a crash loses at most that much; a graceful stop loses nothing), and once a
+// minute forgets expired jtis and applies the key rotation policies. Stops, after a last write,
+// when destroyed.
 class Maintenance {
  public:
-  Maintenance(config::JtiCache& used_assertions, config::JtiCache& revoked)
+  Maintenance(config::JtiCache& used_assertions, config::JtiCache& revoked,
+              mgmt::KeyRotator& rotator)
       : used_(used_assertions),
         revoked_(revoked),
+        rotator_(rotator),
         thread_([this](const std::stop_token& stop) { Loop(stop); }) {}
   ~Maintenance() {
     thread_.request_stop();
@@ -63,6 +67,7 @@ class Maintenance {
             log::Warn("cannot purge expired jtis: {}", purged.error().message);
           }
         }
+        rotator_.RunOnce();
       }
     }
   }
@@ -82,6 +87,7 @@ class Maintenance {
 
   config::JtiCache& used_;
   config::JtiCache& revoked_;
+  mgmt::KeyRotator& rotator_;
   bool flush_ok_ = true;
   std::jthread thread_;
 };
@@ -316,10 +322,17 @@ int Serve(const Options& options) {
       }
     }
   }
+  // Before serving: once the server says it listens (and answers), the first pass of the key
+  // rotation policies is done.
+  mgmt::KeyRotator rotator(**store, config, clock);
+  if (auto ensured = rotator.EnsurePolicies(); !ensured) {
+    log::Warn("cannot give every environment a key rotation policy: {}", ensured.error().message);
+  }
+  rotator.RunOnce();
   log::Info("tollgate listening on http://{}:{} (auth-url {}, api-url {})", host, *port,
             urls.auth_url, urls.api_url);
   {
-    Maintenance maintenance(used_assertions, revoked);
+    Maintenance maintenance(used_assertions, revoked, rotator);
     server.Run(router);
   }  // the last used assertions are written before the process exits
   feed.Stop();

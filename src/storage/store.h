@@ -80,6 +80,8 @@ class Transaction {
   virtual StoreResult<void> Insert(const model::Grant& v) = 0;
   virtual StoreResult<void> Insert(const model::RoleAssignment& v) = 0;
   virtual StoreResult<void> Insert(const model::SigningKey& v) = 0;
+  // One policy per environment: kConflict ("environment.id") for a second one. Stores `state`.
+  virtual StoreResult<void> Insert(const model::KeyRotationPolicy& v) = 0;
   // Inserts or replaces the application's secret row.
   virtual StoreResult<void> Put(const model::ApplicationSecret& v) = 0;
 
@@ -91,6 +93,14 @@ class Transaction {
   virtual StoreResult<void> Update(const model::Grant& v) = 0;
   // Never changes key material (private key, certificate), which is immutable after Insert.
   virtual StoreResult<void> Update(const model::SigningKey& v) = 0;
+  // The policy's spec, name, enabled and updated_at; never its state (SetKeyRotationState).
+  virtual StoreResult<void> Update(const model::KeyRotationPolicy& v) = 0;
+  // Compare-and-set of a policy's state: sets it to `next` only if the stored state is still
+  // `expected` and the policy is enabled, else kConflict ("state") and nothing changes. Nodes
+  // that plan the same rotation from their snapshots thus apply it once.
+  virtual StoreResult<void> SetKeyRotationState(const KeyRotationPolicyId& id,
+                                                const model::KeyRotationState& expected,
+                                                const model::KeyRotationState& next) = 0;
   // Tokens of application `id` issued before `not_before` become inactive: its
   // tokens_not_before becomes `not_before` unless already later (Update never changes it).
   // kNotFound for an unknown application.
@@ -99,7 +109,8 @@ class Transaction {
   virtual StoreResult<void> SetResourceSecret(const ResourceId& id, const std::string& secret) = 0;
   // Makes `id` the only default key of its environment: every other default key of that
   // environment stops being default with retired_at = `now`; `id` itself loses any retired_at.
-  // kNotFound for an unknown key.
+  // The environment's key rotation policy follows: its current key becomes `id`, rotated_at
+  // `now`, and its next key is cleared if it was `id`. kNotFound for an unknown key.
   virtual StoreResult<void> MakeDefaultKey(const KeyId& id, TimePoint now) = 0;
 
   virtual StoreResult<void> Delete(const EnvId& id) = 0;
@@ -108,6 +119,7 @@ class Transaction {
   virtual StoreResult<void> Delete(const ScopeId& id) = 0;
   virtual StoreResult<void> Delete(const GrantId& id) = 0;
   virtual StoreResult<void> Delete(const RoleAssignmentId& id) = 0;
+  // Also clears it as the next key of its environment's key rotation policy.
   virtual StoreResult<void> Delete(const KeyId& id) = 0;
 };
 

@@ -113,6 +113,17 @@ inline auto Fields(const model::SigningKey& v) {
                          v.certificate_der, Ms(v.created_at), Ms(v.starts_at), Ms(v.expires_at),
                          Ms(v.retired_at));
 }
+inline std::string KeyIdText(const std::optional<KeyId>& id) { return id ? id->str() : "-"; }
+inline auto Fields(const model::KeyRotationPolicy& v) {
+  return std::make_tuple(v.id.str(), v.environment_id.str(), v.name, v.subject_dn,
+                         std::string(model::ToString(v.algorithm)), v.key_length,
+                         v.validity_period_days, v.rotation_period_days, v.overlap_days, v.enabled,
+                         KeyIdText(v.state.current_key_id), KeyIdText(v.state.next_key_id),
+                         Ms(v.state.rotated_at), Ms(v.created_at), Ms(v.updated_at));
+}
+inline auto Fields(const std::optional<model::KeyRotationPolicy>& v) {
+  return v ? std::optional(Fields(*v)) : std::nullopt;
+}
 template <class T>
 auto Fields(const std::vector<T>& v) {
   std::vector<decltype(Fields(std::declval<const T&>()))> out;
@@ -122,7 +133,8 @@ auto Fields(const std::vector<T>& v) {
 inline auto Fields(const model::EnvironmentData& d) {
   return std::make_tuple(Fields(d.environment), Fields(d.applications), Fields(d.secrets),
                          Fields(d.resources), Fields(d.scopes), Fields(d.grants),
-                         Fields(d.role_assignments), Fields(d.signing_keys));
+                         Fields(d.role_assignments), Fields(d.signing_keys),
+                         Fields(d.key_rotation_policy));
 }
 
 std::string Describe(const StoreError& e);

@@ -460,6 +460,135 @@ TEST_P(StoreContractTest, MakeDefaultKeyRetiresTheOtherDefaultsOfItsEnvironmentO
 }
 
 // ------------------------------------------------------------------------------------------
+// Key rotation policies.
+
+model::KeyRotationPolicy MakePolicy(const EnvId& env, TimePoint created, TimePoint updated) {
+  model::KeyRotationPolicy p;
+  p.id = KeyRotationPolicyId(NewUuid());
+  p.environment_id = env;
+  p.name = "Default";
+  p.subject_dn = "CN=krp";
+  p.algorithm = model::KeyAlgorithm::kEc;
+  p.key_length = 256;
+  p.validity_period_days = 100;
+  p.rotation_period_days = 30;
+  p.overlap_days = 2;
+  p.enabled = true;
+  p.created_at = created;
+  p.updated_at = updated;
+  return p;
+}
+
+TEST_P(StoreContractTest, KeyRotationPolicyRoundtripOnePerEnvironment) {
+  SeedEnvironment();
+  model::SigningKey key = MakeSigningKey(env_.id);
+  model::KeyRotationPolicy p = MakePolicy(env_.id, Time(10), Time(20));
+  p.state = {key.id, std::nullopt, Time(30)};
+  ASSERT_TRUE(Ok(Write([&](Transaction& t) -> StoreResult<void> {
+    if (auto r = t.Insert(key); !r.ok()) return r;
+    return t.Insert(p);
+  })));
+  EXPECT_EQ(Fields(LoadEnv(env_.id).key_rotation_policy), Fields(std::optional(p)));
+  EXPECT_TRUE(IsError(
+      WriteOne([&](Transaction& t) { return t.Insert(MakePolicy(env_.id, Time(10), Time(20))); }),
+      StoreErrorCode::kConflict, "environment.id"));
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) {
+                        return t.Insert(MakePolicy(EnvId(NewUuid()), Time(10), Time(20)));
+                      }),
+                      StoreErrorCode::kNotFound, "environment.id"));
+
+  // Update changes the spec, never the state.
+  model::KeyRotationPolicy changed = p;
+  changed.name = "Renamed";
+  changed.algorithm = model::KeyAlgorithm::kRsa;
+  changed.key_length = 3072;
+  changed.rotation_period_days = 60;
+  changed.enabled = false;
+  changed.updated_at = Time(40);
+  changed.state = {};
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Update(changed); })));
+  changed.state = p.state;
+  EXPECT_EQ(Fields(LoadEnv(env_.id).key_rotation_policy), Fields(std::optional(changed)));
+  model::KeyRotationPolicy unknown = MakePolicy(env_.id, Time(10), Time(20));
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Update(unknown); }),
+                      StoreErrorCode::kNotFound));
+}
+
+TEST_P(StoreContractTest, SetKeyRotationStateIsACompareAndSet) {
+  SeedEnvironment();
+  model::SigningKey a = MakeSigningKey(env_.id);
+  model::SigningKey b = MakeSigningKey(env_.id);
+  model::KeyRotationPolicy p = MakePolicy(env_.id, Time(10), Time(20));
+  p.state = {a.id, std::nullopt, Time(30)};
+  ASSERT_TRUE(Ok(Write([&](Transaction& t) -> StoreResult<void> {
+    for (auto r : {t.Insert(a), t.Insert(b), t.Insert(p)}) {
+      if (!r.ok()) return r;
+    }
+    return {};
+  })));
+  const model::KeyRotationState with_next{a.id, b.id, Time(30)};
+  ASSERT_TRUE(Ok(
+      WriteOne([&](Transaction& t) { return t.SetKeyRotationState(p.id, p.state, with_next); })));
+  EXPECT_EQ(LoadEnv(env_.id).key_rotation_policy->state, with_next);
+
+  // A second writer that planned from the old state changes nothing.
+  const model::KeyRotationState other{a.id, KeyId(NewUuid()), Time(30)};
+  EXPECT_TRUE(
+      IsError(WriteOne([&](Transaction& t) { return t.SetKeyRotationState(p.id, p.state, other); }),
+              StoreErrorCode::kConflict, "state"));
+  const model::KeyRotationState later_time{a.id, b.id, Time(31)};
+  EXPECT_TRUE(IsError(
+      WriteOne([&](Transaction& t) { return t.SetKeyRotationState(p.id, later_time, other); }),
+      StoreErrorCode::kConflict, "state"));
+  EXPECT_EQ(LoadEnv(env_.id).key_rotation_policy->state, with_next);
+
+  // Nor does any writer once the policy is disabled.
+  model::KeyRotationPolicy disabled = p;
+  disabled.enabled = false;
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Update(disabled); })));
+  EXPECT_TRUE(IsError(
+      WriteOne([&](Transaction& t) { return t.SetKeyRotationState(p.id, with_next, p.state); }),
+      StoreErrorCode::kConflict, "state"));
+}
+
+TEST_P(StoreContractTest, DefaultKeyChangesAndDeletesKeepThePolicyState) {
+  SeedEnvironment();
+  model::SigningKey a = MakeSigningKey(env_.id);
+  a.is_default = true;
+  model::SigningKey b = MakeSigningKey(env_.id);
+  b.is_default = false;
+  model::SigningKey c = MakeSigningKey(env_.id);
+  c.is_default = false;
+  model::KeyRotationPolicy p = MakePolicy(env_.id, Time(10), Time(20));
+  p.state = {a.id, b.id, Time(30)};
+  ASSERT_TRUE(Ok(Write([&](Transaction& t) -> StoreResult<void> {
+    for (auto r : {t.Insert(a), t.Insert(b), t.Insert(c), t.Insert(p)}) {
+      if (!r.ok()) return r;
+    }
+    return {};
+  })));
+  // A default made by hand: the policy rotates from it, its schedule restarting.
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.MakeDefaultKey(c.id, Time(500)); })));
+  EXPECT_EQ(LoadEnv(env_.id).key_rotation_policy->state,
+            (model::KeyRotationState{c.id, b.id, Time(500)}));
+  // The next key made default: it is no longer the next key.
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.MakeDefaultKey(b.id, Time(600)); })));
+  EXPECT_EQ(LoadEnv(env_.id).key_rotation_policy->state,
+            (model::KeyRotationState{b.id, std::nullopt, Time(600)}));
+  // A deleted next key is forgotten.
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) {
+    return t.SetKeyRotationState(p.id, {b.id, std::nullopt, Time(600)}, {b.id, a.id, Time(600)});
+  })));
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Delete(a.id); })));
+  EXPECT_EQ(LoadEnv(env_.id).key_rotation_policy->state,
+            (model::KeyRotationState{b.id, std::nullopt, Time(600)}));
+  // The environment takes its policy with it.
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Delete(env_.id); })));
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Insert(env_); })));
+  EXPECT_FALSE(LoadEnv(env_.id).key_rotation_policy.has_value());
+}
+
+// ------------------------------------------------------------------------------------------
 // Uniqueness.
 
 TEST_P(StoreContractTest, SecondOrganizationIsAlreadyInitialized) {
@@ -848,7 +977,7 @@ TEST_P(StoreContractTest, FailingBodyRollsBackEverything) {
   Deployment d = Load();
   ASSERT_EQ(d.environments.size(), 1u);
   EXPECT_EQ(Fields(d.environments[0]),
-            Fields(model::EnvironmentData{env_, {}, {}, {}, {}, {}, {}, {}}));
+            Fields(model::EnvironmentData{env_, {}, {}, {}, {}, {}, {}, {}, {}}));
 }
 
 TEST_P(StoreContractTest, StoreErrorInsideBodyRollsBackEarlierCalls) {

@@ -291,10 +291,36 @@ constexpr const char* kMigration3 = R"sql(
 ALTER TABLE applications ADD COLUMN tokens_not_before BIGINT;
 )sql";
 
-constexpr std::array<sql::Migration, 3> kMigrations{{
+// Key rotation policies (mgmt/key_rotation.h), one per environment. Key ids are '' for none;
+// environments stored before this migration get a disabled policy at the next start.
+constexpr const char* kMigration4 = R"sql(
+CREATE TABLE key_rotation_policies (
+  id                   TEXT COLLATE "C" PRIMARY KEY NOT NULL,
+  environment_id       TEXT COLLATE "C" NOT NULL UNIQUE REFERENCES environments (id) ON DELETE CASCADE,
+  name                 TEXT NOT NULL,
+  subject_dn           TEXT NOT NULL,
+  algorithm            TEXT NOT NULL,
+  key_length           BIGINT NOT NULL,
+  validity_period_days BIGINT NOT NULL,
+  rotation_period_days BIGINT NOT NULL,
+  overlap_days         BIGINT NOT NULL,
+  enabled              BOOLEAN NOT NULL,
+  current_key_id       TEXT COLLATE "C" NOT NULL,
+  next_key_id          TEXT COLLATE "C" NOT NULL,
+  rotated_at           BIGINT,
+  created_at           BIGINT NOT NULL,
+  updated_at           BIGINT NOT NULL
+);
+CREATE TRIGGER key_rotation_policies_changed
+  AFTER INSERT OR UPDATE OR DELETE ON key_rotation_policies
+  FOR EACH ROW EXECUTE FUNCTION tollgate_child_row_changed();
+)sql";
+
+constexpr std::array<sql::Migration, 4> kMigrations{{
     {1, kMigration1},
     {2, kMigration2},
     {3, kMigration3},
+    {4, kMigration4},
 }};
 
 constexpr sql::Schema kSchema{

@@ -20,6 +20,7 @@ StoreResult<model::EnvironmentData> LoadContents(Connection& db, const SecretCod
   TG_STORE_ASSIGN(data.grants, grants::Load(db, id));
   TG_STORE_ASSIGN(data.role_assignments, role_assignments::Load(db, id));
   TG_STORE_ASSIGN(data.signing_keys, signing_keys::Load(db, codec, id));
+  TG_STORE_ASSIGN(data.key_rotation_policy, key_rotation_policies::Load(db, id));
   data.environment = std::move(env);
   return data;
 }

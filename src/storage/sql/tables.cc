@@ -677,6 +677,112 @@ StoreResult<std::vector<model::SigningKey>> Load(Connection& db, const SecretCod
 }  // namespace signing_keys
 
 // ---------------------------------------------------------------------------------------------
+// key_rotation_policies
+
+namespace key_rotation_policies {
+namespace {
+
+std::string KeyText(const std::optional<KeyId>& id) { return id ? id->str() : std::string(); }
+
+std::optional<KeyId> KeyFromText(std::string text) {
+  if (text.empty()) return std::nullopt;
+  return KeyId(std::move(text));
+}
+
+}  // namespace
+
+StoreResult<void> Insert(Connection& db, const model::KeyRotationPolicy& v) {
+  return Execute(db,
+                 "INSERT INTO key_rotation_policies (id, environment_id, name, subject_dn, "
+                 "algorithm, key_length, validity_period_days, rotation_period_days, "
+                 "overlap_days, enabled, current_key_id, next_key_id, rotated_at, created_at, "
+                 "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+                 "?14, ?15)",
+                 v.id.str(), v.environment_id.str(), v.name, v.subject_dn,
+                 model::ToString(v.algorithm), v.key_length, v.validity_period_days,
+                 v.rotation_period_days, v.overlap_days, v.enabled, KeyText(v.state.current_key_id),
+                 KeyText(v.state.next_key_id), Millis(v.state.rotated_at), Millis(v.created_at),
+                 Millis(v.updated_at));
+}
+
+StoreResult<void> Update(Connection& db, const model::KeyRotationPolicy& v) {
+  return ChangeOneRow(db, "key rotation policy",
+                      "UPDATE key_rotation_policies SET name = ?3, subject_dn = ?4, "
+                      "algorithm = ?5, key_length = ?6, validity_period_days = ?7, "
+                      "rotation_period_days = ?8, overlap_days = ?9, enabled = ?10, "
+                      "updated_at = ?11 WHERE id = ?1 AND environment_id = ?2",
+                      v.id.str(), v.environment_id.str(), v.name, v.subject_dn,
+                      model::ToString(v.algorithm), v.key_length, v.validity_period_days,
+                      v.rotation_period_days, v.overlap_days, v.enabled, Millis(v.updated_at));
+}
+
+StoreResult<void> SetState(Connection& db, const KeyRotationPolicyId& id,
+                           const model::KeyRotationState& expected,
+                           const model::KeyRotationState& next) {
+  TG_STORE_ASSIGN(
+      int64_t changed,
+      ExecuteCounting(db,
+                      "UPDATE key_rotation_policies SET current_key_id = ?5, next_key_id = ?6, "
+                      "rotated_at = ?7 WHERE id = ?1 AND enabled = TRUE AND current_key_id = ?2 "
+                      "AND next_key_id = ?3 AND COALESCE(rotated_at, -1) = ?4",
+                      id.str(), KeyText(expected.current_key_id), KeyText(expected.next_key_id),
+                      Millis(expected.rotated_at).value_or(-1), KeyText(next.current_key_id),
+                      KeyText(next.next_key_id), Millis(next.rotated_at)));
+  if (changed == 0) {
+    return Fail(StoreError{StoreErrorCode::kConflict,
+                           "the key rotation policy changed since it was read", "state"});
+  }
+  return {};
+}
+
+StoreResult<void> FollowDefaultKey(Connection& db, const KeyId& key, TimePoint now) {
+  return Execute(db,
+                 "UPDATE key_rotation_policies SET current_key_id = ?1, rotated_at = ?2, "
+                 "next_key_id = CASE WHEN next_key_id = ?1 THEN '' ELSE next_key_id END "
+                 "WHERE environment_id = (SELECT environment_id FROM signing_keys WHERE id = ?1)",
+                 key.str(), Millis(now));
+}
+
+StoreResult<void> ForgetKey(Connection& db, const KeyId& key) {
+  return Execute(db, "UPDATE key_rotation_policies SET next_key_id = '' WHERE next_key_id = ?1",
+                 key.str());
+}
+
+StoreResult<std::optional<model::KeyRotationPolicy>> Load(Connection& db, const EnvId& env) {
+  TG_STORE_ASSIGN(auto rows,
+                  LoadRows<model::KeyRotationPolicy>(
+                      db,
+                      "SELECT id, name, subject_dn, algorithm, key_length, validity_period_days, "
+                      "rotation_period_days, overlap_days, enabled, current_key_id, next_key_id, "
+                      "rotated_at, created_at, updated_at FROM key_rotation_policies "
+                      "WHERE environment_id = ?1",
+                      env, [&](const Row& r, model::KeyRotationPolicy& v) -> StoreResult<void> {
+                        v.id = KeyRotationPolicyId(r.Text(0));
+                        v.environment_id = env;
+                        v.name = r.Text(1);
+                        v.subject_dn = r.Text(2);
+                        const std::string algorithm = r.Text(3);
+                        TG_STORE_ASSIGN(v.algorithm, Decode(model::ParseKeyAlgorithm(algorithm),
+                                                            "key algorithm", algorithm));
+                        v.key_length = r.Int32(4);
+                        v.validity_period_days = r.Int32(5);
+                        v.rotation_period_days = r.Int32(6);
+                        v.overlap_days = r.Int32(7);
+                        v.enabled = r.Bool(8);
+                        v.state.current_key_id = KeyFromText(r.Text(9));
+                        v.state.next_key_id = KeyFromText(r.Text(10));
+                        v.state.rotated_at = Time(r.OptionalInt(11));
+                        v.created_at = Time(r.Int(12));
+                        v.updated_at = Time(r.Int(13));
+                        return {};
+                      }));
+  if (rows.empty()) return std::optional<model::KeyRotationPolicy>();
+  return std::optional<model::KeyRotationPolicy>(std::move(rows.front()));
+}
+
+}  // namespace key_rotation_policies
+
+// ---------------------------------------------------------------------------------------------
 // remembered_jtis
 
 namespace remembered_jtis {

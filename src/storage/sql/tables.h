@@ -107,6 +107,22 @@ StoreResult<std::vector<model::SigningKey>> Load(Connection& db, const SecretCod
                                                  const EnvId& env);
 }  // namespace signing_keys
 
+// A policy's key ids are stored as text, '' for none.
+namespace key_rotation_policies {
+StoreResult<void> Insert(Connection& db, const model::KeyRotationPolicy& v);
+// Leaves the state as it is.
+StoreResult<void> Update(Connection& db, const model::KeyRotationPolicy& v);
+// kConflict ("state") unless the stored state is `expected` and the policy is enabled.
+StoreResult<void> SetState(Connection& db, const KeyRotationPolicyId& id,
+                           const model::KeyRotationState& expected,
+                           const model::KeyRotationState& next);
+// The policy of `key`'s environment now rotates from `key`, made default at `now`.
+StoreResult<void> FollowDefaultKey(Connection& db, const KeyId& key, TimePoint now);
+// Clears `key` as a next key.
+StoreResult<void> ForgetKey(Connection& db, const KeyId& key);
+StoreResult<std::optional<model::KeyRotationPolicy>> Load(Connection& db, const EnvId& env);
+}  // namespace key_rotation_policies
+
 namespace remembered_jtis {
 // The stored spelling of a kind ("REVOKED_TOKEN", "USED_ASSERTION"), and back.
 std::string_view KindName(model::JtiKind kind);

@@ -181,6 +181,30 @@ class SqlTransaction final : public Transaction {
     });
   }
 
+  StoreResult<void> Insert(const model::KeyRotationPolicy& v) override {
+    return Atomically([&]() -> StoreResult<void> {
+      TG_STORE_TRY(FailIfRow(db_, IdConflict("key rotation policy"),
+                             "SELECT 1 FROM key_rotation_policies WHERE id = ?1", v.id.str()));
+      TG_STORE_TRY(RequireEnvironment(v.environment_id));
+      TG_STORE_TRY(FailIfRow(
+          db_,
+          StoreError{StoreErrorCode::kConflict, "the environment already has a key rotation policy",
+                     "environment.id"},
+          "SELECT 1 FROM key_rotation_policies WHERE environment_id = ?1", v.environment_id.str()));
+      return key_rotation_policies::Insert(db_, v);
+    });
+  }
+
+  StoreResult<void> Update(const model::KeyRotationPolicy& v) override {
+    return Atomically([&]() { return key_rotation_policies::Update(db_, v); });
+  }
+
+  StoreResult<void> SetKeyRotationState(const KeyRotationPolicyId& id,
+                                        const model::KeyRotationState& expected,
+                                        const model::KeyRotationState& next) override {
+    return Atomically([&]() { return key_rotation_policies::SetState(db_, id, expected, next); });
+  }
+
   StoreResult<void> Update(const model::SigningKey& v) override {
     return Atomically([&]() -> StoreResult<void> {
       TG_STORE_TRY(FailIfNoRow(db_, NotFound("id", "no such signing key"),
@@ -194,7 +218,8 @@ class SqlTransaction final : public Transaction {
     return Atomically([&]() -> StoreResult<void> {
       TG_STORE_TRY(FailIfNoRow(db_, NotFound("id", "no such signing key"),
                                "SELECT 1 FROM signing_keys WHERE id = ?1", id.str()));
-      return signing_keys::MakeDefault(db_, id, now);
+      TG_STORE_TRY(signing_keys::MakeDefault(db_, id, now));
+      return key_rotation_policies::FollowDefaultKey(db_, id, now);
     });
   }
 
@@ -222,7 +247,10 @@ class SqlTransaction final : public Transaction {
     return Atomically([&]() { return role_assignments::Delete(db_, id); });
   }
   StoreResult<void> Delete(const KeyId& id) override {
-    return Atomically([&]() { return signing_keys::Delete(db_, id); });
+    return Atomically([&]() -> StoreResult<void> {
+      TG_STORE_TRY(signing_keys::Delete(db_, id));
+      return key_rotation_policies::ForgetKey(db_, id);
+    });
   }
 
  private:

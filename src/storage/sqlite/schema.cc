@@ -197,10 +197,33 @@ constexpr const char* kMigration3 = R"sql(
 ALTER TABLE applications ADD COLUMN tokens_not_before INTEGER;
 )sql";
 
-constexpr std::array<sql::Migration, 3> kMigrations{{
+// Key rotation policies (mgmt/key_rotation.h), one per environment. Key ids are '' for none;
+// environments stored before this migration get a disabled policy at the next start.
+constexpr const char* kMigration4 = R"sql(
+CREATE TABLE key_rotation_policies (
+  id                   TEXT PRIMARY KEY NOT NULL,
+  environment_id       TEXT NOT NULL UNIQUE REFERENCES environments (id) ON DELETE CASCADE,
+  name                 TEXT NOT NULL,
+  subject_dn           TEXT NOT NULL,
+  algorithm            TEXT NOT NULL,
+  key_length           INTEGER NOT NULL,
+  validity_period_days INTEGER NOT NULL,
+  rotation_period_days INTEGER NOT NULL,
+  overlap_days         INTEGER NOT NULL,
+  enabled              INTEGER NOT NULL,
+  current_key_id       TEXT NOT NULL,
+  next_key_id          TEXT NOT NULL,
+  rotated_at           INTEGER,
+  created_at           INTEGER NOT NULL,
+  updated_at           INTEGER NOT NULL
+);
+)sql";
+
+constexpr std::array<sql::Migration, 4> kMigrations{{
     {1, kMigration1},
     {2, kMigration2},
     {3, kMigration3},
+    {4, kMigration4},
 }};
 
 constexpr sql::Schema kSchema{
