@@ -26,44 +26,50 @@ const model::SigningKey* DefaultKey(const std::vector<model::SigningKey>& keys) 
   return it == keys.end() ? nullptr : &*it;
 }
 
-// A next key that can still become the default.
-bool Usable(const model::SigningKey* key, TimePoint now) {
-  return key != nullptr && !key->is_default && !key->revoked && now >= key->starts_at &&
-         now < key->expires_at;
+// A key that can sign tokens of the longest lifetime now and still expire after them.
+bool CanSign(const model::SigningKey* key, std::chrono::seconds lifetime, TimePoint now) {
+  return key != nullptr && !key->revoked && now >= key->starts_at &&
+         now < key->expires_at - lifetime;
 }
 
 }  // namespace
 
 std::optional<TimePoint> NextRotationAt(const model::KeyRotationPolicy& policy,
-                                        const std::vector<model::SigningKey>& keys) {
+                                        const std::vector<model::SigningKey>& keys,
+                                        std::chrono::seconds max_token_lifetime) {
   const model::SigningKey* current = Find(keys, policy.state.current_key_id);
   if (!policy.enabled || current == nullptr || !policy.state.rotated_at) return std::nullopt;
   return std::min(*policy.state.rotated_at + Days(policy.rotation_period_days),
-                  current->expires_at);
+                  current->expires_at - max_token_lifetime);
 }
 
 RotationStep PlanKeyRotation(const model::KeyRotationPolicy& policy,
-                             const std::vector<model::SigningKey>& keys, TimePoint now) {
+                             const std::vector<model::SigningKey>& keys,
+                             std::chrono::seconds max_token_lifetime, TimePoint now) {
   RotationStep step;
   const model::SigningKey* current = DefaultKey(keys);
   if (!policy.enabled || current == nullptr) return step;
   const model::SigningKey* next = Find(keys, policy.state.next_key_id);
+  const bool next_usable =
+      next != nullptr && !next->is_default && CanSign(next, max_token_lifetime, now);
   if (policy.state.current_key_id != current->id || !policy.state.rotated_at) {
     step.kind = RotationStep::Kind::kAdopt;
-    step.next = {current->id, Usable(next, now) ? policy.state.next_key_id : std::nullopt, now};
+    step.next = {current->id, next_usable ? policy.state.next_key_id : std::nullopt, now};
     return step;
   }
-  const TimePoint due = *NextRotationAt(policy, keys);
+  const TimePoint due = *NextRotationAt(policy, keys, max_token_lifetime);
   const Days overlap(policy.overlap_days);
-  if (!Usable(next, now)) {
+  if (!next_usable) {
     if (now < due - overlap) return step;
     step.kind = RotationStep::Kind::kCreateNext;
     step.next = policy.state;
     step.next.next_key_id.reset();
     return step;
   }
-  // Resource servers cache the JWKS: a key signs only once it has been published for `overlap`.
-  if (now >= due && now >= next->created_at + overlap) {
+  // Resource servers cache the JWKS: a key signs only once it has been published for `overlap`,
+  // unless the current key would otherwise outlive its tokens' verification.
+  const bool current_must_go = !CanSign(current, max_token_lifetime, now);
+  if (now >= due && (now >= next->created_at + overlap || current_must_go)) {
     step.kind = RotationStep::Kind::kRotate;
     step.next = {next->id, std::nullopt, now};
   }
@@ -73,29 +79,42 @@ RotationStep PlanKeyRotation(const model::KeyRotationPolicy& policy,
 KeyRotator::KeyRotator(storage::Store& store, config::ConfigHolder& config, const Clock& clock)
     : store_(store), config_(config), clock_(clock) {}
 
-storage::StoreResult<void> KeyRotator::EnsurePolicies() {
+int KeyRotator::EnsurePolicies() {
   const auto snapshot = config_.Current();
+  int given = 0;
   for (const auto& [id, env] : snapshot->environments) {
     if (env->data->key_rotation_policy) continue;
+    const EnvId& env_id = env->environment.id;
     const model::KeyRotationPolicy policy =
         MakeKeyRotationPolicy(env->environment, /*enabled=*/false, clock_.Now());
     auto written = store_.Write([&](storage::Transaction& tx) { return tx.Insert(policy); });
-    // kConflict: another node starting at the same time gave it one first.
-    if (!written && written.error().code != storage::StoreErrorCode::kConflict) return written;
-    if (auto refreshed = config_.RefreshEnvironment(env->environment.id); !refreshed) {
-      return refreshed;
+    // kConflict: another node gave it one first; kNotFound: the environment is gone.
+    if (written) {
+      ++given;
+    } else if (written.error().code != storage::StoreErrorCode::kConflict &&
+               written.error().code != storage::StoreErrorCode::kNotFound) {
+      log::Warn("key rotation: environment {}: cannot give it a policy: {}", env_id.str(),
+                written.error().message);
+      continue;
+    }
+    if (auto refreshed = config_.RefreshEnvironment(env_id); !refreshed) {
+      log::Warn("key rotation: environment {}: cannot refresh: {}", env_id.str(),
+                refreshed.error().message);
     }
   }
-  return {};
+  return given;
 }
 
 int KeyRotator::RunOnce() {
+  EnsurePolicies();
   const auto snapshot = config_.Current();
   int applied = 0;
   for (const auto& [id, env] : snapshot->environments) {
     const auto& policy = env->data->key_rotation_policy;
     if (!policy) continue;
-    RotationStep step = PlanKeyRotation(*policy, env->data->signing_keys, clock_.Now());
+    RotationStep step =
+        PlanKeyRotation(*policy, env->data->signing_keys,
+                        std::chrono::seconds(env->max_token_lifetime_seconds), clock_.Now());
     if (step.kind != RotationStep::Kind::kNone && Apply(*env, *policy, std::move(step))) {
       ++applied;
     }
@@ -122,7 +141,7 @@ bool KeyRotator::Apply(const config::EnvironmentSnapshot& env,
     if (created) {
       if (auto r = tx.Insert(*created); !r) return r;
     }
-    if (auto r = tx.SetKeyRotationState(policy.id, policy.state, step.next); !r) return r;
+    if (auto r = tx.SetKeyRotationState(policy, step.next); !r) return r;
     // The old key retires at the rotation's instant, the one the policy records.
     if (step.kind == RotationStep::Kind::kRotate) {
       return tx.MakeDefaultKey(*step.next.current_key_id, *step.next.rotated_at);
@@ -139,7 +158,13 @@ bool KeyRotator::Apply(const config::EnvironmentSnapshot& env,
     log::Warn("key rotation: environment {}: cannot refresh: {}", env_id.str(),
               refreshed.error().message);
   }
-  if (conflict) return false;  // another node (or an administrator) changed the policy first
+  if (conflict) {
+    log::Info(
+        "key rotation: environment {}: the policy changed meanwhile (another node or an "
+        "administrator); nothing applied here",
+        env_id.str());
+    return false;
+  }
   switch (step.kind) {
     case RotationStep::Kind::kCreateNext:
       log::Info("key rotation: environment {}: published the next key {}", env_id.str(),

@@ -7,6 +7,9 @@
 //   due - overlap: a next key is created from the policy's spec and published in the JWKS;
 //   due:           once that key has been published for `overlap`, it becomes the default; the old
 //                  key is retired and stays published until the tokens it signed have expired.
+// `due` is never later than the current key's expiry less the longest token lifetime, so every
+// token the old key signed expires before the key does; once that point has passed the next key
+// becomes the default without waiting out its overlap.
 
 #include <optional>
 #include <vector>
@@ -30,13 +33,16 @@ struct RotationStep {
 };
 
 // When the policy replaces its current key: the earlier of rotated_at + rotation period and the
-// current key's expiry. std::nullopt while the policy is disabled or has no current key.
+// current key's expiry less `max_token_lifetime` (the environment's longest). std::nullopt while
+// the policy is disabled or has no current key.
 std::optional<TimePoint> NextRotationAt(const model::KeyRotationPolicy& policy,
-                                        const std::vector<model::SigningKey>& keys);
+                                        const std::vector<model::SigningKey>& keys,
+                                        std::chrono::seconds max_token_lifetime);
 
 // The step `policy` calls for at `now`, given the environment's `keys`. Pure.
 RotationStep PlanKeyRotation(const model::KeyRotationPolicy& policy,
-                             const std::vector<model::SigningKey>& keys, TimePoint now);
+                             const std::vector<model::SigningKey>& keys,
+                             std::chrono::seconds max_token_lifetime, TimePoint now);
 
 // Applies the planned steps. Each step is one store transaction that compare-and-sets the policy
 // state (Transaction::SetKeyRotationState), so a step that another node applied first changes
@@ -45,11 +51,13 @@ class KeyRotator {
  public:
   KeyRotator(storage::Store& store, config::ConfigHolder& config, const Clock& clock);
 
-  // Gives each environment without a policy (stored before policies existed) a disabled one, so
-  // that upgrading never starts rotating keys by itself.
-  storage::StoreResult<void> EnsurePolicies();
-  // One pass over every environment of the current snapshot. Returns how many steps this node
-  // applied; a step that fails (store unreachable) is logged and tried again next pass.
+  // Gives each environment without a policy (stored before policies existed, or by a node of an
+  // older version) a disabled one, so that upgrading never starts rotating keys by itself.
+  // Returns how many it gave; failures are logged and tried again next time.
+  int EnsurePolicies();
+  // EnsurePolicies, then one pass over every environment of the current snapshot. Returns how
+  // many rotation steps this node applied; a step that fails (store unreachable) is logged and
+  // tried again next pass.
   int RunOnce();
 
  private:

@@ -19,7 +19,7 @@ std::string PoliciesHref(const Call& call, const EnvId& env) {
 }
 
 json::object PolicyJson(const Call& call, const model::KeyRotationPolicy& p,
-                        const std::vector<model::SigningKey>& keys) {
+                        const config::EnvironmentSnapshot& env) {
   json::object o;
   o["_links"] = Links(PoliciesHref(call, p.environment_id) + "/" + p.id.str());
   o["id"] = p.id.str();
@@ -37,7 +37,10 @@ json::object PolicyJson(const Call& call, const model::KeyRotationPolicy& p,
   if (p.state.current_key_id) o["currentKeyId"] = p.state.current_key_id->str();
   if (p.state.next_key_id) o["nextKeyId"] = p.state.next_key_id->str();
   if (p.state.rotated_at) o["rotatedAt"] = FormatRfc3339(*p.state.rotated_at);
-  if (auto at = NextRotationAt(p, keys)) o["nextRotationAt"] = FormatRfc3339(*at);
+  if (auto at = NextRotationAt(p, env.data->signing_keys,
+                               std::chrono::seconds(env.max_token_lifetime_seconds))) {
+    o["nextRotationAt"] = FormatRfc3339(*at);
+  }
   o["environment"] = Ref(p.environment_id.str());
   o["createdAt"] = FormatRfc3339(p.created_at);
   o["updatedAt"] = FormatRfc3339(p.updated_at);
@@ -92,17 +95,16 @@ ApiResult HandleKeyRotationPolicies(const Services& s, const Call& call,
   const EnvId& env_id = env.environment.id;
   const auto& method = call.request.method;
   const auto& policy = env.data->key_rotation_policy;
-  const auto& keys = env.data->signing_keys;
   if (call.segments.size() == 3) {
     if (method != "GET") return Fail(MethodNotAllowed("GET"));
     std::vector<json::object> items;
-    if (policy) items.push_back(PolicyJson(call, *policy, keys));
+    if (policy) items.push_back(PolicyJson(call, *policy, env));
     return ListResponse(call, "keyRotationPolicies", std::move(items), PoliciesHref(call, env_id));
   }
   if (call.segments.size() != 4) return Fail(NotFound());
   auto id = PathId(call.segments[3]);
   if (!id || !policy || policy->id.str() != *id) return Fail(NotFound());
-  if (method == "GET") return JsonResponse(200, PolicyJson(call, *policy, keys));
+  if (method == "GET") return JsonResponse(200, PolicyJson(call, *policy, env));
   if (method != "PUT") return Fail(MethodNotAllowed("GET, PUT"));
   if (!call.caller.Can(Permission::kAdminEnvironment, env_id)) return Fail(Forbidden());
 
@@ -115,10 +117,9 @@ ApiResult HandleKeyRotationPolicies(const Services& s, const Call& call,
   // The state as stored now (a rotation may have moved it meanwhile).
   const auto fresh = s.config.Current()->GetEnvironment(env_id.str());
   if (fresh && fresh->data->key_rotation_policy) {
-    return JsonResponse(
-        200, PolicyJson(call, *fresh->data->key_rotation_policy, fresh->data->signing_keys));
+    return JsonResponse(200, PolicyJson(call, *fresh->data->key_rotation_policy, *fresh));
   }
-  return JsonResponse(200, PolicyJson(call, *changed, keys));
+  return JsonResponse(200, PolicyJson(call, *changed, env));
 }
 
 }  // namespace tollgate::mgmt

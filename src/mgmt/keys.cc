@@ -116,8 +116,11 @@ bool IsValidSubjectDn(std::string_view dn) {
 void ReadKeyFields(BodyReader& r, bool algorithm_required, std::string_view dn_field,
                    KeySpec& spec) {
   auto algorithm = r.String("algorithm", algorithm_required);
-  auto length = r.Int("keyLength", false, std::numeric_limits<int64_t>::min(),
-                      std::numeric_limits<int64_t>::max());
+  // Read only for the algorithms that have one (SPEC §6: ignored for Ed25519 keys).
+  auto read_length = [&r] {
+    return r.Int("keyLength", false, std::numeric_limits<int64_t>::min(),
+                 std::numeric_limits<int64_t>::max());
+  };
   auto dn = r.String(dn_field, false);
   auto usage = r.String("usageType", false);
   auto signature = r.String("signatureAlgorithm", false);
@@ -135,7 +138,7 @@ void ReadKeyFields(BodyReader& r, bool algorithm_required, std::string_view dn_f
   if (known) {
     switch (spec.algorithm) {
       case KeyAlgorithm::kRsa:
-        if (length) {
+        if (auto length = read_length()) {
           if (*length == 2048 || *length == 3072 || *length == 4096) {
             spec.key_length = static_cast<int32_t>(*length);
           } else {
@@ -144,7 +147,7 @@ void ReadKeyFields(BodyReader& r, bool algorithm_required, std::string_view dn_f
         }
         break;
       case KeyAlgorithm::kEc:
-        if (length && *length != 256) {
+        if (auto length = read_length(); length && *length != 256) {
           r.Invalid("keyLength", "An EC key length must be 256 (P-256).");
         }
         spec.key_length = 256;
@@ -249,6 +252,26 @@ Result<KeyChange, ApiError> ReadKeyChange(const ApiRequest& request) {
   return change;
 }
 
+// WriteAndRefresh for keys. The store re-checks what the checks here read from the snapshot
+// (the default key cannot be revoked or deleted, a revoked or expired key cannot become the
+// default); when the snapshot was behind (a rotation or another node's write), it says so.
+Result<void, ApiError> WriteKeys(
+    const Services& s, const EnvId& env,
+    const std::function<storage::StoreResult<void>(storage::Transaction&)>& body) {
+  std::optional<storage::StoreError> refused;
+  auto written = WriteAndRefresh(s, env, [&](storage::Transaction& tx) {
+    auto r = body(tx);
+    if (!r && r.error().code == storage::StoreErrorCode::kConflict) refused = r.error();
+    return r;
+  });
+  if (!written && refused) {
+    return Fail(InvalidValue(refused->target,
+                             "The environment's keys changed meanwhile (a key rotation or another "
+                             "administrator); read them again."));
+  }
+  return written;
+}
+
 const model::SigningKey* FindKey(const config::EnvironmentSnapshot& env, const KeyId& id) {
   const auto& keys = env.data->signing_keys;
   auto it = std::find_if(keys.begin(), keys.end(),
@@ -263,7 +286,7 @@ ApiResult CreateKey(const Services& s, const Call& call, const config::Environme
   auto key = MakeSigningKey(env.environment, *spec, s.clock);
   if (!key) return Fail(Unexpected(key.error()));
   const TimePoint now = s.clock.Now();
-  auto written = WriteAndRefresh(s, env_id, [&](storage::Transaction& tx) {
+  auto written = WriteKeys(s, env_id, [&](storage::Transaction& tx) {
     if (auto r = tx.Insert(*key); !r) return r;
     // Exactly one default: the store retires the previous one in the same transaction.
     return key->is_default ? tx.MakeDefaultKey(key->id, now) : storage::StoreResult<void>();
@@ -307,7 +330,7 @@ ApiResult UpdateKey(const Services& s, const Call& call, const config::Environme
     updated.is_default = true;
     updated.retired_at.reset();
   }
-  auto written = WriteAndRefresh(s, env.environment.id, [&](storage::Transaction& tx) {
+  auto written = WriteKeys(s, env.environment.id, [&](storage::Transaction& tx) {
     if (auto r = tx.Update(updated); !r) return r;
     return promote ? tx.MakeDefaultKey(updated.id, now) : storage::StoreResult<void>();
   });
@@ -324,8 +347,8 @@ ApiResult DeleteKey(const Services& s, const config::EnvironmentSnapshot& env, c
                              "first."));
   }
   // Gone from the store, so gone from the JWKS with the refreshed snapshot.
-  auto written = WriteAndRefresh(s, env.environment.id,
-                                 [&](storage::Transaction& tx) { return tx.Delete(id); });
+  auto written =
+      WriteKeys(s, env.environment.id, [&](storage::Transaction& tx) { return tx.Delete(id); });
   if (!written) return Fail(std::move(written).error());
   return NoContent();
 }

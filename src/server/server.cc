@@ -33,16 +33,13 @@ namespace tollgate::server {
 namespace {
 
 // Background upkeep while serving: writes the used assertion jtis that the token path queued
-// (every 50 ms, so a crash loses at most that much; a graceful stop loses nothing), and once a
-// minute forgets expired jtis and applies the key rotation policies. Stops, after a last write,
-// when destroyed.
+// (every 50 ms, so a crash loses at most that much; a graceful stop loses nothing) and forgets
+// expired jtis once a minute. Stops, after a last write, when destroyed.
 class Maintenance {
  public:
-  Maintenance(config::JtiCache& used_assertions, config::JtiCache& revoked,
-              mgmt::KeyRotator& rotator)
+  Maintenance(config::JtiCache& used_assertions, config::JtiCache& revoked)
       : used_(used_assertions),
         revoked_(revoked),
-        rotator_(rotator),
         thread_([this](const std::stop_token& stop) { Loop(stop); }) {}
   ~Maintenance() {
     thread_.request_stop();
@@ -67,7 +64,6 @@ class Maintenance {
             log::Warn("cannot purge expired jtis: {}", purged.error().message);
           }
         }
-        rotator_.RunOnce();
       }
     }
   }
@@ -87,8 +83,33 @@ class Maintenance {
 
   config::JtiCache& used_;
   config::JtiCache& revoked_;
-  mgmt::KeyRotator& rotator_;
   bool flush_ok_ = true;
+  std::jthread thread_;
+};
+
+// Applies the key rotation policies once a minute, on its own thread: a step may generate a key
+// (seconds for RSA-4096), which must not delay the other upkeep. Stops when destroyed.
+class KeyRotationLoop {
+ public:
+  explicit KeyRotationLoop(mgmt::KeyRotator& rotator)
+      : rotator_(rotator), thread_([this](const std::stop_token& stop) { Loop(stop); }) {}
+  ~KeyRotationLoop() {
+    thread_.request_stop();
+    thread_.join();
+  }
+
+ private:
+  void Loop(const std::stop_token& stop) {
+    std::mutex mu;  // guards nothing: the wait for the stop token needs a lock
+    std::condition_variable_any wake;
+    std::unique_lock lock(mu);
+    while (!wake.wait_for(lock, stop, std::chrono::minutes(1), [] { return false; }) &&
+           !stop.stop_requested()) {
+      rotator_.RunOnce();
+    }
+  }
+
+  mgmt::KeyRotator& rotator_;
   std::jthread thread_;
 };
 
@@ -325,14 +346,12 @@ int Serve(const Options& options) {
   // Before serving: once the server says it listens (and answers), the first pass of the key
   // rotation policies is done.
   mgmt::KeyRotator rotator(**store, config, clock);
-  if (auto ensured = rotator.EnsurePolicies(); !ensured) {
-    log::Warn("cannot give every environment a key rotation policy: {}", ensured.error().message);
-  }
   rotator.RunOnce();
   log::Info("tollgate listening on http://{}:{} (auth-url {}, api-url {})", host, *port,
             urls.auth_url, urls.api_url);
   {
-    Maintenance maintenance(used_assertions, revoked, rotator);
+    Maintenance maintenance(used_assertions, revoked);
+    KeyRotationLoop rotation(rotator);
     server.Run(router);
   }  // the last used assertions are written before the process exits
   feed.Stop();

@@ -91,15 +91,19 @@ class Transaction {
   virtual StoreResult<void> Update(const model::Resource& v) = 0;
   virtual StoreResult<void> Update(const model::Scope& v) = 0;
   virtual StoreResult<void> Update(const model::Grant& v) = 0;
-  // Never changes key material (private key, certificate), which is immutable after Insert.
+  // Never changes key material (private key, certificate), which is immutable after Insert, nor
+  // is_default and retired_at (MakeDefaultKey does). Revoking a key also clears it as its
+  // policy's next key; revoking the default key is kConflict ("status").
   virtual StoreResult<void> Update(const model::SigningKey& v) = 0;
-  // The policy's spec, name, enabled and updated_at; never its state (SetKeyRotationState).
+  // The policy's spec, name, enabled and updated_at; never its state (SetKeyRotationState),
+  // except that enabling a disabled policy clears its rotated_at (it then adopts the default key
+  // afresh). kNotFound for an unknown policy.
   virtual StoreResult<void> Update(const model::KeyRotationPolicy& v) = 0;
-  // Compare-and-set of a policy's state: sets it to `next` only if the stored state is still
-  // `expected` and the policy is enabled, else kConflict ("state") and nothing changes. Nodes
-  // that plan the same rotation from their snapshots thus apply it once.
-  virtual StoreResult<void> SetKeyRotationState(const KeyRotationPolicyId& id,
-                                                const model::KeyRotationState& expected,
+  // Compare-and-set of a policy's state: sets it to `next` only if the stored policy is enabled
+  // and still has `expected`'s state and updated_at, else kConflict ("state") and nothing
+  // changes. Nodes that plan the same rotation from their snapshots thus apply it once, and a
+  // step planned before the policy was edited is not applied.
+  virtual StoreResult<void> SetKeyRotationState(const model::KeyRotationPolicy& expected,
                                                 const model::KeyRotationState& next) = 0;
   // Tokens of application `id` issued before `not_before` become inactive: its
   // tokens_not_before becomes `not_before` unless already later (Update never changes it).
@@ -110,7 +114,8 @@ class Transaction {
   // Makes `id` the only default key of its environment: every other default key of that
   // environment stops being default with retired_at = `now`; `id` itself loses any retired_at.
   // The environment's key rotation policy follows: its current key becomes `id`, rotated_at
-  // `now`, and its next key is cleared if it was `id`. kNotFound for an unknown key.
+  // `now`, and it has no next key. kNotFound for an unknown key; kConflict ("default") for a
+  // revoked key or one expired at `now`.
   virtual StoreResult<void> MakeDefaultKey(const KeyId& id, TimePoint now) = 0;
 
   virtual StoreResult<void> Delete(const EnvId& id) = 0;
@@ -119,7 +124,8 @@ class Transaction {
   virtual StoreResult<void> Delete(const ScopeId& id) = 0;
   virtual StoreResult<void> Delete(const GrantId& id) = 0;
   virtual StoreResult<void> Delete(const RoleAssignmentId& id) = 0;
-  // Also clears it as the next key of its environment's key rotation policy.
+  // Also clears it as the next key of its environment's key rotation policy. kConflict
+  // ("default") for the default key.
   virtual StoreResult<void> Delete(const KeyId& id) = 0;
 };
 

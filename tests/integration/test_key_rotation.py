@@ -297,7 +297,8 @@ def test_update_changes_only_the_given_fields(dep, admin):
         "RSA", 2048, "SHA256withRSA"), back
 
     # A long period: the current key expires (after 365 days) before 3000 days have passed, so
-    # its expiry is when the rotation is due.
+    # the rotation is due a token lifetime before its expiry (the environment's longest lifetime
+    # is the default hour), when its last tokens expire with it.
     wide = updated(admin, dep.env, back, {"name": "n" * 256, "dn": "CN=x,O=y",
                                           "validityPeriod": 3650, "rotationPeriod": 3000,
                                           "overlapPeriod": 300})
@@ -305,7 +306,8 @@ def test_update_changes_only_the_given_fields(dep, admin):
     assert (wide["validityPeriod"], wide["rotationPeriod"], wide["overlapPeriod"]) == (
         3650, 3000, 300), wide
     current = expect(admin.get(dep.key_path(wide["currentKeyId"])), 200)
-    assert parse_ts(wide["nextRotationAt"]) == parse_ts(current["expiresAt"]), (wide, current)
+    assert parse_ts(wide["nextRotationAt"]) == (parse_ts(current["expiresAt"])
+                                                - datetime.timedelta(hours=1)), (wide, current)
 
     # The edges of the ranges. With overlapPeriod = rotationPeriod a next key is due at once, so
     # the policy is disabled first: the module's server runs a rotation pass every 60 s.
@@ -331,9 +333,12 @@ def test_enabled_decides_whether_a_rotation_is_scheduled(dep, admin):
     off = updated(admin, dep.env, before, {"enabled": False})
     assert off["enabled"] is False and "nextRotationAt" not in off, off
     assert off["rotatedAt"] == before["rotatedAt"], off
+    # Enabling restarts the schedule: the policy forgets when it last rotated, and its next check
+    # takes the default key afresh (rotatedAt then, nextRotationAt a rotation period later).
     on = updated(admin, dep.env, off, {"enabled": True})
     assert on["enabled"] is True, on
-    assert on["nextRotationAt"] == before["nextRotationAt"], (on, before)
+    assert on["currentKeyId"] == before["currentKeyId"], (on, before)
+    assert "rotatedAt" not in on and "nextRotationAt" not in on, on
 
 
 def test_put_of_the_object_as_read_changes_nothing(dep, admin):

@@ -241,6 +241,7 @@ StoreContractTest::Populated StoreContractTest::Populate(std::string env_name) {
   p.ra_org = MakeRoleAssignment(p.app2, model::kOrganizationAdminRoleId, org_.id.str(),
                                 model::RoleScopeType::kOrganization);
   p.key = MakeSigningKey(p.env.id);
+  p.key.is_default = false;  // deletable
   auto written = Write([&](Transaction& t) -> StoreResult<void> {
     for (auto r :
          {t.Insert(p.env), t.Insert(p.app1), t.Insert(p.app2), t.Put(p.secret1), t.Insert(p.res1),

@@ -396,6 +396,8 @@ TEST_P(StoreContractTest, UpdateSigningKey) {
   model::SigningKey expected = changed;
   expected.private_key_pem = key.private_key_pem;  // key material is immutable
   expected.certificate_der = key.certificate_der;
+  expected.is_default = key.is_default;  // MakeDefaultKey's
+  expected.retired_at = key.retired_at;
   EXPECT_EQ(Fields(d.signing_keys[0]), Fields(expected));
 }
 
@@ -429,6 +431,7 @@ TEST_P(StoreContractTest, MakeDefaultKeyRetiresTheOtherDefaultsOfItsEnvironmentO
   a.is_default = true;
   model::SigningKey b = MakeSigningKey(env_.id);
   b.is_default = false;
+  b.revoked = false;  // a revoked key cannot become the default
   model::Environment other = MakeEnvironment("other-env");
   model::SigningKey c = MakeSigningKey(other.id);
   c.is_default = true;
@@ -527,38 +530,63 @@ TEST_P(StoreContractTest, SetKeyRotationStateIsACompareAndSet) {
     return {};
   })));
   const model::KeyRotationState with_next{a.id, b.id, Time(30)};
-  ASSERT_TRUE(Ok(
-      WriteOne([&](Transaction& t) { return t.SetKeyRotationState(p.id, p.state, with_next); })));
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.SetKeyRotationState(p, with_next); })));
   EXPECT_EQ(LoadEnv(env_.id).key_rotation_policy->state, with_next);
 
   // A second writer that planned from the old state changes nothing.
   const model::KeyRotationState other{a.id, KeyId(NewUuid()), Time(30)};
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.SetKeyRotationState(p, other); }),
+                      StoreErrorCode::kConflict, "state"));
+  model::KeyRotationPolicy later_time = p;
+  later_time.state = {a.id, b.id, Time(31)};
   EXPECT_TRUE(
-      IsError(WriteOne([&](Transaction& t) { return t.SetKeyRotationState(p.id, p.state, other); }),
+      IsError(WriteOne([&](Transaction& t) { return t.SetKeyRotationState(later_time, other); }),
               StoreErrorCode::kConflict, "state"));
-  const model::KeyRotationState later_time{a.id, b.id, Time(31)};
-  EXPECT_TRUE(IsError(
-      WriteOne([&](Transaction& t) { return t.SetKeyRotationState(p.id, later_time, other); }),
-      StoreErrorCode::kConflict, "state"));
   EXPECT_EQ(LoadEnv(env_.id).key_rotation_policy->state, with_next);
 
-  // Nor does any writer once the policy is disabled.
-  model::KeyRotationPolicy disabled = p;
+  // Nor one that planned before the policy was edited.
+  model::KeyRotationPolicy current = p;
+  current.state = with_next;
+  model::KeyRotationPolicy edited = current;
+  edited.rotation_period_days = 10;
+  edited.updated_at = Time(50);
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Update(edited); })));
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.SetKeyRotationState(current, {}); }),
+                      StoreErrorCode::kConflict, "state"));
+
+  // Nor any writer once the policy is disabled.
+  model::KeyRotationPolicy disabled = edited;
   disabled.enabled = false;
+  disabled.updated_at = Time(60);
   ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Update(disabled); })));
-  EXPECT_TRUE(IsError(
-      WriteOne([&](Transaction& t) { return t.SetKeyRotationState(p.id, with_next, p.state); }),
-      StoreErrorCode::kConflict, "state"));
+  EXPECT_TRUE(
+      IsError(WriteOne([&](Transaction& t) { return t.SetKeyRotationState(disabled, p.state); }),
+              StoreErrorCode::kConflict, "state"));
+  EXPECT_EQ(LoadEnv(env_.id).key_rotation_policy->state, with_next);
+
+  // Enabling it again restarts its schedule: rotated_at is cleared, the keys are kept.
+  model::KeyRotationPolicy enabled = disabled;
+  enabled.enabled = true;
+  enabled.updated_at = Time(70);
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Update(enabled); })));
+  EXPECT_EQ(LoadEnv(env_.id).key_rotation_policy->state,
+            (model::KeyRotationState{a.id, b.id, std::nullopt}));
+}
+
+// Keys made by MakeSigningKey are revoked defaults; these are usable non-defaults.
+model::SigningKey Usable(model::SigningKey k) {
+  k.is_default = false;
+  k.revoked = false;
+  k.retired_at.reset();
+  return k;
 }
 
 TEST_P(StoreContractTest, DefaultKeyChangesAndDeletesKeepThePolicyState) {
   SeedEnvironment();
-  model::SigningKey a = MakeSigningKey(env_.id);
+  model::SigningKey a = Usable(MakeSigningKey(env_.id));
   a.is_default = true;
-  model::SigningKey b = MakeSigningKey(env_.id);
-  b.is_default = false;
-  model::SigningKey c = MakeSigningKey(env_.id);
-  c.is_default = false;
+  model::SigningKey b = Usable(MakeSigningKey(env_.id));
+  model::SigningKey c = Usable(MakeSigningKey(env_.id));
   model::KeyRotationPolicy p = MakePolicy(env_.id, Time(10), Time(20));
   p.state = {a.id, b.id, Time(30)};
   ASSERT_TRUE(Ok(Write([&](Transaction& t) -> StoreResult<void> {
@@ -567,25 +595,73 @@ TEST_P(StoreContractTest, DefaultKeyChangesAndDeletesKeepThePolicyState) {
     }
     return {};
   })));
-  // A default made by hand: the policy rotates from it, its schedule restarting.
+  // A default made by hand: the policy rotates from it, its schedule restarting without a next
+  // key (the next one will be made for the new schedule).
   ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.MakeDefaultKey(c.id, Time(500)); })));
-  EXPECT_EQ(LoadEnv(env_.id).key_rotation_policy->state,
-            (model::KeyRotationState{c.id, b.id, Time(500)}));
-  // The next key made default: it is no longer the next key.
-  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.MakeDefaultKey(b.id, Time(600)); })));
-  EXPECT_EQ(LoadEnv(env_.id).key_rotation_policy->state,
-            (model::KeyRotationState{b.id, std::nullopt, Time(600)}));
-  // A deleted next key is forgotten.
+  model::KeyRotationPolicy stored = *LoadEnv(env_.id).key_rotation_policy;
+  EXPECT_EQ(stored.state, (model::KeyRotationState{c.id, std::nullopt, Time(500)}));
+  // A revoked or deleted next key is forgotten.
   ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) {
-    return t.SetKeyRotationState(p.id, {b.id, std::nullopt, Time(600)}, {b.id, a.id, Time(600)});
+    return t.SetKeyRotationState(stored, {c.id, a.id, Time(500)});
   })));
-  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Delete(a.id); })));
+  model::SigningKey revoked = a;
+  revoked.revoked = true;
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Update(revoked); })));
+  stored = *LoadEnv(env_.id).key_rotation_policy;
+  EXPECT_EQ(stored.state, (model::KeyRotationState{c.id, std::nullopt, Time(500)}));
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) {
+    return t.SetKeyRotationState(stored, {c.id, b.id, Time(500)});
+  })));
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Delete(b.id); })));
   EXPECT_EQ(LoadEnv(env_.id).key_rotation_policy->state,
-            (model::KeyRotationState{b.id, std::nullopt, Time(600)}));
+            (model::KeyRotationState{c.id, std::nullopt, Time(500)}));
   // The environment takes its policy with it.
   ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Delete(env_.id); })));
   ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Insert(env_); })));
   EXPECT_FALSE(LoadEnv(env_.id).key_rotation_policy.has_value());
+}
+
+// What the management API checks against a snapshot, the store checks again in the transaction
+// (a rotation on another node may have changed the keys since).
+TEST_P(StoreContractTest, TheDefaultKeyStaysUsable) {
+  SeedEnvironment();
+  model::SigningKey a = Usable(MakeSigningKey(env_.id));
+  a.is_default = true;
+  model::SigningKey revoked = Usable(MakeSigningKey(env_.id));
+  revoked.revoked = true;
+  model::SigningKey expired = Usable(MakeSigningKey(env_.id));
+  expired.expires_at = Time(100);
+  ASSERT_TRUE(Ok(Write([&](Transaction& t) -> StoreResult<void> {
+    for (auto r : {t.Insert(a), t.Insert(revoked), t.Insert(expired)}) {
+      if (!r.ok()) return r;
+    }
+    return {};
+  })));
+  EXPECT_TRUE(
+      IsError(WriteOne([&](Transaction& t) { return t.MakeDefaultKey(revoked.id, Time(50)); }),
+              StoreErrorCode::kConflict, "default"));
+  EXPECT_TRUE(
+      IsError(WriteOne([&](Transaction& t) { return t.MakeDefaultKey(expired.id, Time(100)); }),
+              StoreErrorCode::kConflict, "default"));
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Delete(a.id); }),
+                      StoreErrorCode::kConflict, "default"));
+  model::SigningKey revoke_default = a;
+  revoke_default.revoked = true;
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Update(revoke_default); }),
+                      StoreErrorCode::kConflict, "status"));
+  // Update never moves the default either.
+  model::SigningKey undefault = a;
+  undefault.is_default = false;
+  undefault.retired_at = Time(1);
+  undefault.name = "renamed";
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Update(undefault); })));
+  model::EnvironmentData d = LoadEnv(env_.id);
+  ASSERT_EQ(d.signing_keys.size(), 3u);
+  EXPECT_TRUE(d.signing_keys[0].is_default);
+  EXPECT_FALSE(d.signing_keys[0].revoked);
+  EXPECT_FALSE(d.signing_keys[0].retired_at.has_value());
+  EXPECT_EQ(d.signing_keys[0].name, "renamed");
+  EXPECT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.MakeDefaultKey(expired.id, Time(99)); })));
 }
 
 // ------------------------------------------------------------------------------------------

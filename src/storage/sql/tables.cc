@@ -617,12 +617,11 @@ StoreResult<void> Insert(Connection& db, const SecretCodec& codec, const model::
 StoreResult<void> Update(Connection& db, const model::SigningKey& v) {
   return Execute(db,
                  "UPDATE signing_keys SET name = ?3, algorithm = ?4, key_length = ?5, "
-                 "subject_dn = ?6, validity_period_days = ?7, is_default = ?8, revoked = ?9, "
-                 "starts_at = ?10, expires_at = ?11, retired_at = ?12 "
-                 "WHERE id = ?1 AND environment_id = ?2",
+                 "subject_dn = ?6, validity_period_days = ?7, revoked = ?8, "
+                 "starts_at = ?9, expires_at = ?10 WHERE id = ?1 AND environment_id = ?2",
                  v.id.str(), v.environment_id.str(), v.name, model::ToString(v.algorithm),
-                 v.key_length, v.subject_dn, v.validity_period_days, v.is_default, v.revoked,
-                 Millis(v.starts_at), Millis(v.expires_at), Millis(v.retired_at));
+                 v.key_length, v.subject_dn, v.validity_period_days, v.revoked, Millis(v.starts_at),
+                 Millis(v.expires_at));
 }
 
 StoreResult<void> MakeDefault(Connection& db, const KeyId& id, TimePoint now) {
@@ -709,25 +708,29 @@ StoreResult<void> Update(Connection& db, const model::KeyRotationPolicy& v) {
   return ChangeOneRow(db, "key rotation policy",
                       "UPDATE key_rotation_policies SET name = ?3, subject_dn = ?4, "
                       "algorithm = ?5, key_length = ?6, validity_period_days = ?7, "
-                      "rotation_period_days = ?8, overlap_days = ?9, enabled = ?10, "
-                      "updated_at = ?11 WHERE id = ?1 AND environment_id = ?2",
+                      "rotation_period_days = ?8, overlap_days = ?9, "
+                      "rotated_at = CASE WHEN enabled = FALSE AND ?10 = TRUE THEN NULL "
+                      "ELSE rotated_at END, enabled = ?10, updated_at = ?11 "
+                      "WHERE id = ?1 AND environment_id = ?2",
                       v.id.str(), v.environment_id.str(), v.name, v.subject_dn,
                       model::ToString(v.algorithm), v.key_length, v.validity_period_days,
                       v.rotation_period_days, v.overlap_days, v.enabled, Millis(v.updated_at));
 }
 
-StoreResult<void> SetState(Connection& db, const KeyRotationPolicyId& id,
-                           const model::KeyRotationState& expected,
+StoreResult<void> SetState(Connection& db, const model::KeyRotationPolicy& expected,
                            const model::KeyRotationState& next) {
+  const model::KeyRotationState& was = expected.state;
   TG_STORE_ASSIGN(
       int64_t changed,
       ExecuteCounting(db,
-                      "UPDATE key_rotation_policies SET current_key_id = ?5, next_key_id = ?6, "
-                      "rotated_at = ?7 WHERE id = ?1 AND enabled = TRUE AND current_key_id = ?2 "
-                      "AND next_key_id = ?3 AND COALESCE(rotated_at, -1) = ?4",
-                      id.str(), KeyText(expected.current_key_id), KeyText(expected.next_key_id),
-                      Millis(expected.rotated_at).value_or(-1), KeyText(next.current_key_id),
-                      KeyText(next.next_key_id), Millis(next.rotated_at)));
+                      "UPDATE key_rotation_policies SET current_key_id = ?6, next_key_id = ?7, "
+                      "rotated_at = ?8 WHERE id = ?1 AND enabled = TRUE AND current_key_id = ?2 "
+                      "AND next_key_id = ?3 AND COALESCE(rotated_at, -1) = ?4 "
+                      "AND updated_at = ?5",
+                      expected.id.str(), KeyText(was.current_key_id), KeyText(was.next_key_id),
+                      Millis(was.rotated_at).value_or(-1), Millis(expected.updated_at),
+                      KeyText(next.current_key_id), KeyText(next.next_key_id),
+                      Millis(next.rotated_at)));
   if (changed == 0) {
     return Fail(StoreError{StoreErrorCode::kConflict,
                            "the key rotation policy changed since it was read", "state"});
@@ -738,7 +741,7 @@ StoreResult<void> SetState(Connection& db, const KeyRotationPolicyId& id,
 StoreResult<void> FollowDefaultKey(Connection& db, const KeyId& key, TimePoint now) {
   return Execute(db,
                  "UPDATE key_rotation_policies SET current_key_id = ?1, rotated_at = ?2, "
-                 "next_key_id = CASE WHEN next_key_id = ?1 THEN '' ELSE next_key_id END "
+                 "next_key_id = '' "
                  "WHERE environment_id = (SELECT environment_id FROM signing_keys WHERE id = ?1)",
                  key.str(), Millis(now));
 }

@@ -97,7 +97,7 @@ StoreResult<std::vector<model::RoleAssignment>> Load(Connection& db, const EnvId
 
 namespace signing_keys {
 StoreResult<void> Insert(Connection& db, const SecretCodec& codec, const model::SigningKey& v);
-// Leaves the key material (private key, certificate) as it is.
+// Leaves the key material (private key, certificate), is_default and retired_at as they are.
 StoreResult<void> Update(Connection& db, const model::SigningKey& v);
 // Every other default key of `id`'s environment stops being default with retired_at = `now`;
 // `id` becomes default without retired_at.
@@ -110,13 +110,14 @@ StoreResult<std::vector<model::SigningKey>> Load(Connection& db, const SecretCod
 // A policy's key ids are stored as text, '' for none.
 namespace key_rotation_policies {
 StoreResult<void> Insert(Connection& db, const model::KeyRotationPolicy& v);
-// Leaves the state as it is.
+// Leaves the state as it is, except that enabling a disabled policy clears its rotated_at.
 StoreResult<void> Update(Connection& db, const model::KeyRotationPolicy& v);
-// kConflict ("state") unless the stored state is `expected` and the policy is enabled.
-StoreResult<void> SetState(Connection& db, const KeyRotationPolicyId& id,
-                           const model::KeyRotationState& expected,
+// kConflict ("state") unless the stored policy is enabled and has `expected`'s state and
+// updated_at.
+StoreResult<void> SetState(Connection& db, const model::KeyRotationPolicy& expected,
                            const model::KeyRotationState& next);
-// The policy of `key`'s environment now rotates from `key`, made default at `now`.
+// The policy of `key`'s environment now rotates from `key`, made default at `now`, and has no
+// next key.
 StoreResult<void> FollowDefaultKey(Connection& db, const KeyId& key, TimePoint now);
 // Clears `key` as a next key.
 StoreResult<void> ForgetKey(Connection& db, const KeyId& key);

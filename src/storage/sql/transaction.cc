@@ -14,6 +14,13 @@
 namespace tollgate::storage::sql {
 namespace {
 
+// A change to a signing key that the key's current state forbids (checked here, inside the
+// transaction, as the management API's checks read a snapshot that may be behind).
+StoreError KeyConflict(std::string target, std::string_view what) {
+  return StoreError{StoreErrorCode::kConflict, fmt::format("signing key: {}", what),
+                    std::move(target)};
+}
+
 bool IsBuiltinRole(const RoleId& id) {
   for (const model::Role& r : model::BuiltinRoles()) {
     if (r.id == id) return true;
@@ -199,10 +206,9 @@ class SqlTransaction final : public Transaction {
     return Atomically([&]() { return key_rotation_policies::Update(db_, v); });
   }
 
-  StoreResult<void> SetKeyRotationState(const KeyRotationPolicyId& id,
-                                        const model::KeyRotationState& expected,
+  StoreResult<void> SetKeyRotationState(const model::KeyRotationPolicy& expected,
                                         const model::KeyRotationState& next) override {
-    return Atomically([&]() { return key_rotation_policies::SetState(db_, id, expected, next); });
+    return Atomically([&]() { return key_rotation_policies::SetState(db_, expected, next); });
   }
 
   StoreResult<void> Update(const model::SigningKey& v) override {
@@ -210,6 +216,12 @@ class SqlTransaction final : public Transaction {
       TG_STORE_TRY(FailIfNoRow(db_, NotFound("id", "no such signing key"),
                                "SELECT 1 FROM signing_keys WHERE id = ?1 AND environment_id = ?2",
                                v.id.str(), v.environment_id.str()));
+      if (v.revoked) {
+        TG_STORE_TRY(FailIfRow(db_, KeyConflict("status", "the default key cannot be revoked"),
+                               "SELECT 1 FROM signing_keys WHERE id = ?1 AND is_default = TRUE",
+                               v.id.str()));
+        TG_STORE_TRY(key_rotation_policies::ForgetKey(db_, v.id));
+      }
       return signing_keys::Update(db_, v);
     });
   }
@@ -218,6 +230,10 @@ class SqlTransaction final : public Transaction {
     return Atomically([&]() -> StoreResult<void> {
       TG_STORE_TRY(FailIfNoRow(db_, NotFound("id", "no such signing key"),
                                "SELECT 1 FROM signing_keys WHERE id = ?1", id.str()));
+      TG_STORE_TRY(FailIfNoRow(db_, KeyConflict("default", "a revoked or expired key"),
+                               "SELECT 1 FROM signing_keys WHERE id = ?1 AND revoked = FALSE "
+                               "AND expires_at > ?2",
+                               id.str(), ToUnixMillis(now)));
       TG_STORE_TRY(signing_keys::MakeDefault(db_, id, now));
       return key_rotation_policies::FollowDefaultKey(db_, id, now);
     });
@@ -248,6 +264,9 @@ class SqlTransaction final : public Transaction {
   }
   StoreResult<void> Delete(const KeyId& id) override {
     return Atomically([&]() -> StoreResult<void> {
+      TG_STORE_TRY(FailIfRow(db_, KeyConflict("default", "the default key cannot be deleted"),
+                             "SELECT 1 FROM signing_keys WHERE id = ?1 AND is_default = TRUE",
+                             id.str()));
       TG_STORE_TRY(signing_keys::Delete(db_, id));
       return key_rotation_policies::ForgetKey(db_, id);
     });
