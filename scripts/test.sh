@@ -64,13 +64,14 @@ if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then
   CC=clang-14 CXX=clang++-14 cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DTOLLGATE_TSAN=ON -DTOLLGATE_WERROR=ON >/dev/null
   cmake --build build-tsan -j "$jobs" --target tollgate tollgate_seed common_test crypto_test \
-    oauth_test config_store_test storage_contract_test
+    oauth_test config_store_test storage_contract_test audit_test
   export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp"
   b=build-tsan
   $b/src/common/common_test --gtest_brief=1 --gtest_filter='RepeatLimiter*:LogFacade*'
   $b/src/crypto/crypto_test --gtest_brief=1 --gtest_filter='PrivateKeyTest.*Thread*:*Concurrent*'
   $b/src/oauth/oauth_test --gtest_brief=1 --gtest_filter='Throttle*:RemoteJwks*:TokenMetrics*'
   $b/src/config/store/config_store_test --gtest_brief=1
+  $b/src/audit/audit_test --gtest_brief=1
   $b/tests/storage_contract/storage_contract_test --gtest_brief=1 --gtest_filter='*Concurrent*'
   # The server's threads (acceptor, I/O threads, blocking and fetch pools, jti maintenance, change
   # feed) under real clients. Reports go to files, as pytest keeps the server's stderr.

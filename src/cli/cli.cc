@@ -53,6 +53,13 @@ Options (each also read from the environment variable in brackets; the option wi
   --metrics-top-clients N  serve: /metrics counts tokens one by one for the N clients with the
                            most (default 10, at most 1000); the others of an environment are
                            summed as client_id="other" [TOLLGATE_METRICS_TOP_CLIENTS]
+  --activity-retention-days N
+                           serve: audit activities are kept N days (default 30, at most 3650)
+                           [TOLLGATE_ACTIVITY_RETENTION_DAYS]
+  --max-queued-activities N
+                           serve: audit activities waiting to be stored, at most (default
+                           100000, about 1 KiB each); beyond, new ones are dropped and counted
+                           [TOLLGATE_MAX_QUEUED_ACTIVITIES]
   --trusted-proxies CIDRS  serve: comma-separated networks of reverse proxies (such as
                            10.0.0.0/8,fd00::/8) whose Forwarded / X-Forwarded-For headers name
                            the client for brute-force throttling (the rightmost hop that is not
@@ -124,6 +131,10 @@ int Main(int argc, char** argv) {
        1, 100'000'000},
       {"--metrics-top-clients", "TOLLGATE_METRICS_TOP_CLIENTS",
        &server::Options::metrics_top_clients, 0, 1000},
+      {"--activity-retention-days", "TOLLGATE_ACTIVITY_RETENTION_DAYS",
+       &server::Options::activity_retention_days, 1, 3650},
+      {"--max-queued-activities", "TOLLGATE_MAX_QUEUED_ACTIVITIES",
+       &server::Options::max_queued_activities, 1, 10'000'000},
   };
   if (argc < 2) return Usage("missing command");
   std::string_view command = argv[1];

@@ -224,6 +224,20 @@ Response Router::MetricsText(const RouteCall&) const {
                "Environments brought up to date by the periodic check instead of a notification.");
     out.Sample("tollgate_change_feed_repairs_total", {}, feed.repairs);
   }
+  if (services_.activities != nullptr) {
+    const auto a = services_.activities->stats();
+    out.Family("tollgate_activities_recorded_total", "counter",
+               "Audit activities accepted for storing.");
+    out.Sample("tollgate_activities_recorded_total", {}, a.recorded);
+    out.Family("tollgate_activities_dropped_total", "counter",
+               "Audit activities dropped: the queue was full (--max-queued-activities) because "
+               "the store was behind or away.");
+    out.Sample("tollgate_activities_dropped_total", {}, a.dropped);
+    out.Family("tollgate_activities_stored_total", "counter", "Audit activities stored.");
+    out.Sample("tollgate_activities_stored_total", {}, a.written);
+    out.Family("tollgate_activities_queued", "gauge", "Audit activities waiting for the store.");
+    out.Sample("tollgate_activities_queued", {}, static_cast<uint64_t>(a.queued));
+  }
   if (services_.remote_jwks != nullptr) {
     const auto jwks = services_.remote_jwks->stats();
     out.Family("tollgate_jwks_fetches_total", "counter", "jwksUrl fetches started.");

@@ -9,6 +9,7 @@
 #include <functional>
 #include <string>
 
+#include "audit/activity_log.h"
 #include "common/clock.h"
 #include "common/metrics.h"
 #include "config/snapshot.h"
@@ -52,6 +53,7 @@ struct Services {
   const mgmt::ManagementApi* management = nullptr;
   const oauth::RemoteJwks* remote_jwks = nullptr;   // for /metrics; null: not reported
   const config::ChangeFeed* change_feed = nullptr;  // for /metrics; null: one node, no feed
+  const audit::ActivityLog* activities = nullptr;   // for /metrics; null: not reported
   // /metrics names the clients with the most tokens, this many; the others are summed per
   // environment as client_id="other" (docs/operations.md).
   size_t metrics_top_clients = 10;

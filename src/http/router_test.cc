@@ -57,6 +57,16 @@ class RouterTest : public ::testing::Test {
         return std::vector<model::RememberedJti>{};
       }
       storage::StoreResult<void> PurgeExpiredJtis(TimePoint) override { return {}; }
+      storage::StoreResult<void> AppendActivities(const std::vector<model::Activity>&) override {
+        return Fail(storage::StoreError{});
+      }
+      storage::StoreResult<std::vector<model::Activity>> LoadActivities(
+          const model::ActivityQuery&) override {
+        return Fail(storage::StoreError{});
+      }
+      storage::StoreResult<int64_t> PurgeActivities(TimePoint) override {
+        return Fail(storage::StoreError{});
+      }
       storage::Deployment deployment;
     };
     store_ = std::make_unique<NullStore>();

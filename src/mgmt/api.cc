@@ -7,8 +7,13 @@ namespace tollgate::mgmt {
 
 ManagementApi::ManagementApi(storage::Store& store, config::ConfigHolder& config,
                              const Clock& clock, const config::JtiCache* revoked,
-                             config::ChangeFeed* feed)
-    : store_(store), config_(config), clock_(clock), revoked_(revoked), feed_(feed) {}
+                             config::ChangeFeed* feed, audit::ActivityLog* activities)
+    : store_(store),
+      config_(config),
+      clock_(clock),
+      revoked_(revoked),
+      feed_(feed),
+      activities_(activities) {}
 
 std::optional<ApiResponse> ManagementApi::RefuseBeforeBody(
     std::optional<std::string_view> authorization) const {
@@ -47,14 +52,15 @@ ApiResponse ManagementApi::Handle(const ApiRequest& request) const {
     }
     if (segments.empty()) return ToResponse(NotFound());
 
-    Services services{store_, config_, clock_};
+    Services services{store_, config_, clock_, activities_};
     Call call{request, *caller, std::move(snapshot), std::move(segments), request.base_url + "/v1"};
     ApiResult result = call.segments[0] == "environments" ? HandleEnvironments(services, call)
                        : call.segments[0] == "roles"
                            ? HandleRoles(services, call)
                            : Result<ApiResponse, ApiError>(Fail(NotFound()));
-    if (!result) return ToResponse(result.error());
-    return std::move(result).value();
+    ApiResponse response = result ? std::move(result).value() : ToResponse(result.error());
+    if (activities_ != nullptr) RecordActivity(services, call, response);
+    return response;
   } catch (const std::exception& e) {
     return ToResponse(Unexpected(std::string("exception: ") + e.what()));
   }

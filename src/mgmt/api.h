@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "audit/activity_log.h"
 #include "common/clock.h"
 #include "config/jti_cache.h"
 #include "config/snapshot.h"
@@ -24,7 +25,9 @@ struct ApiRequest {
   std::string_view body;
   std::optional<std::string_view> content_type;
   std::optional<std::string_view> authorization;
-  std::string base_url;  // scheme://host of the request, for Location and _links
+  std::string base_url;             // scheme://host of the request, for Location and _links
+  std::string_view remote_address;  // the caller's IP address, for audit activities
+  std::string_view correlation_id;  // the request's, for audit activities
 };
 
 struct ApiResponse {
@@ -38,8 +41,10 @@ class ManagementApi {
  public:
   // `revoked`: tokens revoked at /as/revoke are refused here too (may be null). `feed`: with
   // several nodes, every call first catches up with writes other nodes committed (may be null).
+  // `activities`: where the audit activities of management writes go (may be null: none).
   ManagementApi(storage::Store& store, config::ConfigHolder& config, const Clock& clock,
-                const config::JtiCache* revoked = nullptr, config::ChangeFeed* feed = nullptr);
+                const config::JtiCache* revoked = nullptr, config::ChangeFeed* feed = nullptr,
+                audit::ActivityLog* activities = nullptr);
   ApiResponse Handle(const ApiRequest& request) const;
   // The 401 answer for a request whose Authorization header already settles it (RefuteBearer),
   // from the current snapshot, before its body is read; std::nullopt when the body must be read
@@ -52,6 +57,7 @@ class ManagementApi {
   const Clock& clock_;
   const config::JtiCache* revoked_;
   config::ChangeFeed* feed_;
+  audit::ActivityLog* activities_;
 };
 
 }  // namespace tollgate::mgmt

@@ -11,7 +11,15 @@ namespace {
 
 constexpr size_t kMaxPage = 1000;
 
-// Reads `name` from a query string (no decoding needed for the numbers and cursors used here).
+std::optional<size_t> ParseSize(std::string_view text) {
+  size_t v = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
 std::optional<std::string_view> QueryParam(std::string_view query, std::string_view name) {
   while (!query.empty()) {
     size_t amp = query.find('&');
@@ -25,15 +33,6 @@ std::optional<std::string_view> QueryParam(std::string_view query, std::string_v
   }
   return std::nullopt;
 }
-
-std::optional<size_t> ParseSize(std::string_view text) {
-  size_t v = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
-  return v;
-}
-
-}  // namespace
 
 ApiResponse JsonResponse(int status, const boost::json::value& body) {
   ApiResponse r;

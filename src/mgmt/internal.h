@@ -26,6 +26,7 @@ struct Services {
   storage::Store& store;
   config::ConfigHolder& config;
   const Clock& clock;
+  audit::ActivityLog* activities = nullptr;  // null: activities are not recorded
 };
 
 // One authenticated call, with the path split after /v1.
@@ -63,6 +64,8 @@ Result<void, ApiError> WriteAndRefresh(
     bool reference = false);
 
 std::optional<std::string> PathId(std::string_view segment);
+// The raw (still percent-encoded) value of `name` in a query string; std::nullopt when absent.
+std::optional<std::string_view> QueryParam(std::string_view query, std::string_view name);
 boost::json::object Ref(const std::string& id);
 boost::json::object Links(const std::string& self_href);
 
@@ -79,6 +82,11 @@ ApiResult HandleGrants(const Services& s, const Call& call, const config::Enviro
 ApiResult HandleResources(const Services& s, const Call& call,
                           const config::EnvironmentSnapshot& env);
 ApiResult HandleKeys(const Services& s, const Call& call, const config::EnvironmentSnapshot& env);
+// activities.cc: the audit activity of a management call that wrote (or tried to), and
+// GET /environments/{envID}/activities.
+void RecordActivity(const Services& s, const Call& call, const ApiResponse& response);
+ApiResult HandleActivities(const Services& s, const Call& call,
+                           const config::EnvironmentSnapshot& env);
 ApiResult HandleKeyRotationPolicies(const Services& s, const Call& call,
                                     const config::EnvironmentSnapshot& env);
 

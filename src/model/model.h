@@ -232,6 +232,36 @@ struct RememberedJti {
   TimePoint expires_at;
 };
 
+// One audit activity (PingOne's audit reporting model) as stored: the fields the activities API
+// filters on, and the whole activity as PingOne-shaped JSON, rendered once when it is recorded.
+struct Activity {
+  std::string id;
+  EnvId environment_id;
+  TimePoint recorded_at;
+  std::string action_type;  // "APPLICATION.CREATED", ...
+  bool success = true;      // result.status SUCCESS or FAILED
+  std::string client_id;    // actors.client.id; empty when the caller is unknown
+  std::string correlation_id;
+  std::vector<std::string> resource_ids;
+  std::string json;  // the activity object, without _links
+  int64_t seq = 0;   // set by the store: the order activities were stored in
+};
+
+// Which activities of one environment to read: recorded in [from, to), oldest first, after the
+// `after_seq` cursor, at most `limit`. Empty or absent criteria match everything.
+struct ActivityQuery {
+  EnvId environment_id;
+  std::optional<TimePoint> from;
+  std::optional<TimePoint> to;
+  std::vector<std::string> action_types;  // any of them
+  std::optional<bool> success;
+  std::optional<std::string> client_id;
+  std::optional<std::string> correlation_id;
+  std::optional<std::string> resource_id;
+  int64_t after_seq = 0;
+  size_t limit = 100;
+};
+
 // Wire spellings (PingOne's exact upper-case enums). Parse functions return std::nullopt for
 // unknown text.
 std::string_view ToString(EnvironmentType v);

@@ -5,11 +5,13 @@
 #include <boost/json.hpp>
 #include <condition_variable>
 #include <cstdio>
+#include <functional>
 #include <iostream>
 #include <mutex>
 #include <stop_token>
 #include <thread>
 
+#include "audit/activity_log.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "config/jti_cache.h"
@@ -87,12 +89,15 @@ class Maintenance {
   std::jthread thread_;
 };
 
-// Applies the key rotation policies once a minute, on its own thread: a step may generate a key
-// (seconds for RSA-4096), which must not delay the other upkeep. Stops when destroyed.
+// Applies the key rotation policies once a minute, and `hourly` once an hour, on its own thread:
+// a step may generate a key (seconds for RSA-4096) or purge many rows, which must not delay the
+// other upkeep. Stops when destroyed.
 class KeyRotationLoop {
  public:
-  explicit KeyRotationLoop(mgmt::KeyRotator& rotator)
-      : rotator_(rotator), thread_([this](const std::stop_token& stop) { Loop(stop); }) {}
+  KeyRotationLoop(mgmt::KeyRotator& rotator, std::function<void()> hourly)
+      : rotator_(rotator),
+        hourly_(std::move(hourly)),
+        thread_([this](const std::stop_token& stop) { Loop(stop); }) {}
   ~KeyRotationLoop() {
     thread_.request_stop();
     thread_.join();
@@ -103,15 +108,46 @@ class KeyRotationLoop {
     std::mutex mu;  // guards nothing: the wait for the stop token needs a lock
     std::condition_variable_any wake;
     std::unique_lock lock(mu);
+    auto next_hourly = std::chrono::steady_clock::now() + std::chrono::hours(1);
     while (!wake.wait_for(lock, stop, std::chrono::minutes(1), [] { return false; }) &&
            !stop.stop_requested()) {
       rotator_.RunOnce();
+      if (std::chrono::steady_clock::now() >= next_hourly) {
+        next_hourly += std::chrono::hours(1);
+        hourly_();
+      }
     }
   }
 
   mgmt::KeyRotator& rotator_;
+  std::function<void()> hourly_;
   std::jthread thread_;
 };
+
+// Audit activities go to the store in batches (audit/activity_log.h).
+class StoreActivities final : public audit::ActivityStore {
+ public:
+  explicit StoreActivities(storage::Store& store) : store_(store) {}
+  Result<void, std::string> Append(const std::vector<model::Activity>& batch) override {
+    auto appended = store_.AppendActivities(batch);
+    if (!appended) return Fail(std::move(appended).error().message);
+    return {};
+  }
+
+ private:
+  storage::Store& store_;
+};
+
+// Forgets audit activities older than the retention, at start and then hourly, on the key
+// rotation's thread of upkeep (KeyRotationLoop).
+void PurgeActivities(storage::Store& store, const Clock& clock, size_t retention_days) {
+  auto purged = store.PurgeActivities(clock.Now() - std::chrono::hours(24 * retention_days));
+  if (!purged) {
+    log::Warn("audit: cannot purge activities: {}", purged.error().message);
+  } else if (*purged > 0) {
+    log::Info("audit: purged {} activities older than {} days", *purged, retention_days);
+  }
+}
 
 struct HostPort {
   std::string host;
@@ -315,7 +351,11 @@ int Serve(const Options& options) {
   services.revocation = &revocation;
   services.remote_jwks = &remote_jwks;
   services.metrics_top_clients = options.metrics_top_clients;
-  mgmt::ManagementApi management(**store, config, clock, &revoked, *shared ? &feed : nullptr);
+  StoreActivities activity_store(**store);
+  audit::ActivityLog activities(activity_store, options.max_queued_activities);
+  services.activities = &activities;
+  mgmt::ManagementApi management(**store, config, clock, &revoked, *shared ? &feed : nullptr,
+                                 &activities);
   services.management = &management;
   if (*shared) {
     feed.Start();
@@ -347,11 +387,13 @@ int Serve(const Options& options) {
   // rotation policies is done.
   mgmt::KeyRotator rotator(**store, config, clock);
   rotator.RunOnce();
+  PurgeActivities(**store, clock, options.activity_retention_days);
   log::Info("tollgate listening on http://{}:{} (auth-url {}, api-url {})", host, *port,
             urls.auth_url, urls.api_url);
   {
     Maintenance maintenance(used_assertions, revoked);
-    KeyRotationLoop rotation(rotator);
+    KeyRotationLoop rotation(
+        rotator, [&] { PurgeActivities(**store, clock, options.activity_retention_days); });
     server.Run(router);
   }  // the last used assertions are written before the process exits
   feed.Stop();

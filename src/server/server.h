@@ -16,6 +16,9 @@ struct Options {
   size_t max_revoked_tokens = 100'000;
   // /metrics names this many clients (those with the most tokens) one by one.
   size_t metrics_top_clients = 10;
+  // Audit activities: kept this many days; at most this many wait for the store (more: dropped).
+  size_t activity_retention_days = 30;
+  size_t max_queued_activities = 100'000;
   std::string auth_url;         // empty: http://<listen address>
   std::string api_url;          // empty: auth_url
   std::string master_key;       // TOLLGATE_MASTER_KEY (base64), or empty

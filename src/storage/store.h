@@ -202,6 +202,15 @@ class Store {
   // Forgets every jti that expired at or before `now`.
   virtual StoreResult<void> PurgeExpiredJtis(TimePoint now) = 0;
 
+  // Audit activities (audit/activity_log.h). Appends `batch` in one transaction (activities of
+  // environments deleted meanwhile included: they are read by environment and purged by age).
+  virtual StoreResult<void> AppendActivities(const std::vector<model::Activity>& batch) = 0;
+  // The activities `query` selects, seq set, ascending by seq.
+  virtual StoreResult<std::vector<model::Activity>> LoadActivities(
+      const model::ActivityQuery& query) = 0;
+  // Forgets the activities recorded before `before`; returns how many.
+  virtual StoreResult<int64_t> PurgeActivities(TimePoint before) = 0;
+
   // Runs `body` in one transaction. Commits (durably: the data survives a crash once this
   // returns) when `body` succeeds; rolls back everything when it fails, returning its error.
   // A body that throws is rolled back too (kInternal). `body` must not call this Store.

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <stdexcept>
 #include <thread>
 
@@ -662,6 +663,85 @@ TEST_P(StoreContractTest, TheDefaultKeyStaysUsable) {
   EXPECT_FALSE(d.signing_keys[0].retired_at.has_value());
   EXPECT_EQ(d.signing_keys[0].name, "renamed");
   EXPECT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.MakeDefaultKey(expired.id, Time(99)); })));
+}
+
+// ------------------------------------------------------------------------------------------
+// Audit activities.
+
+TEST_P(StoreContractTest, ActivitiesAreReadByQueryInOrderAndPurgedByAge) {
+  SeedEnvironment();
+  const EnvId other(NewUuid());  // activities need no environment row
+  std::vector<model::Activity> batch;
+  for (int i = 0; i < 6; ++i) {
+    model::Activity a;
+    a.id = NewUuid();
+    a.environment_id = i == 5 ? other : env_.id;
+    a.recorded_at = Time(1000 * i);
+    a.action_type = i % 2 == 0 ? "APPLICATION.CREATED" : "KEY.UPDATED";
+    a.success = i != 3;
+    a.client_id = i < 2 ? "client-a" : "client-b";
+    a.correlation_id = "corr-" + std::to_string(i);
+    a.resource_ids = {"r" + std::to_string(i), "shared"};
+    a.json = "{\"n\":" + std::to_string(i) + ",\"text\":\"\u00e9\\\"'\"}";
+    batch.push_back(std::move(a));
+  }
+  ASSERT_TRUE(Ok(store().AppendActivities(batch)));
+  ASSERT_TRUE(Ok(store().AppendActivities({})));
+
+  // The correlation ids of what a query (set up by `set`) selects.
+  auto load = [&](const std::function<void(model::ActivityQuery&)>& set) {
+    model::ActivityQuery q;
+    q.environment_id = env_.id;
+    set(q);
+    auto r = store().LoadActivities(q);
+    EXPECT_TRUE(Ok(r));
+    std::vector<std::string> ids;
+    for (const auto& a : r.value()) ids.push_back(a.correlation_id);
+    return ids;
+  };
+  using V = std::vector<std::string>;
+  using Q = model::ActivityQuery;
+  EXPECT_EQ(load([](Q&) {}), (V{"corr-0", "corr-1", "corr-2", "corr-3", "corr-4"}));
+  model::ActivityQuery every;
+  every.environment_id = env_.id;
+  auto all = store().LoadActivities(every);
+  ASSERT_TRUE(Ok(all));
+  ASSERT_EQ(all.value().size(), 5u);
+  EXPECT_EQ(all.value()[2].json, batch[2].json) << "the body is kept byte for byte";
+  EXPECT_EQ(all.value()[2].recorded_at, batch[2].recorded_at);
+  EXPECT_EQ(all.value()[2].action_type, "APPLICATION.CREATED");
+  EXPECT_EQ(all.value()[3].success, false);
+  EXPECT_LT(all.value()[0].seq, all.value()[1].seq);
+
+  EXPECT_EQ(load([&](Q& q) {
+              q.from = Time(1000);
+              q.to = Time(3000);
+            }),
+            (V{"corr-1", "corr-2"}));
+  EXPECT_EQ(load([](Q& q) { q.action_types = {"KEY.UPDATED"}; }), (V{"corr-1", "corr-3"}));
+  EXPECT_EQ(load([](Q& q) {
+              q.action_types = {"KEY.UPDATED", "APPLICATION.CREATED"};
+              q.limit = 2;
+            }),
+            (V{"corr-0", "corr-1"}));
+  EXPECT_EQ(load([](Q& q) { q.success = false; }), (V{"corr-3"}));
+  EXPECT_EQ(load([](Q& q) { q.client_id = "client-a"; }), (V{"corr-0", "corr-1"}));
+  EXPECT_EQ(load([](Q& q) { q.correlation_id = "corr-4"; }), (V{"corr-4"}));
+  EXPECT_EQ(load([](Q& q) { q.resource_id = "r2"; }), (V{"corr-2"}));
+  EXPECT_EQ(load([](Q& q) {
+              q.resource_id = "shared";
+              q.limit = 2;
+            }),
+            (V{"corr-0", "corr-1"}));
+  EXPECT_EQ(load([](Q& q) { q.resource_id = "r"; }), V{}) << "whole ids only";
+  const int64_t third = all.value()[3].seq;
+  EXPECT_EQ(load([&](Q& q) { q.after_seq = third; }), (V{"corr-4"}));
+  EXPECT_EQ(load([&](Q& q) { q.environment_id = other; }), (V{"corr-5"}));
+
+  auto purged = store().PurgeActivities(Time(2000));
+  ASSERT_TRUE(Ok(purged));
+  EXPECT_EQ(purged.value(), 2);
+  EXPECT_EQ(load([](Q&) {}), (V{"corr-2", "corr-3", "corr-4"}));
 }
 
 // ------------------------------------------------------------------------------------------

@@ -161,10 +161,20 @@ MgmtHarness::MgmtHarness()
   if (auto loaded = config_->LoadAll(); !loaded) {
     throw std::runtime_error("LoadAll failed: " + loaded.error().message);
   }
-  api_ = std::make_unique<mgmt::ManagementApi>(*store_, *config_, clock_);
+  activity_store_ = std::make_unique<StoreActivities>(*store_);
+  activities_ = std::make_unique<audit::ActivityLog>(*activity_store_, 100'000);
+  api_ = std::make_unique<mgmt::ManagementApi>(*store_, *config_, clock_, nullptr, nullptr,
+                                               activities_.get());
 }
 
 MgmtHarness::~MgmtHarness() = default;
+
+Result<void, std::string> MgmtHarness::StoreActivities::Append(
+    const std::vector<model::Activity>& batch) {
+  auto appended = store_.AppendActivities(batch);
+  if (!appended) return Fail(std::move(appended).error().message);
+  return {};
+}
 
 const std::string& MgmtHarness::caller_id(Role role) const {
   return callers_.at(static_cast<size_t>(role));

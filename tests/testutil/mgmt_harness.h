@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "audit/activity_log.h"
 #include "common/clock.h"
 #include "config/snapshot.h"
 #include "config/store/holder.h"
@@ -65,6 +66,7 @@ class MgmtHarness {
   storage::Store& store() { return *store_; }
   config::ConfigHolder& config() { return *config_; }
   const mgmt::ManagementApi& api() const { return *api_; }
+  audit::ActivityLog& activities() { return *activities_; }
 
   const std::string& org_id() const { return org_id_; }
   const std::string& env_e() const { return env_e_; }  // the callers' environment
@@ -112,9 +114,20 @@ class MgmtHarness {
   std::string DumpStore(const std::string& env);
 
  private:
+  class StoreActivities final : public audit::ActivityStore {
+   public:
+    explicit StoreActivities(storage::Store& store) : store_(store) {}
+    Result<void, std::string> Append(const std::vector<model::Activity>& batch) override;
+
+   private:
+    storage::Store& store_;
+  };
+
   FakeClock clock_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<config::ConfigHolder> config_;
+  std::unique_ptr<StoreActivities> activity_store_;
+  std::unique_ptr<audit::ActivityLog> activities_;
   std::unique_ptr<mgmt::ManagementApi> api_;
   oauth::TokenIssuer issuer_;
   std::string org_id_, env_e_, env_f_;

@@ -96,6 +96,14 @@ class FakeStore final : public storage::Store {
     return db_.versions;
   }
   StoreResult<void> PurgeExpiredJtis(TimePoint) override { return {}; }
+  // Not used by the change feed.
+  StoreResult<void> AppendActivities(const std::vector<model::Activity>&) override {
+    return Fail(StoreError{});
+  }
+  StoreResult<std::vector<model::Activity>> LoadActivities(const model::ActivityQuery&) override {
+    return Fail(StoreError{});
+  }
+  StoreResult<int64_t> PurgeActivities(TimePoint) override { return Fail(StoreError{}); }
   StoreResult<void> Write(const std::function<StoreResult<void>(storage::Transaction&)>&) override {
     return Fail(StoreError{});
   }

@@ -28,6 +28,8 @@ Response Management(const Request& request, const mgmt::ManagementApi& api,
   in.body = request.body;
   in.content_type = request.content_type;
   in.authorization = request.authorization;
+  in.remote_address = request.remote_address;
+  in.correlation_id = request.correlation_id;
   // SPEC §6: links are built from the request's own scheme and host.
   in.base_url =
       IsSafeHost(request.host) ? "http://" + std::string(request.host) : std::string(api_url);

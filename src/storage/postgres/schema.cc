@@ -316,11 +316,31 @@ CREATE TRIGGER key_rotation_policies_changed
   FOR EACH ROW EXECUTE FUNCTION tollgate_child_row_changed();
 )sql";
 
-constexpr std::array<sql::Migration, 4> kMigrations{{
+// Audit activities (audit/activity_log.h): appended, read by environment in seq order, purged by
+// age. No foreign key: an environment's activities outlive it until the retention purge.
+constexpr const char* kMigration5 = R"sql(
+CREATE TABLE activities (
+  seq            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  id             TEXT COLLATE "C" NOT NULL,
+  environment_id TEXT COLLATE "C" NOT NULL,
+  recorded_at    BIGINT NOT NULL,
+  action_type    TEXT COLLATE "C" NOT NULL,
+  success        BOOLEAN NOT NULL,
+  client_id      TEXT COLLATE "C" NOT NULL,
+  correlation_id TEXT COLLATE "C" NOT NULL,
+  resource_ids   TEXT COLLATE "C" NOT NULL,
+  body           TEXT NOT NULL
+);
+CREATE INDEX activities_by_environment ON activities (environment_id, seq);
+CREATE INDEX activities_by_time ON activities (recorded_at);
+)sql";
+
+constexpr std::array<sql::Migration, 5> kMigrations{{
     {1, kMigration1},
     {2, kMigration2},
     {3, kMigration3},
     {4, kMigration4},
+    {5, kMigration5},
 }};
 
 constexpr sql::Schema kSchema{

@@ -121,4 +121,31 @@ StoreResult<void> SqlStore::PurgeExpiredJtis(TimePoint now) {
   return Run([&](Connection& db) { return remembered_jtis::Purge(db, now); });
 }
 
+StoreResult<void> SqlStore::AppendActivities(const std::vector<model::Activity>& batch) {
+  if (batch.empty()) return {};
+  return RunInTransaction(TransactionKind::kJti,
+                          [&](Connection& db) { return activities::Append(db, batch); });
+}
+
+StoreResult<std::vector<model::Activity>> SqlStore::LoadActivities(
+    const model::ActivityQuery& query) {
+  std::vector<model::Activity> out;
+  auto done = Run([&](Connection& db) -> StoreResult<void> {
+    TG_STORE_ASSIGN(out, activities::Load(db, query));
+    return {};
+  });
+  if (!done.ok()) return Fail(std::move(done).error());
+  return out;
+}
+
+StoreResult<int64_t> SqlStore::PurgeActivities(TimePoint before) {
+  int64_t purged = 0;
+  auto done = Run([&](Connection& db) -> StoreResult<void> {
+    TG_STORE_ASSIGN(purged, activities::Purge(db, before));
+    return {};
+  });
+  if (!done.ok()) return Fail(std::move(done).error());
+  return purged;
+}
+
 }  // namespace tollgate::storage::sql

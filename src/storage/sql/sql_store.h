@@ -34,6 +34,10 @@ class SqlStore : public Store {
   StoreResult<std::vector<model::RememberedJti>> LoadJtis(model::JtiKind kind,
                                                           TimePoint now) override;
   StoreResult<void> PurgeExpiredJtis(TimePoint now) override;
+  StoreResult<void> AppendActivities(const std::vector<model::Activity>& batch) override;
+  StoreResult<std::vector<model::Activity>> LoadActivities(
+      const model::ActivityQuery& query) override;
+  StoreResult<int64_t> PurgeActivities(TimePoint before) override;
 
  protected:
   using Body = std::function<StoreResult<void>(Connection&)>;

@@ -786,6 +786,82 @@ StoreResult<std::optional<model::KeyRotationPolicy>> Load(Connection& db, const 
 }  // namespace key_rotation_policies
 
 // ---------------------------------------------------------------------------------------------
+// activities
+
+namespace activities {
+
+StoreResult<void> Append(Connection& db, const std::vector<model::Activity>& batch) {
+  for (const model::Activity& a : batch) {
+    std::string resources = " ";
+    for (const std::string& id : a.resource_ids) resources += id + " ";
+    TG_STORE_TRY(Execute(db,
+                         "INSERT INTO activities (id, environment_id, recorded_at, action_type, "
+                         "success, client_id, correlation_id, resource_ids, body) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                         a.id, a.environment_id.str(), Millis(a.recorded_at), a.action_type,
+                         a.success, a.client_id, a.correlation_id, resources, a.json));
+  }
+  return {};
+}
+
+StoreResult<std::vector<model::Activity>> Load(Connection& db, const model::ActivityQuery& q) {
+  // The SQL is built from fixed fragments; every value is a bound parameter.
+  std::vector<Value> values;
+  std::string sql =
+      "SELECT seq, id, recorded_at, action_type, success, client_id, correlation_id, body "
+      "FROM activities WHERE environment_id = ?1 AND seq > ?2";
+  const std::string env = q.environment_id.str();
+  values.emplace_back(env);
+  values.emplace_back(q.after_seq);
+  auto param = [&](Value v) {
+    values.push_back(v);
+    return fmt::format("?{}", values.size());
+  };
+  const std::optional<int64_t> from = q.from ? std::optional(Millis(*q.from)) : std::nullopt;
+  const std::optional<int64_t> to = q.to ? std::optional(Millis(*q.to)) : std::nullopt;
+  if (from) sql += " AND recorded_at >= " + param(*from);
+  if (to) sql += " AND recorded_at < " + param(*to);
+  if (!q.action_types.empty()) {
+    sql += " AND action_type IN (";
+    for (size_t i = 0; i < q.action_types.size(); ++i) {
+      sql += (i == 0 ? "" : ", ") + param(q.action_types[i]);
+    }
+    sql += ")";
+  }
+  if (q.success) sql += " AND success = " + param(*q.success);
+  if (q.client_id) sql += " AND client_id = " + param(*q.client_id);
+  if (q.correlation_id) sql += " AND correlation_id = " + param(*q.correlation_id);
+  const std::string resource_pattern = q.resource_id ? "% " + *q.resource_id + " %" : "";
+  if (q.resource_id) sql += " AND resource_ids LIKE " + param(resource_pattern);
+  sql += " ORDER BY seq LIMIT " + param(static_cast<int64_t>(q.limit));
+
+  TG_STORE_ASSIGN(auto stmt, db.Query(sql, values));
+  std::vector<model::Activity> out;
+  TG_STORE_TRY(ForEachRow(*stmt, [&](const Row& r) -> StoreResult<void> {
+    model::Activity a;
+    a.seq = r.Int(0);
+    a.id = r.Text(1);
+    a.environment_id = q.environment_id;
+    a.recorded_at = Time(r.Int(2));
+    a.action_type = r.Text(3);
+    a.success = r.Bool(4);
+    a.client_id = r.Text(5);
+    a.correlation_id = r.Text(6);
+    a.json = r.Text(7);
+    if (auto read = r.ColumnError(); !read.ok()) return read;
+    out.push_back(std::move(a));
+    return {};
+  }));
+  return out;
+}
+
+StoreResult<int64_t> Purge(Connection& db, TimePoint before) {
+  return ExecuteCounting(db, "DELETE FROM activities WHERE recorded_at < ?1", Millis(before));
+}
+
+}  // namespace activities
+
+// ---------------------------------------------------------------------------------------------
 // remembered_jtis
 
 namespace remembered_jtis {

@@ -124,6 +124,14 @@ StoreResult<void> ForgetKey(Connection& db, const KeyId& key);
 StoreResult<std::optional<model::KeyRotationPolicy>> Load(Connection& db, const EnvId& env);
 }  // namespace key_rotation_policies
 
+namespace activities {
+// Each activity's resource ids are stored space-separated, between spaces (" a b "), so that
+// one id matches with LIKE '% id %'.
+StoreResult<void> Append(Connection& db, const std::vector<model::Activity>& batch);
+StoreResult<std::vector<model::Activity>> Load(Connection& db, const model::ActivityQuery& q);
+StoreResult<int64_t> Purge(Connection& db, TimePoint before);
+}  // namespace activities
+
 namespace remembered_jtis {
 // The stored spelling of a kind ("REVOKED_TOKEN", "USED_ASSERTION"), and back.
 std::string_view KindName(model::JtiKind kind);

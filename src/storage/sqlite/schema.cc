@@ -219,11 +219,31 @@ CREATE TABLE key_rotation_policies (
 );
 )sql";
 
-constexpr std::array<sql::Migration, 4> kMigrations{{
+// Audit activities (audit/activity_log.h): appended, read by environment in seq order, purged by
+// age. No foreign key: an environment's activities outlive it until the retention purge.
+constexpr const char* kMigration5 = R"sql(
+CREATE TABLE activities (
+  seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+  id             TEXT NOT NULL,
+  environment_id TEXT NOT NULL,
+  recorded_at    INTEGER NOT NULL,
+  action_type    TEXT NOT NULL,
+  success        INTEGER NOT NULL,
+  client_id      TEXT NOT NULL,
+  correlation_id TEXT NOT NULL,
+  resource_ids   TEXT NOT NULL,
+  body           TEXT NOT NULL
+);
+CREATE INDEX activities_by_environment ON activities (environment_id, seq);
+CREATE INDEX activities_by_time ON activities (recorded_at);
+)sql";
+
+constexpr std::array<sql::Migration, 5> kMigrations{{
     {1, kMigration1},
     {2, kMigration2},
     {3, kMigration3},
     {4, kMigration4},
+    {5, kMigration5},
 }};
 
 constexpr sql::Schema kSchema{
