@@ -15,6 +15,15 @@ using testutil::ApiReply;
 using testutil::MgmtHarness;
 using Role = testutil::Role;
 
+json::object AppBody(const char* name, const char* type) {
+  return {{"name", name},
+          {"type", type},
+          {"grantTypes", json::array{"CLIENT_CREDENTIALS"}},
+          {"tokenEndpointAuthMethod", "CLIENT_SECRET_BASIC"},
+          {"enabled", true},
+          {"protocol", "OPENID_CONNECT"}};
+}
+
 class ActivitiesTest : public ::testing::Test {
  protected:
   // GET .../activities?<query> as `as`.
@@ -47,13 +56,7 @@ class ActivitiesTest : public ::testing::Test {
 };
 
 TEST_F(ActivitiesTest, AWriteBecomesAnActivity) {
-  const std::string app =
-      h_.CreateApp(h_.env_e(), {{"name", "audited"},
-                                {"type", "WORKER"},
-                                {"grantTypes", json::array{"CLIENT_CREDENTIALS"}},
-                                {"tokenEndpointAuthMethod", "CLIENT_SECRET_BASIC"},
-                                {"enabled", true},
-                                {"protocol", "OPENID_CONNECT"}});
+  const std::string app = h_.CreateApp(h_.env_e(), AppBody("audited", "WORKER"));
   const auto all = Activities("filter=action.type%20eq%20%22APPLICATION.CREATED%22");
   ASSERT_EQ(all.size(), 1u);
   const json::object& a = all[0];
@@ -77,13 +80,7 @@ TEST_F(ActivitiesTest, AWriteBecomesAnActivity) {
 }
 
 TEST_F(ActivitiesTest, RefusedWritesAndSecretReadsAreActivitiesPlainReadsAreNot) {
-  const std::string app =
-      h_.CreateApp(h_.env_e(), {{"name", "target"},
-                                {"type", "SERVICE"},
-                                {"grantTypes", json::array{"CLIENT_CREDENTIALS"}},
-                                {"tokenEndpointAuthMethod", "CLIENT_SECRET_BASIC"},
-                                {"enabled", true},
-                                {"protocol", "OPENID_CONNECT"}});
+  const std::string app = h_.CreateApp(h_.env_e(), AppBody("target", "SERVICE"));
   const std::string path = testutil::AppPath(h_.env_e(), app);
   EXPECT_EQ(h_.Call(Role::kReadOnly, "PUT", path, json::object{{"name", "x"}}).status, 403);
   EXPECT_EQ(h_.Call(Role::kReadOnly, "GET", path).status, 200);
