@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,19 +20,29 @@ namespace tollgate::audit {
 // Where batches go (server/ adapts storage::Store). Called from the log's thread only.
 class ActivityStore {
  public:
+  enum class Refusal {
+    kUnavailable,  // the store cannot be reached: the batch is tried again later
+    kRejected,     // the store refused the data: the batch is tried row by row, bad rows dropped
+  };
+  struct Error {
+    Refusal refusal = Refusal::kUnavailable;
+    std::string message;
+  };
   virtual ~ActivityStore() = default;
-  // Durable when it succeeds; on failure the whole batch may be retried.
-  virtual Result<void, std::string> Append(const std::vector<model::Activity>& batch) = 0;
+  // Durable when it succeeds, and then all or nothing; storing an activity again (same id) is
+  // harmless.
+  virtual Result<void, Error> Append(const std::vector<model::Activity>& batch) = 0;
 };
 
 class ActivityLog {
  public:
   struct Stats {
     uint64_t recorded = 0;       // accepted by Record
-    uint64_t dropped = 0;        // refused by Record: the queue was full
+    uint64_t dropped = 0;        // never to be stored: refused by a full queue, pushed out of it
+                                 // by a batch that failed, or refused by the store as data
     uint64_t written = 0;        // stored
-    uint64_t failed_writes = 0;  // batches the store refused (each retried while room remains)
-    size_t queued = 0;           // waiting now
+    uint64_t failed_writes = 0;  // store calls that failed
+    size_t queued = 0;           // waiting now (the batch being written included)
   };
 
   // Starts the writer thread. `capacity` >= 1.
@@ -50,15 +61,17 @@ class ActivityLog {
 
  private:
   void Loop(const std::stop_token& stop) EXCLUDES(mu_);
-  // Writes one batch taken from the queue; requeues it (what fits) when the store refuses.
-  void WriteBatch() REQUIRES(mu_);
+  // Writes one batch taken from the queue; false when the store could not be reached (the batch
+  // is back at the front of the queue, as much as fits).
+  bool WriteBatch() REQUIRES(mu_);
 
   ActivityStore& store_;
   const size_t capacity_;
   mutable common::Mutex mu_;
   common::CondVar wake_;     // the writer: work queued, a flush asked for, or stop
   common::CondVar written_;  // Flush callers: a batch is done
-  std::vector<model::Activity> queue_ GUARDED_BY(mu_);
+  std::deque<model::Activity> queue_ GUARDED_BY(mu_);
+  size_t in_flight_ GUARDED_BY(mu_) = 0;      // taken from the queue, being written
   uint64_t flush_asked_ GUARDED_BY(mu_) = 0;  // Flush calls so far
   uint64_t flush_done_ GUARDED_BY(mu_) = 0;   // of which the writer has served
   Stats stats_ GUARDED_BY(mu_);

@@ -13,12 +13,16 @@ namespace {
 
 class FakeStore final : public ActivityStore {
  public:
-  Result<void, std::string> Append(const std::vector<model::Activity>& batch) override {
+  Result<void, Error> Append(const std::vector<model::Activity>& batch) override {
     std::lock_guard lock(mu_);
-    if (refuse_) return Fail(std::string("store away"));
+    if (refuse_) return Fail(Error{Refusal::kUnavailable, "store away"});
+    for (const auto& a : batch) {
+      if (a.id == "bad") return Fail(Error{Refusal::kRejected, "invalid text"});
+    }
     for (const auto& a : batch) ids_.push_back(a.id);
     return {};
   }
+
   void Refuse(bool refuse) {
     std::lock_guard lock(mu_);
     refuse_ = refuse;
@@ -62,19 +66,38 @@ TEST(ActivityLogTest, AFullQueueDropsAndCounts) {
   for (int i = 0; i < 150; ++i) log.Record(Make(i));
   log.Flush();
   auto s = log.stats();
-  EXPECT_EQ(s.recorded + s.dropped, 150u);
+  // Whichever were dropped (new ones at Record, or the oldest of a batch that failed), the
+  // queue holds its capacity and every activity is queued, dropped or stored.
   EXPECT_EQ(s.queued, 100u) << "bounded by the capacity";
   EXPECT_EQ(s.dropped, 50u);
+  EXPECT_EQ(s.written, 0u);
   EXPECT_GE(s.failed_writes, 1u);
 
-  store.Refuse(false);  // the store is back: the queued ones are written, the oldest first
+  store.Refuse(false);  // the store is back: the queued ones are written
   log.Flush();
   s = log.stats();
   EXPECT_EQ(s.written, 100u);
   EXPECT_EQ(s.queued, 0u);
-  const auto ids = store.ids();
-  ASSERT_EQ(ids.size(), 100u);
-  EXPECT_EQ(ids.front(), "a0");
+  EXPECT_EQ(store.ids().size(), 100u);
+}
+
+TEST(ActivityLogTest, ARowTheStoreRejectsIsDroppedNotTheBatch) {
+  FakeStore store;
+  ActivityLog log(store, 100);
+  log.Record(Make(1));
+  model::Activity bad;
+  bad.id = "bad";
+  log.Record(std::move(bad));
+  log.Record(Make(2));
+  log.Flush();
+  EXPECT_EQ(store.ids(), (std::vector<std::string>{"a1", "a2"}));
+  const auto s = log.stats();
+  EXPECT_EQ(s.written, 2u);
+  EXPECT_EQ(s.dropped, 1u);
+  EXPECT_EQ(s.queued, 0u);
+  log.Record(Make(3));  // and the log goes on
+  log.Flush();
+  EXPECT_EQ(store.ids().back(), "a3");
 }
 
 TEST(ActivityLogTest, TheDestructorWritesTheRest) {

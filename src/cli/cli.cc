@@ -58,7 +58,8 @@ Options (each also read from the environment variable in brackets; the option wi
                            [TOLLGATE_ACTIVITY_RETENTION_DAYS]
   --max-queued-activities N
                            serve: audit activities waiting to be stored, at most (default
-                           100000, about 1 KiB each); beyond, new ones are dropped and counted
+                           100000, at most 1000000; about 1 KiB each); beyond, they are dropped
+                           and counted
                            [TOLLGATE_MAX_QUEUED_ACTIVITIES]
   --trusted-proxies CIDRS  serve: comma-separated networks of reverse proxies (such as
                            10.0.0.0/8,fd00::/8) whose Forwarded / X-Forwarded-For headers name
@@ -134,7 +135,7 @@ int Main(int argc, char** argv) {
       {"--activity-retention-days", "TOLLGATE_ACTIVITY_RETENTION_DAYS",
        &server::Options::activity_retention_days, 1, 3650},
       {"--max-queued-activities", "TOLLGATE_MAX_QUEUED_ACTIVITIES",
-       &server::Options::max_queued_activities, 1, 10'000'000},
+       &server::Options::max_queued_activities, 1, 1'000'000},
   };
   if (argc < 2) return Usage("missing command");
   std::string_view command = argv[1];

@@ -235,6 +235,9 @@ Response Router::MetricsText(const RouteCall&) const {
     out.Sample("tollgate_activities_dropped_total", {}, a.dropped);
     out.Family("tollgate_activities_stored_total", "counter", "Audit activities stored.");
     out.Sample("tollgate_activities_stored_total", {}, a.written);
+    out.Family("tollgate_activity_store_failures_total", "counter",
+               "Batches of audit activities the store could not take (each tried again).");
+    out.Sample("tollgate_activity_store_failures_total", {}, a.failed_writes);
     out.Family("tollgate_activities_queued", "gauge", "Audit activities waiting for the store.");
     out.Sample("tollgate_activities_queued", {}, static_cast<uint64_t>(a.queued));
   }

@@ -1,6 +1,7 @@
 // Audit activities of the management API (PingOne's audit reporting model): every call that
 // writes, or tries to (and every read of a secret), becomes an activity in the environment it
 // names; GET /v1/environments/{envID}/activities reads them back with PingOne's SCIM filter.
+#include <algorithm>
 #include <array>
 #include <boost/json.hpp>
 #include <cctype>
@@ -74,11 +75,19 @@ void RecordActivity(const Services& s, const Call& call, const ApiResponse& resp
   if (method != "POST" && method != "PUT" && method != "DELETE" && !secret_read) return;
 
   // The objects the path names: (collection, id) pairs, the last one perhaps without an id.
+  // Ids as the handlers read them (lower case); a path that is not made of collections and ids
+  // names no object (a 404): nothing to audit.
   std::vector<Target> path;
   for (size_t i = 0; i < segs.size(); i += 2) {
     auto type = TypeOf(segs[i]);
-    if (!type) return;  // not a management object (a 404 path): nothing to audit
-    path.push_back({std::string(*type), i + 1 < segs.size() ? std::string(segs[i + 1]) : ""});
+    if (!type) return;
+    std::string id;
+    if (i + 1 < segs.size()) {
+      auto normalized = PathId(segs[i + 1]);
+      if (!normalized) return;
+      id = std::move(*normalized);
+    }
+    path.push_back({std::string(*type), std::move(id)});
   }
   json::value body;
   if (!response.body.empty()) {
@@ -107,13 +116,17 @@ void RecordActivity(const Services& s, const Call& call, const ApiResponse& resp
     if (path.back().id.empty() && ok) path.back().id = answered("id");  // the created object
   }
 
-  // Filed under the environment the path names, when it exists (else the caller's own).
-  // (A new environment is not in the snapshot yet: its creation is filed in it.)
+  // Filed under the environment the path names when the caller reaches it and it exists, else
+  // under the caller's own (so where a refused call lands tells nothing of environments the
+  // caller cannot see). A new environment is not in the snapshot yet: its creation is filed in
+  // it.
   EnvId env_id = call.caller.environment_id;
-  const bool named_exists =
-      !path.front().id.empty() &&
-      (call.snapshot->FindEnvironment(path.front().id) != nullptr || (segs.size() == 1 && ok));
-  if (named_exists) env_id = EnvId(path.front().id);
+  const std::string& named_env = path.front().id;
+  const bool created = segs.size() == 1 && ok && !named_env.empty();
+  if (created || (!named_env.empty() && call.caller.Reaches(EnvId(named_env)) &&
+                  call.snapshot->FindEnvironment(named_env) != nullptr)) {
+    env_id = EnvId(named_env);
+  }
   if (action == "ENVIRONMENT.DELETED" && ok) env_id = call.caller.environment_id;
 
   model::Activity a;
@@ -161,6 +174,7 @@ void RecordActivity(const Services& s, const Call& call, const ApiResponse& resp
     o["source"] = json::object{{"ipAddress", call.request.remote_address}};
   }
   a.json = json::serialize(o);
+  if (!IsValidUtf8(a.json)) return;  // every part is checked text; never expected
   s.activities->Record(std::move(a));
 }
 
@@ -175,6 +189,9 @@ class FilterParser {
  public:
   explicit FilterParser(std::string_view text) : text_(text) {}
 
+  // True when two clauses contradict each other (a = "x" and a = "y"): nothing matches.
+  bool Impossible() const { return impossible_; }
+
   // An error message, or std::nullopt when `q` holds the criteria.
   std::optional<std::string> Parse(model::ActivityQuery& q) {
     while (true) {
@@ -182,7 +199,9 @@ class FilterParser {
       std::string op = Lower(Word());
       if (attribute.empty() || op.empty()) return Error("expected: attribute operator \"value\"");
       if (attribute == "action.type" && op == "in") {
-        if (auto e = ValueList(q.action_types)) return e;
+        std::vector<std::string> values;
+        if (auto e = ValueList(values)) return e;
+        Narrow(q.action_types, std::move(values));
       } else {
         auto value = Quoted();
         if (!value) return Error("expected a double-quoted value");
@@ -216,18 +235,20 @@ class FilterParser {
     }
     if (op != "eq") return Error(attribute + " takes eq");
     if (attribute == "action.type") {
-      q.action_types = {value};
+      Narrow(q.action_types, {value});
     } else if (attribute == "result.status") {
-      if (value != "SUCCESS" && value != "FAILED")
+      if (value != "SUCCESS" && value != "FAILED") {
         return Error("result.status is SUCCESS or FAILED");
-      q.success = value == "SUCCESS";
+      }
+      Require(q.success, value == "SUCCESS");
     } else if (attribute == "actors.client.id") {
-      q.client_id = value;
+      Require(q.client_id, value);
     } else if (attribute == "correlationid") {
-      q.correlation_id = value;
+      Require(q.correlation_id, value);
     } else if (attribute == "resources.id") {
-      if (!PathId(value)) return Error("resources.id needs an ID");
-      q.resource_id = *PathId(value);
+      auto id = PathId(value);
+      if (!id) return Error("resources.id needs an ID");
+      Require(q.resource_id, *id);
     } else {
       return Error("unknown attribute '" + attribute +
                    "' (recordedAt, action.type, result.status, actors.client.id, correlationId, "
@@ -256,6 +277,23 @@ class FilterParser {
       }
       return Error(kInSyntax);
     }
+  }
+
+  // `and` of two criteria on one attribute.
+  template <class T>
+  void Require(std::optional<T>& slot, T value) {
+    if (slot && *slot != value) impossible_ = true;
+    slot = std::move(value);
+  }
+  void Narrow(std::vector<std::string>& types, std::vector<std::string> values) {
+    if (narrowed_) {
+      std::erase_if(values, [&](const std::string& v) {
+        return std::find(types.begin(), types.end(), v) == types.end();
+      });
+      if (values.empty()) impossible_ = true;
+    }
+    narrowed_ = true;
+    types = std::move(values);
   }
 
   static std::optional<TimePoint> Later(std::optional<TimePoint> a, TimePoint b) {
@@ -302,6 +340,8 @@ class FilterParser {
 
   std::string_view text_;
   size_t pos_ = 0;
+  bool narrowed_ = false;  // action.type already constrained
+  bool impossible_ = false;
 };
 
 ApiError FilterError(std::string message) {
@@ -318,6 +358,7 @@ ApiResult HandleActivities(const Services& s, const Call& call,
   if (!call.caller.Can(Permission::kAdminEnvironment, env_id)) return Fail(Forbidden());
 
   model::ActivityQuery q;
+  bool impossible = false;  // contradictory clauses: nothing matches
   q.environment_id = env_id;
   q.limit = kDefaultLimit;
   const std::string_view query = call.request.query;
@@ -326,7 +367,9 @@ ApiResult HandleActivities(const Services& s, const Call& call,
     if (!text || text->size() > kMaxFilterLength || !IsValidUtf8(*text)) {
       return Fail(FilterError("The filter must be UTF-8 text of at most 2048 characters."));
     }
-    if (auto error = FilterParser(*text).Parse(q)) return Fail(FilterError(std::move(*error)));
+    FilterParser parser(*text);
+    if (auto error = parser.Parse(q)) return Fail(FilterError(std::move(*error)));
+    impossible = parser.Impossible();
   }
   if (auto raw = QueryParam(query, "limit")) {
     size_t n = 0;
@@ -352,9 +395,12 @@ ApiResult HandleActivities(const Services& s, const Call& call,
   if (s.activities != nullptr) s.activities->Flush();
   const size_t limit = q.limit;
   q.limit = limit + 1;  // one more tells whether there is a next page
-  auto loaded = s.store.LoadActivities(q);
-  if (!loaded) return Fail(FromStore(loaded.error()));
-  std::vector<model::Activity>& rows = *loaded;
+  std::vector<model::Activity> rows;
+  if (!impossible) {
+    auto loaded = s.store.LoadActivities(q);
+    if (!loaded) return Fail(FromStore(loaded.error()));
+    rows = std::move(loaded).value();
+  }
   const bool more = rows.size() > limit;
   if (more) rows.resize(limit);
 
@@ -368,7 +414,8 @@ ApiResult HandleActivities(const Services& s, const Call& call,
   const std::string self = call.Href("/environments/" + env_id.str() + "/activities");
   std::string self_query;
   if (auto raw = QueryParam(query, "filter")) self_query = "filter=" + std::string(*raw);
-  json::object links = Links(self + (self_query.empty() ? "" : "?" + self_query));
+  const bool echo = !query.empty() && IsValidUtf8(query);
+  json::object links = Links(self + (echo ? "?" + std::string(query) : ""));
   if (more) {
     std::string next = self + "?" + (self_query.empty() ? "" : self_query + "&") +
                        "limit=" + std::to_string(limit) +

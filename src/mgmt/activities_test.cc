@@ -148,6 +148,45 @@ TEST_F(ActivitiesTest, FilterByTimeTypeAndClient) {
   EXPECT_EQ(Get("cursor=!!").status, 400);
 }
 
+TEST_F(ActivitiesTest, ContradictoryClausesMatchNothing) {
+  h_.CreateResource(h_.env_e(), "one");
+  EXPECT_EQ(Activities("filter=action.type%20eq%20%22RESOURCE.CREATED%22").size(), 1u);
+  EXPECT_TRUE(Activities("filter=action.type%20eq%20%22RESOURCE.CREATED%22%20and%20"
+                         "action.type%20eq%20%22SCOPE.CREATED%22")
+                  .empty());
+  EXPECT_EQ(Activities("filter=action.type%20in%20[%22RESOURCE.CREATED%22,%22A%22]%20and%20"
+                       "action.type%20eq%20%22RESOURCE.CREATED%22")
+                .size(),
+            1u);
+  EXPECT_TRUE(Activities("filter=result.status%20eq%20%22SUCCESS%22%20and%20"
+                         "result.status%20eq%20%22FAILED%22")
+                  .empty());
+}
+
+TEST_F(ActivitiesTest, WhereACallIsFiledTellsNothingOfOtherEnvironments) {
+  // An Environment Admin of E writes (and is refused) in F, which it does not reach, and in an
+  // environment that does not exist: both land in E, the same way.
+  const std::string in_f = testutil::ResourcesPath(h_.env_f());
+  const std::string nowhere = testutil::ResourcesPath("0a0a0a0a-9999-4999-8999-999999999999");
+  for (const std::string& path : {in_f, nowhere}) {
+    EXPECT_EQ(h_.Call(Role::kEnvironmentAdmin, "POST", path, json::object{{"name", "x"}}).status,
+              403);
+  }
+  const auto failed = Activities("filter=result.status%20eq%20%22FAILED%22");
+  ASSERT_EQ(failed.size(), 2u);
+  // Ids in the path are read as the handlers read them: upper case names the same object.
+  std::string upper = h_.env_e();
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  ASSERT_EQ(h_.Call(Role::kOrganizationAdmin, "POST", testutil::ResourcesPath(upper),
+                    json::object{{"name", "upper"}, {"audience", "https://upper.example"}})
+                .status,
+            201);
+  const auto made = Activities("filter=resources.id%20eq%20%22" + h_.env_e() + "%22%20and%20" +
+                               "action.type%20eq%20%22RESOURCE.CREATED%22");
+  ASSERT_EQ(made.size(), 1u);
+  EXPECT_EQ(made[0].at("resources").at(0).at("id"), json::value(h_.env_e()));
+}
+
 TEST_F(ActivitiesTest, PagesFollowTheCursorToTheEnd) {
   for (int i = 0; i < 5; ++i) h_.CreateResource(h_.env_e(), "r" + std::to_string(i));
   std::vector<std::string> seen;

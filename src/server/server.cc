@@ -128,9 +128,13 @@ class KeyRotationLoop {
 class StoreActivities final : public audit::ActivityStore {
  public:
   explicit StoreActivities(storage::Store& store) : store_(store) {}
-  Result<void, std::string> Append(const std::vector<model::Activity>& batch) override {
+  Result<void, Error> Append(const std::vector<model::Activity>& batch) override {
     auto appended = store_.AppendActivities(batch);
-    if (!appended) return Fail(std::move(appended).error().message);
+    if (!appended) {
+      const bool away = appended.error().code == storage::StoreErrorCode::kUnavailable;
+      return Fail(Error{away ? Refusal::kUnavailable : Refusal::kRejected,
+                        std::move(appended).error().message});
+    }
     return {};
   }
 

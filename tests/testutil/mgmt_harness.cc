@@ -169,10 +169,10 @@ MgmtHarness::MgmtHarness()
 
 MgmtHarness::~MgmtHarness() = default;
 
-Result<void, std::string> MgmtHarness::StoreActivities::Append(
+Result<void, audit::ActivityStore::Error> MgmtHarness::StoreActivities::Append(
     const std::vector<model::Activity>& batch) {
   auto appended = store_.AppendActivities(batch);
-  if (!appended) return Fail(std::move(appended).error().message);
+  if (!appended) return Fail(Error{Refusal::kRejected, std::move(appended).error().message});
   return {};
 }
 

@@ -117,7 +117,7 @@ class MgmtHarness {
   class StoreActivities final : public audit::ActivityStore {
    public:
     explicit StoreActivities(storage::Store& store) : store_(store) {}
-    Result<void, std::string> Append(const std::vector<model::Activity>& batch) override;
+    Result<void, Error> Append(const std::vector<model::Activity>& batch) override;
 
    private:
     storage::Store& store_;

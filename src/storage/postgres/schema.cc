@@ -331,6 +331,7 @@ CREATE TABLE activities (
   resource_ids   TEXT COLLATE "C" NOT NULL,
   body           TEXT NOT NULL
 );
+CREATE UNIQUE INDEX activities_by_id ON activities (id);
 CREATE INDEX activities_by_environment ON activities (environment_id, seq);
 CREATE INDEX activities_by_time ON activities (recorded_at);
 )sql";

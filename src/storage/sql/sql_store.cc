@@ -123,7 +123,9 @@ StoreResult<void> SqlStore::PurgeExpiredJtis(TimePoint now) {
 
 StoreResult<void> SqlStore::AppendActivities(const std::vector<model::Activity>& batch) {
   if (batch.empty()) return {};
-  return RunInTransaction(TransactionKind::kJti,
+  // Under the deployment's write lock: across nodes, seqs are then given in commit order, so a
+  // reader's cursor never passes a row still to be committed.
+  return RunInTransaction(TransactionKind::kWrite,
                           [&](Connection& db) { return activities::Append(db, batch); });
 }
 

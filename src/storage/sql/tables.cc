@@ -791,15 +791,18 @@ StoreResult<std::optional<model::KeyRotationPolicy>> Load(Connection& db, const 
 namespace activities {
 
 StoreResult<void> Append(Connection& db, const std::vector<model::Activity>& batch) {
+  // An activity stored again (a retry after a commit whose outcome was unknown) is skipped.
+  const Dialect& dialect = db.dialect();
+  const std::string sql = fmt::format(
+      "{} INTO activities (id, environment_id, recorded_at, action_type, success, client_id, "
+      "correlation_id, resource_ids, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9){}",
+      dialect.insert_ignoring_conflicts, dialect.ignoring_conflicts_end);
   for (const model::Activity& a : batch) {
     std::string resources = " ";
     for (const std::string& id : a.resource_ids) resources += id + " ";
-    TG_STORE_TRY(Execute(db,
-                         "INSERT INTO activities (id, environment_id, recorded_at, action_type, "
-                         "success, client_id, correlation_id, resource_ids, body) "
-                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                         a.id, a.environment_id.str(), Millis(a.recorded_at), a.action_type,
-                         a.success, a.client_id, a.correlation_id, resources, a.json));
+    TG_STORE_TRY(Execute(db, sql, a.id, a.environment_id.str(), Millis(a.recorded_at),
+                         a.action_type, a.success, a.client_id, a.correlation_id, resources,
+                         a.json));
   }
   return {};
 }
