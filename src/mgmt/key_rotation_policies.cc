@@ -2,8 +2,6 @@
 // per environment, which rotates the environment's default signing key (mgmt/key_rotation.h).
 // Read as keys are; changed by those who may create keys. Tollgate adds `enabled` and
 // `overlapPeriod`; there is no POST or DELETE (docs/management-api.md).
-#include <limits>
-
 #include "mgmt/internal.h"
 #include "mgmt/key_rotation.h"
 

@@ -89,16 +89,16 @@ class Maintenance {
   std::jthread thread_;
 };
 
-// Applies the key rotation policies once a minute, and `hourly` once an hour, on its own thread:
-// a step may generate a key (seconds for RSA-4096) or purge many rows, which must not delay the
-// other upkeep. Stops when destroyed.
-class KeyRotationLoop {
+// The slow upkeep, on its own thread: the key rotation policies once a minute and `hourly` (the
+// audit purge) once an hour. A rotation step may generate a key (seconds for RSA-4096) and a purge
+// may delete many rows, which must not delay Maintenance's 50 ms writes. Stops when destroyed.
+class SlowUpkeep {
  public:
-  KeyRotationLoop(mgmt::KeyRotator& rotator, std::function<void()> hourly)
+  SlowUpkeep(mgmt::KeyRotator& rotator, std::function<void()> hourly)
       : rotator_(rotator),
         hourly_(std::move(hourly)),
         thread_([this](const std::stop_token& stop) { Loop(stop); }) {}
-  ~KeyRotationLoop() {
+  ~SlowUpkeep() {
     thread_.request_stop();
     thread_.join();
   }
@@ -142,8 +142,7 @@ class StoreActivities final : public audit::ActivityStore {
   storage::Store& store_;
 };
 
-// Forgets audit activities older than the retention, at start and then hourly, on the key
-// rotation's thread of upkeep (KeyRotationLoop).
+// Forgets audit activities older than the retention, at start and then hourly (SlowUpkeep).
 void PurgeActivities(storage::Store& store, const Clock& clock, size_t retention_days) {
   auto purged = store.PurgeActivities(clock.Now() - std::chrono::hours(24 * retention_days));
   if (!purged) {
@@ -396,8 +395,8 @@ int Serve(const Options& options) {
             urls.auth_url, urls.api_url);
   {
     Maintenance maintenance(used_assertions, revoked);
-    KeyRotationLoop rotation(
-        rotator, [&] { PurgeActivities(**store, clock, options.activity_retention_days); });
+    SlowUpkeep slow(rotator,
+                    [&] { PurgeActivities(**store, clock, options.activity_retention_days); });
     server.Run(router);
   }  // the last used assertions are written before the process exits
   feed.Stop();
