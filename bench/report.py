@@ -114,13 +114,27 @@ RATIOS = [("ratio_rs256_over_limit", "tg_rs256.rps", "limit_around.rsa2048"),
           ("ratio_rs256_over_nginx", "tg_rs256.rps", "nginx.rps"),
           ("ratio_es256_over_nginx", "tg_es256.rps", "nginx.rps"),
           ("ratio_eddsa_over_nginx", "tg_eddsa.rps", "nginx.rps"),
-          ("ratio_oidc_provider_over_limit", "oidc.rps", "limit_after.rsa2048")]
+          ("ratio_oidc_provider_over_limit", "oidc.rps", "limit_after.rsa2048"),
+          ("ratio_activities_on_over_off", "audit_on.rps", "audit_off.rps")]
 per_round = {}
 for name, a, b in RATIOS:
     r, rs = ratio(a, b)
     if r is not None:
         fig(name, r, 3)
         per_round[name] = rs
+
+# The audit: every token of the "on" server became an activity, stored or counted as dropped.
+for key, name in (("audit_off.rps", "audit_off_tokens_per_s"), ("audit_on.rps", "audit_on_tokens_per_s"),
+                  ("audit_on.p99_ms", "audit_on_p99_ms")):
+    fig(name, med(key), 2 if key.endswith("ms") else 0)
+audit_tokens = total("audit_on.all_requests")
+if audit_tokens and med("audit.stored") is not None:
+    fig("audit_tokens_issued", audit_tokens, 0)
+    fig("audit_activities_stored", med("audit.stored"), 0)
+    fig("audit_activities_dropped", med("audit.dropped"), 0)
+    fig("audit_store_kb", med("audit.store_kb"), 0)
+    if med("audit.stored"):
+        fig("audit_store_bytes_per_activity", med("audit.store_kb") * 1024 / med("audit.stored"), 0)
 
 # Configuration growth.
 for key, name, d in (("grow.apps", "grow_apps", 0), ("grow.resources", "grow_resources", 0),
@@ -306,6 +320,8 @@ goal("ES256 p99", fv.get("tollgate_es256_p99_ms"), "<=", 3, " ms")
 goal("EdDSA tokens/s / nginx", fv.get("ratio_eddsa_over_nginx"), ">=", 0.5)
 goal("EdDSA p99", fv.get("tollgate_eddsa_p99_ms"), "<=", 3, " ms")
 goal("grown config tokens/s / one-app", fv.get("ratio_grown_over_one_app"), ">=", 0.95)
+goal("token activities on / off, tokens/s", fv.get("ratio_activities_on_over_off"), ">=", 0.95)
+goal("token activities dropped", fv.get("audit_activities_dropped"), "<=", 0)
 goal("resident memory per application", fv.get("grow_rss_per_app_kib"), "<=", 4, " KiB")
 big_ms = fv.get("startup_big_ms")
 goal(f"start-up with {int(big_apps or 0):,} applications",

@@ -13,8 +13,8 @@
 # the PostgreSQL section).
 # Environment: TOLLGATE_BIN, TOLLGATE_SEED_BIN, TOLLGATE_MICRO_BIN use those binaries instead of
 # building (the smoke test passes its own build's); PEERS (default ../shared/peers beside the
-# repository, else the copy in bench/peers/); PORT_A, PORT_B0, PORT_B1, PORT_C (Tollgate's
-# servers), PORT_P1, PORT_P2 (the PostgreSQL nodes), NGINX_PORT, OIDC_PORT (the peers): free
+# repository, else the copy in bench/peers/); PORT_A, PORT_B0, PORT_B1, PORT_C, PORT_D0, PORT_D1
+# (Tollgate's servers), PORT_P1, PORT_P2 (the PostgreSQL nodes), NGINX_PORT, OIDC_PORT (the peers): free
 # loopback ports unless given.
 #
 # Method (same load as the peers' bench.sh, which this script calls by path): wrk -t1 -c32,
@@ -23,7 +23,8 @@
 # openssl speed again (the round's limit is the mean of both), node-oidc-provider, Tollgate ES256, Tollgate EdDSA, nginx with a fixed body; a ratio is the
 # median over rounds of the ratio measured within a round, so drift on a shared machine hits both
 # sides of it. Then the flat-cost case (one application vs 10,000 applications and 1,000
-# resources, alternated), start-up with 100,000 applications, and the micro-benchmarks.
+# resources, alternated), the audit's cost (token activities on, the default, vs off, alternated),
+# start-up with 100,000 applications, and the micro-benchmarks.
 # PostgreSQL: two nodes on one throwaway cluster; per round, one node under the whole load, the
 # same time with no load, then both nodes at once under half the connections each; the
 # database's transactions (pg_stat_database) are counted over each window.
@@ -75,9 +76,10 @@ for _ in range(int(sys.argv[1])):
     ports.append(free_port(ports))
 print(*ports)' "$1"
 }
-read -r f1 f2 f3 f4 f5 f6 f7 f8 < <(free_ports 8)
+read -r f1 f2 f3 f4 f5 f6 f7 f8 f9 f10 < <(free_ports 10)
 PORT_A=${PORT_A:-$f1}; PORT_B0=${PORT_B0:-$f2}; PORT_B1=${PORT_B1:-$f3}; PORT_C=${PORT_C:-$f4}
 PORT_P1=${PORT_P1:-$f5}; PORT_P2=${PORT_P2:-$f6}; NGINX_PORT=${NGINX_PORT:-$f7}; OIDC_PORT=${OIDC_PORT:-$f8}
+PORT_D0=${PORT_D0:-$f9}; PORT_D1=${PORT_D1:-$f10}
 
 WORK=$(mktemp -d /tmp/tollgate-bench.XXXXXX)
 OUT=${OUT:-$WORK/results}
@@ -153,12 +155,14 @@ ssl_speed() { # ALG... -> "alg sign/s" lines, with -multi CORES
 
 rss_kb() { awk '/^VmRSS/{print $2}' "/proc/$1/status"; }
 
-# start_server NAME STORE PORT: starts `tollgate serve`, waits until /readyz answers; sets SPID
-# and STARTUP_MS (from exec to the first 200).
+# start_server NAME STORE PORT: starts `tollgate serve` (with the options in SERVE_ARGS), waits
+# until /readyz answers; sets SPID and STARTUP_MS (from exec to the first 200).
+SERVE_ARGS=()
 start_server() {
   local name=$1 store=$2 port=$3 started
   started=$("$PY" "$HERE/mgmt.py" start --url "http://127.0.0.1:$port/readyz" --max-seconds 120 \
-    --log "$WORK/$name.log" -- "$TOLLGATE_BIN" serve --store "$store" --listen "127.0.0.1:$port") || {
+    --log "$WORK/$name.log" -- "$TOLLGATE_BIN" serve --store "$store" --listen "127.0.0.1:$port" \
+    "${SERVE_ARGS[@]}") || {
     echo "tollgate ($name) did not start; its log:" >&2; tail -20 "$WORK/$name.log" >&2; exit 1; }
   SPID=$(jget "$started" pid)
   STARTUP_MS=$(jget "$started" ms)
@@ -306,8 +310,12 @@ if [ "$DO_PG" = 1 ]; then
   # Both nodes share the master key (init writes the file, serve reads it).
   export TOLLGATE_MASTER_KEY_FILE=$WORK/pg-master.key
   init_store p1 "$PORT_P1" "$(jget "$pg" store)"; PG_STORE=$STORE
+  # Without token activities: the figure is the token path's own use of the database (the
+  # audit's batched writes are measured on their own below).
+  SERVE_ARGS=(--token-activities none)
   start_server p1 "$PG_STORE" "$PORT_P1"; P1_PID=$SPID
   start_server p2 "$PG_STORE" "$PORT_P2"; P2_PID=$SPID
+  SERVE_ARGS=()
   read -r -a PA <<<"$(admin_args "$PORT_P1")"
   # Configured through node 1 only: node 2 serves it once the change feed has told it.
   PGJ=$("$PY" "$HERE/mgmt.py" setup "${PA[@]}" --name "Bench PostgreSQL")
@@ -373,6 +381,38 @@ for which in base big; do
   [ $which = base ] && raw "grow.v1_write_base_ms - $((ms / 5))" || raw "grow.v1_write_ms - $((ms / 5))"
 done
 stop_server "$B0_PID"; stop_server "$B1_PID"
+
+# --- the audit: token activities on (every answer, the default) vs off ---------------------------
+log "audit: --token-activities all (the default) vs none"
+bench_store d0 "$PORT_D0" "Bench audit"; D0_STORE=$STORE; D0=$SETUP
+bench_store d1 "$PORT_D1" "Bench audit"; D1_STORE=$STORE; D1=$SETUP
+SERVE_ARGS=(--token-activities none)
+start_server d0 "$D0_STORE" "$PORT_D0"; D0_PID=$SPID
+SERVE_ARGS=()
+start_server d1 "$D1_STORE" "$PORT_D1"; D1_PID=$SPID
+metric() { # PORT NAME -> the unlabelled sample NAME of that server's /metrics
+  curl -s "http://127.0.0.1:$1/metrics" | awk -v n="$2" '$1 == n { print $2 }'
+}
+drained() { # the "on" server's queue is empty: its writer no longer competes with the next run
+  local i
+  for i in $(seq 300); do
+    [ "$(metric "$PORT_D1" tollgate_activities_queued)" = 0 ] && return 0
+    sleep 0.1
+  done
+  echo "the audit queue of the \"on\" server did not drain in 30 s" >&2; exit 1
+}
+stored0=$(metric "$PORT_D1" tollgate_activities_stored_total)
+for R in $(seq 1 "$ROUNDS"); do
+  # Alternating which goes first, each after the other's activities are stored.
+  audit_off() { load audit_off "tollgate-audit-off-r$R" "$(jget "$D0" tokenUrl)" "$D0_PID" "$(jget "$D0" clientId)" "$(jget "$D0" clientSecret)"; }
+  audit_on() { load audit_on "tollgate-audit-on-r$R" "$(jget "$D1" tokenUrl)" "$D1_PID" "$(jget "$D1" clientId)" "$(jget "$D1" clientSecret)"; drained; }
+  if [ $((R % 2)) = 1 ]; then audit_off; audit_on; else audit_on; audit_off; fi
+done
+# Every token of the "on" server is an activity: stored, or dropped (counted).
+raw "audit.stored - $(( $(metric "$PORT_D1" tollgate_activities_stored_total) - stored0 ))"
+raw "audit.dropped - $(metric "$PORT_D1" tollgate_activities_dropped_total)"
+raw "audit.store_kb - $(du -ck "${D1_STORE#sqlite:}"* | tail -1 | cut -f1)"  # with its WAL
+stop_server "$D0_PID"; stop_server "$D1_PID"
 
 # --- start-up with BIG_APPS applications -----------------------------------------------------------
 log "start-up with $BIG_APPS applications"

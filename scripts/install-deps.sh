@@ -14,7 +14,8 @@ pkgs=(g++ cmake ninja-build ccache pkg-config
 if [ "$what" = test ] || [ "$what" = bench ]; then
   pkgs+=(python3 python3-pytest python3-requests python3-jwt python3-authlib python3-cryptography
          sqlite3 clang-format clang-14 clang-tidy-14 libclang-rt-14-dev git golang-go ruby
-         wrk gnuplot-nox nginx time procps prometheus python3-prometheus-client)
+         wrk gnuplot-nox nginx time procps prometheus python3-prometheus-client
+         openjdk-17-jdk-headless libokhttp-java libokio-java chromium)
 fi
 # The PostgreSQL tests and bench/run.sh run a throwaway cluster of their own.
 if [ "$what" = test ] || [ "$what" = bench ]; then

@@ -81,7 +81,7 @@ if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then
     /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration/test_robustness.py \
     tests/integration/test_client_assertions.py tests/integration/test_fd_limits.py \
     tests/integration/test_introspection_revocation.py tests/integration/test_postgres_nodes.py \
-    tests/integration/test_postgres_key_rotation.py \
+    tests/integration/test_postgres_key_rotation.py tests/integration/test_token_activities.py \
     || { cat "$tsan_logs"/tsan.* 2>/dev/null; exit 1; }
   # The files also get TSan's notes (e.g. on symbolization); a report names ThreadSanitizer.
   if grep -l ThreadSanitizer "$tsan_logs"/tsan.* 2>/dev/null; then cat "$tsan_logs"/tsan.*; exit 1; fi

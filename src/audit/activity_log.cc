@@ -9,7 +9,7 @@
 namespace tollgate::audit {
 namespace {
 
-constexpr auto kInterval = std::chrono::milliseconds(100);
+constexpr auto kInterval = std::chrono::milliseconds(500);
 constexpr size_t kMaxBatch = 1000;
 
 }  // namespace

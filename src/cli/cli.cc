@@ -61,6 +61,9 @@ Options (each also read from the environment variable in brackets; the option wi
                            100000, at most 1000000; about 1 KiB each); beyond, they are dropped
                            and counted
                            [TOLLGATE_MAX_QUEUED_ACTIVITIES]
+  --token-activities LEVEL serve: which answers of the token, introspection and revocation
+                           endpoints become audit activities: all (default), failures or none
+                           [TOLLGATE_TOKEN_ACTIVITIES]
   --trusted-proxies CIDRS  serve: comma-separated networks of reverse proxies (such as
                            10.0.0.0/8,fd00::/8) whose Forwarded / X-Forwarded-For headers name
                            the client for brute-force throttling (the rightmost hop that is not
@@ -121,6 +124,7 @@ int Main(int argc, char** argv) {
       {"--api-url", "TOLLGATE_API_URL", &server::Options::api_url},
       {"--master-key-file", "TOLLGATE_MASTER_KEY_FILE", &server::Options::master_key_file},
       {"--trusted-proxies", "TOLLGATE_TRUSTED_PROXIES", &server::Options::trusted_proxies},
+      {"--token-activities", "TOLLGATE_TOKEN_ACTIVITIES", &server::Options::token_activities},
   };
   static const NumberSpec kNumbers[] = {
       {"--threads", "TOLLGATE_THREADS", &server::Options::threads, 1, 256},

@@ -22,6 +22,26 @@ TEST(Uuid, NewUuidIsVersion4LowerCase) {
   EXPECT_EQ(seen.size(), 1000u);
 }
 
+TEST(Uuid, TimeOrderedUuidIsVersion7WithTheTimeFirst) {
+  // RFC 9562 Appendix A.6: unix_ts_ms 0x017F22E279B0 gives "017f22e2-79b0-7...".
+  const int64_t ms = 0x017F22E279B0;
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) {
+    std::string id = NewTimeOrderedUuid(ms);
+    ASSERT_EQ(id.size(), 36u);
+    EXPECT_EQ(id.substr(0, 15), "017f22e2-79b0-7");
+    EXPECT_TRUE(id[19] == '8' || id[19] == '9' || id[19] == 'a' || id[19] == 'b');
+    EXPECT_EQ(NormalizeUuid(id), id);
+    seen.insert(id);
+  }
+  EXPECT_EQ(seen.size(), 1000u);  // 74 random bits within one millisecond
+  // Later milliseconds sort after, also across a byte boundary and at the 48-bit limits.
+  EXPECT_LT(NewTimeOrderedUuid(ms), NewTimeOrderedUuid(ms + 1));
+  EXPECT_LT(NewTimeOrderedUuid(0xFF), NewTimeOrderedUuid(0x100));
+  EXPECT_EQ(NewTimeOrderedUuid(0).substr(0, 15), "00000000-0000-7");
+  EXPECT_EQ(NewTimeOrderedUuid(0xFFFFFFFFFFFF).substr(0, 15), "ffffffff-ffff-7");
+}
+
 TEST(Uuid, Normalize) {
   EXPECT_EQ(NormalizeUuid("ABCDEF01-2345-6789-ABCD-EF0123456789"),
             "abcdef01-2345-6789-abcd-ef0123456789");

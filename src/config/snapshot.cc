@@ -17,6 +17,10 @@ const AppEntry* EnvironmentSnapshot::FindApp(std::string_view client_id) const {
   return it == apps.end() ? nullptr : &it->second;
 }
 
+bool EnvironmentSnapshot::AllowsOrigin(std::string_view origin) const {
+  return std::binary_search(cors_origins.begin(), cors_origins.end(), origin, std::less<>());
+}
+
 const KeyEntry* EnvironmentSnapshot::FindKey(std::string_view kid) const {
   for (const auto& k : keys) {
     if (k.key.id.str() == kid) return &k;
@@ -62,7 +66,14 @@ Result<std::shared_ptr<const EnvironmentSnapshot>, BuildError> BuildEnvironmentS
       if (set) entry.jwks = std::make_shared<const jwt::JwkSet>(std::move(*set));
     }
     env->apps.emplace(app.id.str(), std::move(entry));
+    if (app.enabled && app.cors_settings &&
+        app.cors_settings->behavior == model::CorsBehavior::kAllowSpecificOrigins) {
+      for (const auto& o : app.cors_settings->origins) env->cors_origins.push_back(o);
+    }
   }
+  std::sort(env->cors_origins.begin(), env->cors_origins.end());
+  env->cors_origins.erase(std::unique(env->cors_origins.begin(), env->cors_origins.end()),
+                          env->cors_origins.end());
   for (const auto& s : data.secrets) {
     auto it = env->apps.find(s.application_id.str());
     if (it == env->apps.end()) continue;

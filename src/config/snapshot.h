@@ -63,6 +63,9 @@ struct EnvironmentSnapshot {
   // The longest token lifetime this environment can issue (a retired key stays published that
   // long after it stopped signing).
   int64_t max_token_lifetime_seconds = 3600;
+  // The web origins some enabled application of the environment allows (corsSettings), sorted:
+  // they may call the token, introspection and revocation endpoints (docs/cors.md).
+  std::vector<std::string> cors_origins;
 
   // Everything stored for the environment, as loaded (private keys cleared), for the
   // management API's reads.
@@ -70,6 +73,7 @@ struct EnvironmentSnapshot {
 
   const AppEntry* FindApp(std::string_view client_id) const;
   const KeyEntry* FindKey(std::string_view kid) const;
+  bool AllowsOrigin(std::string_view origin) const;
 };
 
 struct Snapshot {

@@ -25,6 +25,9 @@ struct Request {
   std::string_view body;
   std::optional<std::string_view> content_type;
   std::optional<std::string_view> authorization;
+  // CORS (Fetch standard): the caller's web origin, and a preflight's requested method.
+  std::optional<std::string_view> origin;
+  std::optional<std::string_view> access_control_request_method;
   std::string_view host;            // the Host header, for absolute URLs in /v1 answers
   std::string_view remote_address;  // the peer's IP address
   std::string correlation_id;

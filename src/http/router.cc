@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/uuid.h"
+#include "http/cors.h"
 #include "http/errors.h"
 #include "http/handlers/auth_handlers.h"
 #include "http/handlers/mgmt_handlers.h"
@@ -113,12 +114,16 @@ Response Router::FramingError(int status, std::string_view path,
   return r;
 }
 
-Response Router::WaitedTooLong(const RouteMatch& match, std::string_view correlation_id) const {
+Response Router::WaitedTooLong(const RouteMatch& match, const Request& request) const {
   oauth::OAuthError e =
       oauth::ClientAuthError(oauth::OAuthErrorCode::kTemporarilyUnavailable,
                              "The server is busy; retry later", "waited too long for jwksUrl keys");
   if (match.route->handle == &Router::Token) services_.token_endpoint.Refused(e);
-  return WriteOAuthError(e, correlation_id, "");
+  Response r = WriteOAuthError(e, request.correlation_id, "");
+  std::shared_ptr<const config::Snapshot> snapshot;
+  const config::EnvironmentSnapshot* env = FindEnvironment(match, snapshot);
+  if (match.route->cors && env != nullptr) r = WithCors(std::move(r), request, *env);
+  return r;
 }
 
 Response Router::Handle(const Request& request, const RouteMatch& match) const {
@@ -131,10 +136,15 @@ Response Router::Handle(const Request& request, const RouteMatch& match) const {
     call.env = FindEnvironment(match, call.snapshot);
     if (call.env == nullptr) return NotFound();
   }
+  if (route.cors) {
+    if (auto preflight = Preflight(request, *call.env)) return std::move(*preflight);
+  }
   if (!route.method.empty() && request.method != route.method) {
     return WriteApiError(mgmt::MethodNotAllowed(route.method));
   }
-  return KeepSnapshot((this->*route.handle)(call), call.snapshot);
+  Response r = (this->*route.handle)(call);
+  if (route.cors) r = WithCors(std::move(r), request, *call.env);
+  return KeepSnapshot(std::move(r), call.snapshot);
 }
 
 Response Router::Resume(const RouteMatch& match, const Response& waiting) const {
@@ -240,6 +250,13 @@ Response Router::MetricsText(const RouteCall&) const {
     out.Sample("tollgate_activity_store_failures_total", {}, a.failed_writes);
     out.Family("tollgate_activities_queued", "gauge", "Audit activities waiting for the store.");
     out.Sample("tollgate_activities_queued", {}, static_cast<uint64_t>(a.queued));
+    if (services_.auth_activities != nullptr) {
+      out.Family("tollgate_activities_suppressed_total", "counter",
+                 "Answers to callers that did not authenticate, not recorded as audit "
+                 "activities because their environment's budget was spent.");
+      out.Sample("tollgate_activities_suppressed_total", {},
+                 services_.auth_activities->suppressed());
+    }
   }
   if (services_.remote_jwks != nullptr) {
     const auto jwks = services_.remote_jwks->stats();

@@ -18,6 +18,7 @@
 #include "http/message.h"
 #include "http/routes.h"
 #include "mgmt/api.h"
+#include "oauth/auth_activities.h"
 #include "oauth/introspection.h"
 #include "oauth/token_endpoint.h"
 
@@ -51,9 +52,10 @@ struct Services {
   const oauth::Introspection* introspection = nullptr;
   const oauth::Revocation* revocation = nullptr;
   const mgmt::ManagementApi* management = nullptr;
-  const oauth::RemoteJwks* remote_jwks = nullptr;   // for /metrics; null: not reported
-  const config::ChangeFeed* change_feed = nullptr;  // for /metrics; null: one node, no feed
-  const audit::ActivityLog* activities = nullptr;   // for /metrics; null: not reported
+  const oauth::RemoteJwks* remote_jwks = nullptr;          // for /metrics; null: not reported
+  const config::ChangeFeed* change_feed = nullptr;         // for /metrics; null: one node, no feed
+  const audit::ActivityLog* activities = nullptr;          // for /metrics; null: not reported
+  const oauth::AuthActivities* auth_activities = nullptr;  // for /metrics; null: not reported
   // /metrics names the clients with the most tokens, this many; the others are summed per
   // environment as client_id="other" (docs/operations.md).
   size_t metrics_top_clients = 10;
@@ -84,9 +86,10 @@ class Router {
 
   // The answer when the session cannot read a request (400 malformed, 413 body, 431 headers).
   Response FramingError(int status, std::string_view path, std::string_view correlation_id) const;
-  // The answer when a request has waited too long for its client's jwksUrl keys (503
-  // temporarily_unavailable; only auth-surface requests wait). Counted for /metrics.
-  Response WaitedTooLong(const RouteMatch& match, std::string_view correlation_id) const;
+  // The answer when `request` has waited too long for its client's jwksUrl keys (503
+  // temporarily_unavailable; only auth-surface requests wait), readable by the page that sent it
+  // as the other answers of its route are (http/cors.h). Counted for /metrics.
+  Response WaitedTooLong(const RouteMatch& match, const Request& request) const;
 
   // Counts an answered request (the session calls it just before it sends the answer).
   void Record(const Route& route, int status, std::chrono::nanoseconds elapsed) const {

@@ -256,8 +256,10 @@ TEST_F(RouterTest, Operations) {
   EXPECT_NE(m.body.find("tollgate_tokens_issued_total 0\n"), std::string::npos) << m.body;
 
   // A token request that waited too long for jwksUrl keys is a token error; others are not.
-  EXPECT_EQ(router_->WaitedTooLong(MatchRoute(EnvPath("introspect")), "c").status, 503);
-  EXPECT_EQ(router_->WaitedTooLong(MatchRoute(EnvPath("token")), "c").status, 503);
+  Request waited;
+  waited.correlation_id = "c";
+  EXPECT_EQ(router_->WaitedTooLong(MatchRoute(EnvPath("introspect")), waited).status, 503);
+  EXPECT_EQ(router_->WaitedTooLong(MatchRoute(EnvPath("token")), waited).status, 503);
   m = Send("GET", "/metrics");
   EXPECT_NE(m.body.find("tollgate_token_errors_total{stage=\"client_authentication\",error="
                         "\"temporarily_unavailable\"} 1\n"),

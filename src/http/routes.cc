@@ -43,13 +43,13 @@ std::span<const Route> Routes() {
       {"/v1", "", S::kManagement, kAuthBodyLimit, R::kBlockingPool, true, kManagementService,
        &Router::Management},
       {"/{envID}/as/token", "POST", S::kAuth, kAuthBodyLimit, R::kIoThread, false, nullptr,
-       &Router::Token},
+       &Router::Token, true},
       {"/{envID}/as/introspect", "POST", S::kAuth, kAuthBodyLimit, R::kIoThread, false,
-       kIntrospectionService, &Router::Introspect},
+       kIntrospectionService, &Router::Introspect, true},
       // Authenticates on the I/O thread; the store write then runs on the blocking pool
       // (Response::then_blocking).
       {"/{envID}/as/revoke", "POST", S::kAuth, kAuthBodyLimit, R::kIoThread, false,
-       kRevocationService, &Router::Revoke},
+       kRevocationService, &Router::Revoke, true},
       {"/{envID}/as/jwks", "GET", S::kAuth, kAuthBodyLimit, R::kIoThread, false, nullptr,
        &Router::Jwks},
       {"/{envID}/as/.well-known/openid-configuration", "GET", S::kAuth, kAuthBodyLimit,

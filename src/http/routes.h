@@ -57,6 +57,9 @@ struct Route {
   // False when the server runs without the service the route needs: 404.
   bool (*enabled)(const Services&) = nullptr;  // null: always
   Response (Router::*handle)(const RouteCall&) const = nullptr;
+  // Browsers may call it from the origins the environment's applications allow: OPTIONS
+  // preflights are answered, answers carry Access-Control-Allow-Origin (http/cors.h).
+  bool cors = false;
 };
 
 // The route of `path` (without the query) and, on the auth surface, its {envID} segment as

@@ -550,6 +550,9 @@ class HttpServer::Impl {
       request.body = req.body();
       request.content_type = Header(req, bhttp::field::content_type);
       request.authorization = Header(req, bhttp::field::authorization);
+      request.origin = Header(req, bhttp::field::origin);
+      request.access_control_request_method =
+          Header(req, bhttp::field::access_control_request_method);
       request.host = Header(req, bhttp::field::host).value_or("");
       request.correlation_id = CorrelationId(req);
       request.remote_address = conn->remote_address;
@@ -576,7 +579,7 @@ class HttpServer::Impl {
       // fetch (on the fetch pool) wakes it, then the request resumes at client authentication.
       for (int waits = 0; response.pending; ++waits) {
         if (waits == kMaxWaits) {
-          response = router_->WaitedTooLong(match, request.correlation_id);
+          response = router_->WaitedTooLong(match, request);
           break;
         }
         co_await WaitFor(*response.pending);

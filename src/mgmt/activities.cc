@@ -130,9 +130,9 @@ void RecordActivity(const Services& s, const Call& call, const ApiResponse& resp
   if (action == "ENVIRONMENT.DELETED" && ok) env_id = call.caller.environment_id;
 
   model::Activity a;
-  a.id = NewUuid();
-  a.environment_id = env_id;
   a.recorded_at = s.clock.Now();
+  a.id = NewTimeOrderedUuid(ToUnixMillis(a.recorded_at));
+  a.environment_id = env_id;
   a.action_type = action;
   a.success = ok;
   a.client_id = call.caller.application_id.str();

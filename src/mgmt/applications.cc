@@ -1,5 +1,10 @@
 // /v1/environments/{envID}/applications[/{appID}[/secret]] (SPEC §6).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
+#include <array>
+#include <cctype>
 #include <thread>
 
 #include "common/form.h"
@@ -53,6 +58,15 @@ json::object ApplicationJson(const Call& call, const model::Application& app) {
   o["requestScopesForMultipleResourcesEnabled"] = app.request_scopes_for_multiple_resources_enabled;
   o["includeX5t"] = app.include_x5t;
   o["includeTyp"] = app.include_typ;
+  if (app.cors_settings) {
+    json::object cors{{"behavior", model::ToString(app.cors_settings->behavior)}};
+    if (app.cors_settings->behavior == model::CorsBehavior::kAllowSpecificOrigins) {
+      json::array origins;
+      for (const auto& v : app.cors_settings->origins) origins.emplace_back(v);
+      cors["origins"] = std::move(origins);
+    }
+    o["corsSettings"] = std::move(cors);
+  }
   o["environment"] = Ref(app.environment_id.str());
   o["createdAt"] = FormatRfc3339(app.created_at);
   o["updatedAt"] = FormatRfc3339(app.updated_at);
@@ -64,6 +78,200 @@ AuthMethod DefaultAuthMethod(AppType type) {
   return type == AppType::kNativeApp || type == AppType::kSinglePageApp
              ? AuthMethod::kNone
              : AuthMethod::kClientSecretBasic;
+}
+
+constexpr size_t kMaxCorsOrigins = 100;
+constexpr size_t kMaxOriginLength = 256;
+
+// An IPv6 address as the WHATWG URL standard serializes it in a host (the form browsers send
+// in `Origin`): lower-case hex pieces without leading zeros, the first longest run of two or
+// more zero pieces as "::", never a dotted quad. std::nullopt if `text` is no IPv6 address.
+std::optional<std::string> SerializedIpv6(std::string_view text) {
+  in6_addr address{};
+  if (inet_pton(AF_INET6, std::string(text).c_str(), &address) != 1) return std::nullopt;
+  std::array<unsigned, 8> pieces{};
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    pieces[i] = (unsigned{address.s6_addr[2 * i]} << 8) | address.s6_addr[2 * i + 1];
+  }
+  size_t compress = pieces.size();  // none
+  size_t longest = 1;
+  for (size_t i = 0; i < pieces.size();) {
+    size_t j = i;
+    while (j < pieces.size() && pieces[j] == 0) ++j;
+    if (j - i > longest) {
+      compress = i;
+      longest = j - i;
+    }
+    i = j == i ? i + 1 : j;
+  }
+  std::string out;
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    if (i == compress) {
+      out += i == 0 ? "::" : ":";
+      i += longest - 1;
+      continue;
+    }
+    const size_t start = out.size();
+    for (int shift = 12; shift >= 0; shift -= 4) {  // hex without leading zeros
+      const unsigned digit = (pieces[i] >> shift) & 0xF;
+      if (digit != 0 || shift == 0 || out.size() > start) out += "0123456789abcdef"[digit];
+    }
+    if (i + 1 < pieces.size()) out += ':';
+  }
+  return out;
+}
+
+// True for a host the WHATWG URL parser reads as an IPv4 address: its last label is a number.
+bool EndsInANumber(std::string_view host) {
+  if (host.ends_with('.')) host.remove_suffix(1);
+  const std::string_view last = host.substr(host.rfind('.') + 1);
+  if (last.empty()) return false;
+  if (last.starts_with("0x")) return true;
+  return std::all_of(last.begin(), last.end(),
+                     [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; });
+}
+
+// True for four decimal numbers 0..255 without leading zeros: the form browsers send.
+bool IsDottedQuad(std::string_view host) {
+  int parts = 0;
+  while (true) {
+    const size_t dot = host.find('.');
+    const std::string_view part = host.substr(0, dot);
+    if (part.empty() || part.size() > 3 || (part.size() > 1 && part[0] == '0')) return false;
+    int value = 0;
+    for (char c : part) {
+      if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+      value = value * 10 + (c - '0');
+    }
+    if (value > 255) return false;
+    ++parts;
+    if (dot == std::string_view::npos) return parts == 4;
+    host.remove_prefix(dot + 1);
+  }
+}
+
+// `text` as a browser serializes an origin in `Origin` (RFC 6454 §6.2, the WHATWG URL
+// standard): "http" or "https", "://", a host (a DNS name of ASCII letters, digits, '-', '_'
+// and '.'; an IPv4 address in dotted-decimal form; or a bracketed IPv6 address), and a port
+// unless it is the scheme's default; lower case. An error message for anything else (a path,
+// a query, user information, a wildcard, a non-ASCII name, a port out of range).
+Result<std::string, std::string> SerializedOrigin(std::string_view text) {
+  const std::string shape =
+      "an origin is http(s)://host[:port], with no path, query, user or wildcard";
+  if (text.size() > kMaxOriginLength) return Fail("it is longer than 256 characters");
+  std::string lower;
+  lower.reserve(text.size());
+  for (char c : text) {
+    lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  std::string_view rest = lower;
+  std::string out;
+  std::string_view default_port;
+  if (rest.starts_with("http://")) {
+    out = "http://";
+    default_port = "80";
+  } else if (rest.starts_with("https://")) {
+    out = "https://";
+    default_port = "443";
+  } else {
+    return Fail(shape);
+  }
+  rest.remove_prefix(out.size());
+  std::string_view port;
+  if (rest.starts_with('[')) {
+    const size_t close = rest.find(']');
+    if (close == std::string_view::npos) return Fail(shape);
+    auto ipv6 = SerializedIpv6(rest.substr(1, close - 1));
+    if (!ipv6) return Fail("the IPv6 address is not valid");
+    out += '[' + *ipv6 + ']';
+    rest.remove_prefix(close + 1);
+    if (!rest.empty() && rest.front() != ':') return Fail(shape);
+    if (!rest.empty()) port = rest.substr(1);
+  } else {
+    const size_t colon = rest.find(':');
+    const std::string_view host = rest.substr(0, colon);
+    if (colon != std::string_view::npos) port = rest.substr(colon + 1);
+    if (host.empty()) return Fail(shape);
+    for (char c : host) {
+      if (static_cast<unsigned char>(c) >= 0x80) {
+        return Fail("a non-ASCII host name must be written in its xn-- (punycode) form");
+      }
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_') {
+        return Fail(shape);
+      }
+    }
+    if (EndsInANumber(host) && !IsDottedQuad(host)) {
+      return Fail("an IPv4 address must be written as four decimal numbers, as in 192.0.2.1");
+    }
+    out += host;
+  }
+  if (!port.empty()) {  // "host:" is the default port too (WHATWG)
+    if (port.size() > 5 || !std::all_of(port.begin(), port.end(), [](char c) {
+          return std::isdigit(static_cast<unsigned char>(c)) != 0;
+        })) {
+      return Fail(shape);
+    }
+    int value = 0;
+    for (char c : port) value = value * 10 + (c - '0');
+    if (value > 65535) return Fail("the port is above 65535");
+    const std::string canonical = std::to_string(value);  // no leading zeros
+    if (canonical != default_port) out += ':' + canonical;
+  }
+  return out;
+}
+
+// PingOne's corsSettings: {behavior, origins}; null or absent: none.
+std::optional<model::CorsSettings> ReadCorsSettings(BodyReader& r) {
+  const json::value* v = r.Raw("corsSettings");
+  if (v == nullptr || v->is_null()) return std::nullopt;
+  if (!v->is_object()) {
+    r.Invalid("corsSettings", "corsSettings must be an object.");
+    return std::nullopt;
+  }
+  const json::object& cors = v->get_object();
+  const json::value* behavior_value = cors.if_contains("behavior");
+  const std::optional<model::CorsBehavior> behavior =
+      behavior_value != nullptr && behavior_value->is_string()
+          ? model::ParseCorsBehavior(behavior_value->get_string())
+          : std::nullopt;
+  if (!behavior) {
+    r.Invalid("corsSettings.behavior",
+              "The behavior must be ALLOW_NO_ORIGINS or ALLOW_SPECIFIC_ORIGINS.");
+    return std::nullopt;
+  }
+  std::vector<std::string> listed;
+  if (const json::value* origins = cors.if_contains("origins");
+      origins != nullptr && !origins->is_null()) {
+    const json::array* array = origins->if_array();
+    if (array == nullptr || !std::all_of(array->begin(), array->end(),
+                                         [](const json::value& o) { return o.is_string(); })) {
+      r.Invalid("corsSettings.origins", "origins must be an array of strings.");
+      return std::nullopt;
+    }
+    for (const json::value& o : *array) listed.emplace_back(o.get_string());
+  }
+  model::CorsSettings out{.behavior = *behavior, .origins = {}};
+  if (*behavior == model::CorsBehavior::kAllowNoOrigins) {
+    if (!listed.empty()) r.Invalid("corsSettings.origins", "ALLOW_NO_ORIGINS takes no origins.");
+    return out;
+  }
+  if (listed.empty() || listed.size() > kMaxCorsOrigins) {
+    r.Invalid("corsSettings.origins",
+              "ALLOW_SPECIFIC_ORIGINS needs 1 to " + std::to_string(kMaxCorsOrigins) + " origins.");
+    return std::nullopt;
+  }
+  for (size_t i = 0; i < listed.size(); ++i) {
+    auto origin = SerializedOrigin(listed[i]);
+    if (!origin) {
+      r.Invalid("corsSettings.origins",
+                "origins[" + std::to_string(i) + "] is not an origin: " + origin.error() + ".");
+      return std::nullopt;
+    }
+    if (std::find(out.origins.begin(), out.origins.end(), *origin) == out.origins.end()) {
+      out.origins.push_back(std::move(*origin));
+    }
+  }
+  return out;
 }
 
 // An absolute http(s) URL with a host, as the jwksUrl fetcher takes (http/url_fetcher.h).
@@ -122,6 +330,7 @@ Result<model::Application, ApiError> ReadApplication(const ApiRequest& request,
   auto x5t = r.Bool("includeX5t", false);
   auto typ = r.Bool("includeTyp", false);
   auto jwks_url = r.String("jwksUrl", false);
+  auto cors = ReadCorsSettings(r);
 
   if (name && Utf8Length(*name) > 256) {
     r.Invalid("name", "The name must be at most 256 characters.");
@@ -199,6 +408,7 @@ Result<model::Application, ApiError> ReadApplication(const ApiRequest& request,
   app.include_typ = typ.value_or(true);
   app.jwks = jwks.value_or("");
   app.jwks_url = has_url ? *jwks_url : "";
+  app.cors_settings = std::move(cors);
   return app;
 }
 

@@ -92,6 +92,10 @@ constexpr Names<KeyAlgorithm, 4> kKeyAlgorithms{{{KeyAlgorithm::kRsa, "RSA"},
                                                  {KeyAlgorithm::kEdDsa, "EdDSA"},
                                                  {KeyAlgorithm::kEd25519, "Ed25519"}}};
 
+constexpr Names<CorsBehavior, 2> kCorsBehaviors{
+    {{CorsBehavior::kAllowNoOrigins, "ALLOW_NO_ORIGINS"},
+     {CorsBehavior::kAllowSpecificOrigins, "ALLOW_SPECIFIC_ORIGINS"}}};
+
 }  // namespace
 
 std::string_view ToString(EnvironmentType v) { return Lookup(kEnvTypes, v); }
@@ -103,6 +107,10 @@ std::string_view ToString(ResourceType v) { return Lookup(kResourceTypes, v); }
 std::string_view ToString(IntrospectAuthMethod v) { return Lookup(kIntrospectMethods, v); }
 std::string_view ToString(RoleScopeType v) { return Lookup(kRoleScopeTypes, v); }
 std::string_view ToString(KeyAlgorithm v) { return Lookup(kKeyAlgorithms, v); }
+std::string_view ToString(CorsBehavior v) { return Lookup(kCorsBehaviors, v); }
+std::optional<CorsBehavior> ParseCorsBehavior(std::string_view s) {
+  return Parse(kCorsBehaviors, s);
+}
 std::optional<EnvironmentType> ParseEnvironmentType(std::string_view s) {
   return Parse(kEnvTypes, s);
 }

@@ -54,6 +54,19 @@ enum class AuthMethod {
   kPrivateKeyJwt,
 };
 
+// PingOne's corsSettings.behavior.
+enum class CorsBehavior { kAllowNoOrigins, kAllowSpecificOrigins };
+
+// Which web origins may call the token, introspection and revocation endpoints (docs/cors.md).
+struct CorsSettings {
+  CorsBehavior behavior = CorsBehavior::kAllowNoOrigins;
+  // kAllowSpecificOrigins: serialized origins (RFC 6454 §6.2: "scheme://host[:port]", lower
+  // case, no default port), as browsers send them in `Origin`.
+  std::vector<std::string> origins;
+
+  bool operator==(const CorsSettings&) const = default;
+};
+
 struct Application {
   AppId id;
   EnvId environment_id;
@@ -71,6 +84,7 @@ struct Application {
   bool request_scopes_for_multiple_resources_enabled = false;
   bool include_x5t = false;
   bool include_typ = true;
+  std::optional<CorsSettings> cors_settings;  // absent: PingOne's default (no origin)
   // Tokens issued to the application before this instant are inactive (revokeTokens); set by
   // no field of the application's JSON. Whole seconds, as a token's `iat`.
   std::optional<TimePoint> tokens_not_before;
@@ -273,6 +287,7 @@ std::string_view ToString(ResourceType v);
 std::string_view ToString(IntrospectAuthMethod v);
 std::string_view ToString(RoleScopeType v);
 std::string_view ToString(KeyAlgorithm v);
+std::string_view ToString(CorsBehavior v);
 std::optional<EnvironmentType> ParseEnvironmentType(std::string_view s);
 std::optional<Region> ParseRegion(std::string_view s);
 std::optional<AppType> ParseAppType(std::string_view s);
@@ -282,5 +297,6 @@ std::optional<ResourceType> ParseResourceType(std::string_view s);
 std::optional<IntrospectAuthMethod> ParseIntrospectAuthMethod(std::string_view s);
 std::optional<RoleScopeType> ParseRoleScopeType(std::string_view s);
 std::optional<KeyAlgorithm> ParseKeyAlgorithm(std::string_view s);
+std::optional<CorsBehavior> ParseCorsBehavior(std::string_view s);
 
 }  // namespace tollgate::model

@@ -30,6 +30,10 @@ class Introspection {
   // Pending (the caller's jwksUrl keys are being fetched) is no answer: wait and call again.
   Result<std::string, ErrorOrPending> Handle(const TokenRequest& request,
                                              const config::EnvironmentSnapshot& env) const;
+  // Reports to the audit an error answered to a request of `env` whose form was refused
+  // (`request` holds no parameter, only the remote address and correlation ID).
+  void Refused(const OAuthError& error, const TokenRequest& request,
+               const config::EnvironmentSnapshot& env) const;
 
  private:
   ClientAuthServices auth_;
@@ -60,6 +64,9 @@ class Revocation {
   Result<void, OAuthError> Revoke(const TokenRequest& request,
                                   const config::EnvironmentSnapshot& env,
                                   const config::AppEntry& app) const;
+  // As Introspection::Refused.
+  void Refused(const OAuthError& error, const TokenRequest& request,
+               const config::EnvironmentSnapshot& env) const;
 
  private:
   ClientAuthServices auth_;

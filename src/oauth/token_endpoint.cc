@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "oauth/auth_activities.h"
 #include "oauth/client_auth/client_auth.h"
 #include "oauth/grants/grant.h"
 
@@ -32,10 +33,13 @@ std::span<const FormParam> TokenEndpoint::Params() {
 Result<TokenResponse, ErrorOrPending> TokenEndpoint::Handle(
     const TokenRequest& request, const config::EnvironmentSnapshot& env) const {
   // SPEC §2.3: grant_type is checked before client authentication.
-  if (!request.grant_type) return CountError(Fail(InvalidRequest("grant_type is required")));
+  if (!request.grant_type) {
+    return Refuse(request, env, nullptr, InvalidRequest("grant_type is required"));
+  }
   if (FindGrant(*request.grant_type) == nullptr) {
-    return CountError(Fail(
-        ValidationError(OAuthErrorCode::kUnsupportedGrantType, "The grant type is not supported")));
+    return Refuse(
+        request, env, nullptr,
+        ValidationError(OAuthErrorCode::kUnsupportedGrantType, "The grant type is not supported"));
   }
   return Resume(request, env);
 }
@@ -44,35 +48,62 @@ Result<TokenResponse, ErrorOrPending> TokenEndpoint::Resume(
     const TokenRequest& request, const config::EnvironmentSnapshot& env) const {
   const Grant* grant = FindGrant(request.grant_type.value_or(""));
   if (grant == nullptr) return Handle(request, env);  // answers the missing or unknown grant
-  return CountError(Issue(request, *grant, env));
+  return Issue(request, *grant, env);
 }
 
 Result<TokenResponse, ErrorOrPending> TokenEndpoint::Issue(
     const TokenRequest& request, const Grant& grant, const config::EnvironmentSnapshot& env) const {
   auto app = AuthenticateClient(request, env, auth_);
-  if (!app) return Fail(std::move(app).error());
+  if (!app) {
+    if (auto* error = std::get_if<OAuthError>(&app.error())) {
+      return Refuse(request, env, nullptr, std::move(*error));
+    }
+    return Fail(std::move(app).error());  // a Pending is no answer
+  }
 
   // SPEC §2.3: the application lists the grant, and is confidential when the grant says so.
   const model::Application& client = (*app)->app;
   const Authenticator* method = FindAuthenticator(client.token_endpoint_auth_method);
   if (!client.HasGrantType(grant.app_grant) ||
       (grant.confidential_only && (method == nullptr || !method->confidential))) {
-    return Fail(ValidationError(
-        OAuthErrorCode::kUnauthorizedClient,
-        "The application is not allowed to use the " + std::string(grant.grant_type) + " grant"));
+    return Refuse(request, env, *app,
+                  ValidationError(OAuthErrorCode::kUnauthorizedClient,
+                                  "The application is not allowed to use the " +
+                                      std::string(grant.grant_type) + " grant"));
   }
   auto issued = grant.issue(request, GrantContext{env, **app, issuer_, api_url_});
-  if (!issued) return Fail(std::move(issued).error());
+  if (!issued) return Refuse(request, env, *app, std::move(issued).error());
   metrics_.Issued(env.environment.id, client.id);
+  Report(request, env, *app, nullptr, issued->jti);
   return std::move(issued).value();
 }
 
-Result<TokenResponse, ErrorOrPending> TokenEndpoint::CountError(
-    Result<TokenResponse, ErrorOrPending> answer) const {
-  if (!answer) {
-    if (const auto* error = std::get_if<OAuthError>(&answer.error())) metrics_.Failed(*error);
+Result<TokenResponse, ErrorOrPending> TokenEndpoint::Refuse(const TokenRequest& request,
+                                                            const config::EnvironmentSnapshot& env,
+                                                            const config::AppEntry* app,
+                                                            OAuthError error) const {
+  metrics_.Failed(error);
+  Report(request, env, app, &error, {});
+  return Fail(std::move(error));
+}
+
+void TokenEndpoint::Refused(const OAuthError& error, const TokenRequest& request,
+                            const config::EnvironmentSnapshot& env) const {
+  metrics_.Failed(error);
+  Report(request, env, nullptr, &error, {});
+}
+
+void TokenEndpoint::Report(const TokenRequest& request, const config::EnvironmentSnapshot& env,
+                           const config::AppEntry* app, const OAuthError* error,
+                           std::string_view jti) const {
+  if (auth_.activities == nullptr) return;
+  AuthOutcome outcome{
+      .action = AuthAction::kToken, .env = env, .request = request, .error = error, .jti = jti};
+  if (app != nullptr) {
+    outcome.client_id = app->app.id.str();
+    outcome.client_name = app->app.name;
   }
-  return answer;
+  auth_.activities->Record(outcome);
 }
 
 }  // namespace tollgate::oauth

@@ -42,13 +42,21 @@ class TokenEndpoint {
   // Counts an error answered to a token request without Handle() or Resume(): the HTTP form
   // checks, or a wait for jwksUrl keys that lasted too long. Thread-safe.
   void Refused(const OAuthError& error) const { metrics_.Failed(error); }
+  // Refused(), for a request of `env` whose form was refused (`request` holds no parameter, only
+  // the remote address and correlation ID): also reported to the audit.
+  void Refused(const OAuthError& error, const TokenRequest& request,
+               const config::EnvironmentSnapshot& env) const;
 
  private:
   Result<TokenResponse, ErrorOrPending> Issue(const TokenRequest& request, const Grant& grant,
                                               const config::EnvironmentSnapshot& env) const;
-  // Counts an answered error (not a Pending) and passes `answer` on.
-  Result<TokenResponse, ErrorOrPending> CountError(
-      Result<TokenResponse, ErrorOrPending> answer) const;
+  // Counts `error`, reports it to the audit with the caller `app` (null: none authenticated),
+  // and answers it.
+  Result<TokenResponse, ErrorOrPending> Refuse(const TokenRequest& request,
+                                               const config::EnvironmentSnapshot& env,
+                                               const config::AppEntry* app, OAuthError error) const;
+  void Report(const TokenRequest& request, const config::EnvironmentSnapshot& env,
+              const config::AppEntry* app, const OAuthError* error, std::string_view jti) const;
 
   ClientAuthServices auth_;
   TokenIssuer issuer_;

@@ -15,7 +15,8 @@
 namespace tollgate::oauth {
 
 struct TokenRequest {
-  std::string remote_address;                // the peer's IP address, for brute-force protection
+  std::string remote_address;  // the peer's IP address, for brute-force protection and the audit
+  std::string correlation_id;  // the request's (the audit's activities name it)
   std::optional<std::string> authorization;  // the raw Authorization header, if any
   std::optional<std::string> grant_type;     // the token endpoint's
   // Client authentication (RFC 6749 §2.3.1, RFC 7521 §4.2), the same at every endpoint.
@@ -50,6 +51,7 @@ struct TokenResponse {
   std::string access_token;
   int64_t expires_in = 0;
   std::string scope;  // empty: no `scope` member
+  std::string jti;    // the token's, for the audit; not sent
 };
 
 }  // namespace tollgate::oauth

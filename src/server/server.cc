@@ -23,6 +23,7 @@
 #include "http/url_fetcher.h"
 #include "mgmt/api.h"
 #include "mgmt/key_rotation.h"
+#include "oauth/auth_activities.h"
 #include "oauth/client_auth/remote_jwks.h"
 #include "oauth/introspection.h"
 #include "oauth/token_endpoint.h"
@@ -249,6 +250,12 @@ int Serve(const Options& options) {
     PrintError(proxies.error());
     return 2;
   }
+  const auto token_activities = oauth::ParseAuthActivityLevel(options.token_activities);
+  if (!token_activities) {
+    PrintError("--token-activities must be all, failures or none, got '" +
+               options.token_activities + "'");
+    return 2;
+  }
   // A SQLite store that does not exist yet is not created by serve: only init creates stores.
   if (options.store_uri.rfind("sqlite:", 0) == 0 && options.store_uri != "sqlite::memory:" &&
       ::access(options.store_uri.substr(7).c_str(), F_OK) != 0) {
@@ -342,10 +349,14 @@ int Serve(const Options& options) {
   oauth::RemoteJwks remote_jwks(
       [&fetcher](const std::string& url) { return fetcher.Get(url); },
       [&server](std::function<void()> job) { server.RunInBackground(std::move(job)); }, clock);
+  StoreActivities activity_store(**store);
+  audit::ActivityLog activities(activity_store, options.max_queued_activities);
+  oauth::AuthActivities auth_activities(activities, clock, *token_activities);
   const oauth::ClientAuthServices auth{.clock = clock,
                                        .throttle = throttle,
                                        .used_assertions = &used_assertions,
-                                       .remote_jwks = &remote_jwks};
+                                       .remote_jwks = &remote_jwks,
+                                       .activities = &auth_activities};
   oauth::TokenEndpoint endpoint(auth, urls.api_url);
   oauth::Introspection introspection(auth, revoked);
   oauth::Revocation revocation(auth, revoked);
@@ -354,9 +365,8 @@ int Serve(const Options& options) {
   services.revocation = &revocation;
   services.remote_jwks = &remote_jwks;
   services.metrics_top_clients = options.metrics_top_clients;
-  StoreActivities activity_store(**store);
-  audit::ActivityLog activities(activity_store, options.max_queued_activities);
   services.activities = &activities;
+  services.auth_activities = &auth_activities;
   mgmt::ManagementApi management(**store, config, clock, &revoked, *shared ? &feed : nullptr,
                                  &activities);
   services.management = &management;

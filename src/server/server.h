@@ -19,6 +19,9 @@ struct Options {
   // Audit activities: kept this many days; at most this many wait for the store (more: dropped).
   size_t activity_retention_days = 30;
   size_t max_queued_activities = 100'000;
+  // Which answers of the token, introspection and revocation endpoints become activities:
+  // "all", "failures" or "none".
+  std::string token_activities = "all";
   std::string auth_url;         // empty: http://<listen address>
   std::string api_url;          // empty: auth_url
   std::string master_key;       // TOLLGATE_MASTER_KEY (base64), or empty

@@ -73,12 +73,13 @@ inline auto Fields(const model::Environment& v) {
 inline auto Fields(const model::Application& v) {
   std::vector<std::string> grant_types;
   for (model::GrantType g : v.grant_types) grant_types.emplace_back(model::ToString(g));
-  return std::make_tuple(
-      v.id.str(), v.environment_id.str(), v.name, v.description, v.enabled, v.protocol,
-      std::string(model::ToString(v.type)), grant_types,
-      std::string(model::ToString(v.token_endpoint_auth_method)), v.jwks, v.jwks_url,
-      v.response_types, v.redirect_uris, v.request_scopes_for_multiple_resources_enabled,
-      v.include_x5t, v.include_typ, Ms(v.created_at), Ms(v.updated_at), Ms(v.tokens_not_before));
+  return std::make_tuple(v.id.str(), v.environment_id.str(), v.name, v.description, v.enabled,
+                         v.protocol, std::string(model::ToString(v.type)), grant_types,
+                         std::string(model::ToString(v.token_endpoint_auth_method)), v.jwks,
+                         v.jwks_url, v.response_types, v.redirect_uris,
+                         v.request_scopes_for_multiple_resources_enabled, v.include_x5t,
+                         v.include_typ, Ms(v.created_at), Ms(v.updated_at), Ms(v.tokens_not_before),
+                         v.cors_settings);
 }
 inline auto Fields(const model::ApplicationSecret& v) {
   return std::make_tuple(v.application_id.str(), v.environment_id.str(), v.secret, v.previous,

@@ -24,6 +24,14 @@ bool IsFormContentType(std::string_view value) {
   return true;
 }
 
+// A request whose form was refused, as the audit sees it: who sent it, under which correlation ID.
+oauth::TokenRequest Unread(const Request& request) {
+  oauth::TokenRequest unread;
+  unread.remote_address = std::string(request.remote_address);
+  unread.correlation_id = std::string(request.correlation_id);
+  return unread;
+}
+
 // Writes `result`, an oauth step's answer to `request`, with `answer(value, request, env)`, or its
 // error. While the step is Pending, the Response carries the wait and a resume that runs
 // `again(request, env)`, the step from client authentication on, on a copy of the request as
@@ -60,6 +68,7 @@ Result<oauth::TokenRequest, oauth::OAuthError> ParseTokenRequest(
   }
   oauth::TokenRequest out;
   out.remote_address = std::string(request.remote_address);
+  out.correlation_id = std::string(request.correlation_id);
   if (request.authorization) out.authorization = std::string(*request.authorization);
 
   // RFC 6749 §3.2: no parameter twice, except those declared repeatable (RFC 8707 `resource`).
@@ -94,7 +103,7 @@ Response Token(const Request& request, const config::EnvironmentSnapshot& env,
                const oauth::TokenEndpoint& endpoint) {
   auto parsed = ParseTokenRequest(request, oauth::TokenEndpoint::Params());
   if (!parsed) {
-    endpoint.Refused(parsed.error());
+    endpoint.Refused(parsed.error(), Unread(request), env);
     return WriteOAuthError(parsed.error(), request.correlation_id, env.issuer);
   }
   auto again = [&endpoint](const oauth::TokenRequest& req, const config::EnvironmentSnapshot& in) {
@@ -123,7 +132,10 @@ Response Token(const Request& request, const config::EnvironmentSnapshot& env,
 Response Introspect(const Request& request, const config::EnvironmentSnapshot& env,
                     const oauth::Introspection& introspection) {
   auto parsed = ParseTokenRequest(request, oauth::Introspection::Params());
-  if (!parsed) return WriteOAuthError(parsed.error(), request.correlation_id, env.issuer);
+  if (!parsed) {
+    introspection.Refused(parsed.error(), Unread(request), env);
+    return WriteOAuthError(parsed.error(), request.correlation_id, env.issuer);
+  }
   auto again = [&introspection](const oauth::TokenRequest& req,
                                 const config::EnvironmentSnapshot& in) {
     return introspection.Handle(req, in);
@@ -140,7 +152,10 @@ Response Introspect(const Request& request, const config::EnvironmentSnapshot& e
 Response Revoke(const Request& request, const config::EnvironmentSnapshot& env,
                 const oauth::Revocation& revocation) {
   auto parsed = ParseTokenRequest(request, oauth::Revocation::Params());
-  if (!parsed) return WriteOAuthError(parsed.error(), request.correlation_id, env.issuer);
+  if (!parsed) {
+    revocation.Refused(parsed.error(), Unread(request), env);
+    return WriteOAuthError(parsed.error(), request.correlation_id, env.issuer);
+  }
   // Client authentication first, without blocking: an unauthenticated caller never reaches
   // the blocking pool, and one whose keys are being fetched waits without holding a thread.
   auto again = [&revocation](const oauth::TokenRequest& req,
@@ -168,6 +183,8 @@ Response Jwks(const config::EnvironmentSnapshot& env, TimePoint now) {
   Response r;
   r.body = oauth::JwksJson(env, now);
   r.headers.emplace_back("Cache-Control", "public, max-age=300");
+  // Public documents, read without credentials: any page may read them (docs/cors.md).
+  r.headers.emplace_back("Access-Control-Allow-Origin", "*");
   return r;
 }
 
@@ -175,6 +192,7 @@ Response Discovery(const config::EnvironmentSnapshot& env) {
   Response r;
   r.body = oauth::DiscoveryJson(env);
   r.headers.emplace_back("Cache-Control", "public, max-age=300");
+  r.headers.emplace_back("Access-Control-Allow-Origin", "*");
   return r;
 }
 

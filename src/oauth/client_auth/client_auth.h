@@ -24,6 +24,8 @@
 
 namespace tollgate::oauth {
 
+class AuthActivities;
+
 // How a request carries its client's credentials (RFC 6749 §2.3: one way per request).
 enum class Mechanism {
   kNone,       // only a client_id (public client)
@@ -48,6 +50,8 @@ struct ClientAuthServices {
   config::JtiCache* used_assertions = nullptr;
   // The keys behind jwksUrl; null: PRIVATE_KEY_JWT clients with a jwksUrl are refused.
   RemoteJwks* remote_jwks = nullptr;
+  // Where the endpoints holding this struct report their answers (the audit); null: nowhere.
+  AuthActivities* activities = nullptr;
 };
 
 // The form parameters client authentication reads, for the HTTP layer (SPEC §2.1).

@@ -24,6 +24,7 @@ Result<TokenResponse, OAuthError> Issue(const TokenRequest& request, const Grant
   TokenResponse out;
   out.access_token = std::move(token->jwt);
   out.expires_in = token->expires_in;
+  out.jti = std::move(token->jti);
   for (const auto& s : decision->scopes) {
     if (!out.scope.empty()) out.scope.push_back(' ');
     out.scope += s;

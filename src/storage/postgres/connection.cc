@@ -72,10 +72,11 @@ StoreError ResultError(PGconn* conn, const PGresult* result, std::string_view sq
 }
 
 // Advisory lock keys (pg_advisory_xact_lock): one serializes every management write of the
-// deployment, across nodes, as SQLite's BEGIN IMMEDIATE does within one file; the other
-// serializes migrations of nodes that start at once.
-constexpr int64_t kWriteLockKey = 0x546f6c6c67617465;    // "Tollgate"
-constexpr int64_t kMigrateLockKey = 0x546f6c6c4d696772;  // "TollMigr"
+// deployment, across nodes, as SQLite's BEGIN IMMEDIATE does within one file; one serializes
+// the appends of audit activities; the last serializes migrations of nodes that start at once.
+constexpr int64_t kWriteLockKey = 0x546f6c6c67617465;     // "Tollgate"
+constexpr int64_t kActivityLockKey = 0x546f6c6c41637473;  // "TollActs"
+constexpr int64_t kMigrateLockKey = 0x546f6c6c4d696772;   // "TollMigr"
 
 using ResultPtr = std::unique_ptr<PGresult, void (*)(PGresult*)>;
 
@@ -361,7 +362,9 @@ StoreResult<void> PgConnection::Begin(sql::TransactionKind kind) {
   if (kind == sql::TransactionKind::kJti) return {};
   // Every write (or migration) of the deployment, on every node, in turn: the checks the
   // Transaction makes before each change (names, references) then hold until the commit.
-  const int64_t key = kind == sql::TransactionKind::kWrite ? kWriteLockKey : kMigrateLockKey;
+  const int64_t key = kind == sql::TransactionKind::kWrite        ? kWriteLockKey
+                      : kind == sql::TransactionKind::kActivities ? kActivityLockKey
+                                                                  : kMigrateLockKey;
   auto locked = sql::Execute(*this, "SELECT pg_advisory_xact_lock(?1)", key);
   if (!locked.ok()) {
     Rollback();

@@ -114,6 +114,9 @@ enum class TransactionKind {
   kWrite,
   // Remembering jtis: a write that needs no serialization with management writes.
   kJti,
+  // Appending audit activities: serialized with every other append of the deployment (so that
+  // the order they are numbered in is the order they commit in), not with management writes.
+  kActivities,
   // Migrating the schema at open: serialized with every other node that migrates.
   kMigrate,
 };

@@ -123,9 +123,10 @@ StoreResult<void> SqlStore::PurgeExpiredJtis(TimePoint now) {
 
 StoreResult<void> SqlStore::AppendActivities(const std::vector<model::Activity>& batch) {
   if (batch.empty()) return {};
-  // Under the deployment's write lock: across nodes, seqs are then given in commit order, so a
-  // reader's cursor never passes a row still to be committed.
-  return RunInTransaction(TransactionKind::kWrite,
+  // Under the deployment's activity lock: across nodes, seqs are then given in commit order, so
+  // a reader's cursor never passes a row still to be committed. Not the management write lock:
+  // at token rates the appends would hold it much of the time.
+  return RunInTransaction(TransactionKind::kActivities,
                           [&](Connection& db) { return activities::Append(db, batch); });
 }
 
@@ -141,13 +142,20 @@ StoreResult<std::vector<model::Activity>> SqlStore::LoadActivities(
 }
 
 StoreResult<int64_t> SqlStore::PurgeActivities(TimePoint before) {
+  // In chunks, each its own statement: at token rates an hour holds millions of activities, and
+  // one DELETE of them all would hold SQLite's write lock (every other write waiting) for long.
+  constexpr int64_t kChunk = 10'000;
   int64_t purged = 0;
-  auto done = Run([&](Connection& db) -> StoreResult<void> {
-    TG_STORE_ASSIGN(purged, activities::Purge(db, before));
-    return {};
-  });
-  if (!done.ok()) return Fail(std::move(done).error());
-  return purged;
+  while (true) {
+    int64_t some = 0;
+    auto done = Run([&](Connection& db) -> StoreResult<void> {
+      TG_STORE_ASSIGN(some, activities::PurgeSome(db, before, kChunk));
+      return {};
+    });
+    if (!done.ok()) return Fail(std::move(done).error());
+    purged += some;
+    if (some < kChunk) return purged;
+  }
 }
 
 }  // namespace tollgate::storage::sql

@@ -220,37 +220,66 @@ StoreResult<void> Read(const Row& r, const EnvId& env, model::Application& a) {
   a.created_at = Time(r.Int(12));
   a.updated_at = Time(r.Int(13));
   a.tokens_not_before = Time(r.OptionalInt(14));
+  if (const std::string behavior = r.Text(15); !behavior.empty()) {
+    model::CorsSettings cors;
+    TG_STORE_ASSIGN(cors.behavior,
+                    Decode(model::ParseCorsBehavior(behavior), "CORS behavior", behavior));
+    const std::string stored = r.Text(16);
+    std::string_view origins = stored;
+    // Space-separated: an origin has no space.
+    while (!origins.empty()) {
+      const size_t end = std::min(origins.find(' '), origins.size());
+      if (end > 0) cors.origins.emplace_back(origins.substr(0, end));
+      origins.remove_prefix(std::min(end + 1, origins.size()));
+    }
+    a.cors_settings = std::move(cors);
+  }
   return {};
+}
+
+// The stored form of corsSettings: (behavior, space-separated origins); ("", "") when absent.
+std::pair<std::string, std::string> CorsColumns(const model::Application& v) {
+  if (!v.cors_settings) return {};
+  std::string origins;
+  for (const auto& o : v.cors_settings->origins) {
+    if (!origins.empty()) origins += ' ';
+    origins += o;
+  }
+  return {std::string(model::ToString(v.cors_settings->behavior)), std::move(origins)};
 }
 
 }  // namespace
 
 StoreResult<void> Insert(Connection& db, const model::Application& v) {
+  auto [cors_behavior, cors_origins] = CorsColumns(v);
   TG_STORE_TRY(Execute(
       db,
       "INSERT INTO applications (id, environment_id, name, description, enabled, protocol, "
       "type, token_endpoint_auth_method, jwks, jwks_url, "
       "request_scopes_for_multiple_resources_enabled, include_x5t, include_typ, created_at, "
-      "updated_at, tokens_not_before) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-      "?13, ?14, ?15, ?16)",
+      "updated_at, tokens_not_before, cors_behavior, cors_origins) VALUES (?1, ?2, ?3, ?4, ?5, "
+      "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
       v.id.str(), v.environment_id.str(), v.name, v.description, v.enabled, v.protocol,
       model::ToString(v.type), model::ToString(v.token_endpoint_auth_method), v.jwks, v.jwks_url,
       v.request_scopes_for_multiple_resources_enabled, v.include_x5t, v.include_typ,
-      Millis(v.created_at), Millis(v.updated_at), Millis(v.tokens_not_before)));
+      Millis(v.created_at), Millis(v.updated_at), Millis(v.tokens_not_before), cors_behavior,
+      cors_origins));
   return ReplaceLists(db, v);
 }
 
 StoreResult<void> Update(Connection& db, const model::Application& v) {
+  auto [cors_behavior, cors_origins] = CorsColumns(v);
   TG_STORE_TRY(
       Execute(db,
               "UPDATE applications SET name = ?3, description = ?4, enabled = ?5, protocol = ?6, "
               "type = ?7, token_endpoint_auth_method = ?8, jwks = ?9, jwks_url = ?10, "
               "request_scopes_for_multiple_resources_enabled = ?11, include_x5t = ?12, "
-              "include_typ = ?13, updated_at = ?14 WHERE id = ?1 AND environment_id = ?2",
+              "include_typ = ?13, updated_at = ?14, cors_behavior = ?15, cors_origins = ?16 "
+              "WHERE id = ?1 AND environment_id = ?2",
               v.id.str(), v.environment_id.str(), v.name, v.description, v.enabled, v.protocol,
               model::ToString(v.type), model::ToString(v.token_endpoint_auth_method), v.jwks,
               v.jwks_url, v.request_scopes_for_multiple_resources_enabled, v.include_x5t,
-              v.include_typ, Millis(v.updated_at)));
+              v.include_typ, Millis(v.updated_at), cors_behavior, cors_origins));
   return ReplaceLists(db, v);
 }
 
@@ -274,7 +303,8 @@ StoreResult<std::vector<model::Application>> Load(Connection& db, const EnvId& e
           db,
           "SELECT id, name, description, enabled, protocol, type, token_endpoint_auth_method, "
           "jwks, jwks_url, request_scopes_for_multiple_resources_enabled, include_x5t, "
-          "include_typ, created_at, updated_at, tokens_not_before FROM applications "
+          "include_typ, created_at, updated_at, tokens_not_before, cors_behavior, cors_origins "
+          "FROM applications "
           "WHERE environment_id = ?1 ORDER BY created_at, id",
           env, [&](const Row& r, model::Application& a) { return Read(r, env, a); }));
   std::unordered_map<std::string, size_t> index;
@@ -858,8 +888,11 @@ StoreResult<std::vector<model::Activity>> Load(Connection& db, const model::Acti
   return out;
 }
 
-StoreResult<int64_t> Purge(Connection& db, TimePoint before) {
-  return ExecuteCounting(db, "DELETE FROM activities WHERE recorded_at < ?1", Millis(before));
+StoreResult<int64_t> PurgeSome(Connection& db, TimePoint before, int64_t limit) {
+  return ExecuteCounting(db,
+                         "DELETE FROM activities WHERE seq IN (SELECT seq FROM activities WHERE "
+                         "recorded_at < ?1 LIMIT ?2)",
+                         Millis(before), limit);
 }
 
 }  // namespace activities

@@ -129,7 +129,8 @@ namespace activities {
 // one id matches with LIKE '% id %'.
 StoreResult<void> Append(Connection& db, const std::vector<model::Activity>& batch);
 StoreResult<std::vector<model::Activity>> Load(Connection& db, const model::ActivityQuery& q);
-StoreResult<int64_t> Purge(Connection& db, TimePoint before);
+// Deletes at most `limit` of the activities recorded before `before`; returns how many.
+StoreResult<int64_t> PurgeSome(Connection& db, TimePoint before, int64_t limit);
 }  // namespace activities
 
 namespace remembered_jtis {

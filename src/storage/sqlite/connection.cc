@@ -9,8 +9,11 @@
 #include <climits>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <span>
+#include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 
 #include "common/log.h"
@@ -47,14 +50,40 @@ StoreError SqliteError(sqlite3* db, int rc, std::string_view what) {
   return e;
 }
 
+// A connection's prepared statements that are not in use, by SQL text, for the next Query of
+// the same text (parsing a statement costs about as much as running a small insert). At most
+// kMaxIdle; a statement in use is out of it, so two at once of one text each get their own.
+struct StatementCache {
+  static constexpr size_t kMaxIdle = 64;
+  std::unordered_map<std::string, sqlite3_stmt*> idle;
+
+  StatementCache() = default;
+  StatementCache(const StatementCache&) = delete;
+  StatementCache& operator=(const StatementCache&) = delete;
+  ~StatementCache() {
+    for (auto& entry : idle) sqlite3_finalize(entry.second);
+  }
+
+  // Reset, unbound, and kept for reuse; finalized when the cache is full or holds the text.
+  void Return(std::string sql, sqlite3_stmt* stmt) {
+    // sqlite3_reset repeats the last step's error code, which Step() already reported.
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    if (idle.size() >= kMaxIdle || !idle.try_emplace(std::move(sql), stmt).second) {
+      sqlite3_finalize(stmt);
+    }
+  }
+};
+
 // One prepared statement and, once stepped, its current row.
 class SqliteStatement final : public sql::Statement, public sql::Row {
  public:
-  SqliteStatement(sqlite3* db, sqlite3_stmt* stmt) : Row("sqlite"), db_(db), stmt_(stmt) {}
+  // Given back to `cache` (under `sql`) when done.
+  SqliteStatement(sqlite3* db, sqlite3_stmt* stmt, StatementCache& cache, std::string sql)
+      : Row("sqlite"), db_(db), stmt_(stmt), cache_(cache), sql_(std::move(sql)) {}
   SqliteStatement(const SqliteStatement&) = delete;
   SqliteStatement& operator=(const SqliteStatement&) = delete;
-  // sqlite3_finalize repeats the last step's error code, which Step() already reported.
-  ~SqliteStatement() override { sqlite3_finalize(stmt_); }
+  ~SqliteStatement() override { cache_.Return(std::move(sql_), stmt_); }
 
   // Binds params[n - 1] to ?n, for every n: the statement must number its parameters ?1..?N,
   // N being the number of values.
@@ -169,6 +198,8 @@ class SqliteStatement final : public sql::Statement, public sql::Row {
 
   sqlite3* db_;
   sqlite3_stmt* stmt_;
+  StatementCache& cache_;
+  std::string sql_;
   bool done_ = false;
   int64_t changes_ = 0;
 };
@@ -181,6 +212,7 @@ class SqliteConnection final : public sql::Connection {
   SqliteConnection& operator=(const SqliteConnection&) = delete;
   ~SqliteConnection() override {
     if (db_ == nullptr) return;
+    cache_.reset();  // finalizes the idle statements; none is in use any more
     const int rc = sqlite3_close_v2(db_);
     if (rc != SQLITE_OK) {
       log::Error("sqlite: closing the store failed: {} (code {})", sqlite3_errstr(rc), rc);
@@ -199,15 +231,22 @@ class SqliteConnection final : public sql::Connection {
     if (sql.size() > static_cast<size_t>(INT_MAX)) {
       return Fail(InternalError("SQL text too long"));
     }
+    std::string text(sql);
     sqlite3_stmt* raw = nullptr;
-    const char* tail = nullptr;
-    const int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &raw, &tail);
-    if (rc != SQLITE_OK) {
-      sqlite3_finalize(raw);
-      return Fail(SqliteError(db_, rc, fmt::format("prepare '{}'", sql.substr(0, 60))));
+    if (auto idle = cache_->idle.find(text); idle != cache_->idle.end()) {
+      raw = idle->second;
+      cache_->idle.erase(idle);
+    } else {
+      const char* tail = nullptr;
+      const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                                        SQLITE_PREPARE_PERSISTENT, &raw, &tail);
+      if (rc != SQLITE_OK) {
+        sqlite3_finalize(raw);
+        return Fail(SqliteError(db_, rc, fmt::format("prepare '{}'", sql.substr(0, 60))));
+      }
+      if (raw == nullptr) return Fail(InternalError("sqlite: empty statement"));
     }
-    if (raw == nullptr) return Fail(InternalError("sqlite: empty statement"));
-    auto stmt = std::make_unique<SqliteStatement>(db_, raw);
+    auto stmt = std::make_unique<SqliteStatement>(db_, raw, *cache_, std::move(text));
     TG_STORE_TRY(stmt->BindAll(params));
     return std::unique_ptr<sql::Statement>(std::move(stmt));
   }
@@ -243,6 +282,7 @@ class SqliteConnection final : public sql::Connection {
 
  private:
   sqlite3* const db_;
+  std::unique_ptr<StatementCache> cache_ = std::make_unique<StatementCache>();
 };
 
 // Reads the single-row result of a PRAGMA as text.

@@ -239,12 +239,20 @@ CREATE INDEX activities_by_environment ON activities (environment_id, seq);
 CREATE INDEX activities_by_time ON activities (recorded_at);
 )sql";
 
-constexpr std::array<sql::Migration, 5> kMigrations{{
+// PingOne's corsSettings of an application (docs/cors.md): '' and '' when absent; the origins
+// space-separated.
+constexpr const char* kMigration6 = R"sql(
+ALTER TABLE applications ADD COLUMN cors_behavior TEXT NOT NULL DEFAULT '';
+ALTER TABLE applications ADD COLUMN cors_origins TEXT NOT NULL DEFAULT '';
+)sql";
+
+constexpr std::array<sql::Migration, 6> kMigrations{{
     {1, kMigration1},
     {2, kMigration2},
     {3, kMigration3},
     {4, kMigration4},
     {5, kMigration5},
+    {6, kMigration6},
 }};
 
 constexpr sql::Schema kSchema{
