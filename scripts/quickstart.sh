@@ -29,6 +29,9 @@ Get a token:
     --header 'Content-Type: application/x-www-form-urlencoded' \\
     --header 'Authorization: Basic {basic}' \\
     --data-urlencode 'grant_type=client_credentials'
+
+Admin console (sign in with the three values above):
+  {a['tokenEndpoint'].split('/' + a['environmentId'] + '/')[0]}/console/
 """, flush=True)
 PY
 exec build/tollgate serve --store "$store"

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/uuid.h"
+#include "http/console.h"
 #include "http/cors.h"
 #include "http/errors.h"
 #include "http/handlers/auth_handlers.h"
@@ -189,6 +190,8 @@ Response Router::Discovery(const RouteCall& call) const { return handlers::Disco
 Response Router::Management(const RouteCall& call) const {
   return handlers::Management(call.request, *services_.management, services_.config.urls().api_url);
 }
+
+Response Router::Console(const RouteCall& call) const { return ServeConsole(call.request.path); }
 
 Response Router::Healthz(const RouteCall&) const {
   Response r;

@@ -108,6 +108,7 @@ class Router {
   Response Healthz(const RouteCall& call) const;
   Response Readyz(const RouteCall& call) const;
   Response MetricsText(const RouteCall& call) const;
+  Response Console(const RouteCall& call) const;
   // The environment named by an auth route's {envID} in the current snapshot, which it stores
   // in `snapshot`; null when there is none (404).
   const config::EnvironmentSnapshot* FindEnvironment(

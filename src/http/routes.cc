@@ -37,6 +37,11 @@ std::span<const Route> Routes() {
        &Router::Readyz},
       {"/metrics", "GET", S::kOperations, kAuthBodyLimit, R::kIoThread, false, nullptr,
        &Router::MetricsText},
+      // The admin console's files (docs/console.md); "/console" redirects to "/console/".
+      {"/console/*", "GET", S::kOperations, kAuthBodyLimit, R::kIoThread, false, nullptr,
+       &Router::Console},
+      {"/console", "GET", S::kOperations, kAuthBodyLimit, R::kIoThread, false, nullptr,
+       &Router::Console},
       {"/v1/*", "", S::kManagement, kApiBodyLimit, R::kBlockingPool, true, kManagementService,
        &Router::Management},
       // "/v1" alone names no resource (401 or 404): the default limit.
