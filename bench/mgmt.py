@@ -10,12 +10,19 @@ JSON object on stdout; errors go to stderr with a non-zero exit.
       CLIENT_CREDENTIALS, a grant of both scopes, and the application's secret (GET .../secret).
   mgmt.py key    ADMIN --bench-env ENV --algorithm RSA|EC|EdDSA
       A new signing key of ENV with "default": true (ENV's previous default retires).
+  mgmt.py attributes ADMIN --bench-env ENV --resource RES
+      Three resource attributes (custom claims) on RES: a static one, one expression reading
+      the client ID, one conditional on the client's authentication method (ATTRIBUTES); prints
+      the claims a CLIENT_SECRET_BASIC token of RES then carries, with CLIENT_ID for the ID.
   mgmt.py grow   ADMIN --bench-env ENV --apps N --resources M --threads T
       M resources (one scope each), then N SERVICE applications, each with a grant on one of
       those resources, through /v1 with T threads (one keep-alive connection each).
   mgmt.py verify --token-url URL --client-id ID --client-secret S --alg ALG [--body B]
+                 [--claims JSON]
       One token request like the load's; checks HTTP 200, the JWT header's alg and typ, the
-      claims, and the signature against the environment's JWKS.
+      claims, and the signature against the environment's JWKS. --claims: an object of claims
+      the token must carry with exactly these values (CLIENT_ID in a value stands for the
+      client ID), and no other claims beyond the standard ones.
   mgmt.py load   --token-url URL --client-id ID --client-secret S --count N --conns C
       N token requests over C keep-alive connections (for the profiler, where wrk is too fast);
       gives up after --max-seconds.
@@ -47,6 +54,16 @@ import urllib.parse
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 BODY = "grant_type=client_credentials&scope=read%20write"  # the peers' bench.lua body
+# The attributes of the "attributes on" figure: (name, value, claim in a CLIENT_SECRET_BASIC
+# token, CLIENT_ID standing for the client ID).
+ATTRIBUTES = [
+    ("bench_tier", "gold", "gold"),
+    ("bench_client", "${#root.context.appConfig.clientId}", "CLIENT_ID"),
+    ("bench_auth", "${#root.context.appConfig.tokenEndpointAuthMethod == 'CLIENT_SECRET_BASIC'"
+                   " ? 'basic' : 'other'}", "basic"),
+]
+# The claims of every token here besides the custom ones.
+STANDARD_CLAIMS = {"aud", "client_id", "env", "exp", "iat", "iss", "jti", "org", "scope", "sub"}
 
 
 class Api:
@@ -152,6 +169,14 @@ def cmd_key(args):
             "signatureAlgorithm": key.get("signatureAlgorithm"), "default": key["default"]}
 
 
+def cmd_attributes(args):
+    api = Api(args.api, admin_token(args))
+    path = f"/v1/environments/{args.bench_env}/resources/{args.resource}/attributes"
+    made = [api.call("POST", path, {"name": name, "value": value})["id"]
+            for name, value, _ in ATTRIBUTES]
+    return {"attributeIds": made, "claims": {name: claim for name, _, claim in ATTRIBUTES}}
+
+
 def run_parallel(make_api, total, threads, work, label):
     """Calls work(api, i) for i in range(total) from `threads` threads; returns seconds."""
     lock = threading.Lock()
@@ -254,6 +279,12 @@ def cmd_verify(args):
                        options={"require": ["exp", "iat", "iss", "aud"]})
         except Exception as e:  # noqa: BLE001 - any verification failure is reported
             problems.append(f"signature/claims: {e}")
+    if args.claims is not None:
+        wanted = {k: args.client_id if v == "CLIENT_ID" else v
+                  for k, v in json.loads(args.claims).items()}
+        got = {k: v for k, v in claims.items() if k not in STANDARD_CLAIMS}
+        if got != wanted:
+            problems.append(f"custom claims are {got}, expected {wanted}")
     if problems:
         raise SystemExit("mgmt.py: token check failed: " + "; ".join(problems))
     return {"status": status, "alg": header["alg"], "kid": header["kid"], "bytes": len(raw),
@@ -367,13 +398,16 @@ def owns_listener(pid, port):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("command",
-                   choices=["setup", "key", "grow", "verify", "load", "seedspec", "wait", "start"])
+                   choices=["setup", "key", "attributes", "grow", "verify", "load", "seedspec",
+                            "wait", "start"])
     p.add_argument("--api", help="http://127.0.0.1:PORT")
     p.add_argument("--env", help="the admin app's environment")
     p.add_argument("--client-id")
     p.add_argument("--client-secret")
     p.add_argument("--name", default="Bench")
     p.add_argument("--bench-env")
+    p.add_argument("--resource")
+    p.add_argument("--claims")
     p.add_argument("--algorithm", choices=["RSA", "EC", "EdDSA"])
     p.add_argument("--apps", type=int, default=10000)
     p.add_argument("--resources", type=int, default=1000)
@@ -397,6 +431,7 @@ def main():
     args.command_args = rest
     need = {"setup": ["api", "env", "client_id", "client_secret"],
             "key": ["api", "env", "client_id", "client_secret", "bench_env", "algorithm"],
+            "attributes": ["api", "env", "client_id", "client_secret", "bench_env", "resource"],
             "grow": ["api", "env", "client_id", "client_secret", "bench_env"],
             "verify": ["token_url", "client_id", "client_secret", "alg"],
             "load": ["token_url", "client_id", "client_secret"],
@@ -405,7 +440,8 @@ def main():
     missing = [n for n in need if getattr(args, n) in (None, "")]
     if missing:
         p.error(f"{args.command} needs " + ", ".join("--" + m.replace("_", "-") for m in missing))
-    out = {"setup": cmd_setup, "key": cmd_key, "grow": cmd_grow, "verify": cmd_verify,
+    out = {"setup": cmd_setup, "key": cmd_key, "attributes": cmd_attributes, "grow": cmd_grow,
+           "verify": cmd_verify,
            "load": cmd_load, "seedspec": cmd_seedspec, "wait": cmd_wait,
            "start": cmd_start}[args.command](args)
     print(json.dumps(out))

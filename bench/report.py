@@ -115,7 +115,8 @@ RATIOS = [("ratio_rs256_over_limit", "tg_rs256.rps", "limit_around.rsa2048"),
           ("ratio_es256_over_nginx", "tg_es256.rps", "nginx.rps"),
           ("ratio_eddsa_over_nginx", "tg_eddsa.rps", "nginx.rps"),
           ("ratio_oidc_provider_over_limit", "oidc.rps", "limit_after.rsa2048"),
-          ("ratio_activities_on_over_off", "audit_on.rps", "audit_off.rps")]
+          ("ratio_activities_on_over_off", "audit_on.rps", "audit_off.rps"),
+          ("ratio_attributes_on_over_off", "attr_on.rps", "attr_off.rps")]
 per_round = {}
 for name, a, b in RATIOS:
     r, rs = ratio(a, b)
@@ -135,6 +136,17 @@ if audit_tokens and med("audit.stored") is not None:
     fig("audit_store_kb", med("audit.store_kb"), 0)
     if med("audit.stored"):
         fig("audit_store_bytes_per_activity", med("audit.store_kb") * 1024 / med("audit.stored"), 0)
+
+# Resource attributes: the RS256 load with three custom claims (on) vs the same environment setup
+# without (off), alternated on one server.
+for key, name in (("attr_off.rps", "attributes_off_tokens_per_s"),
+                  ("attr_on.rps", "attributes_on_tokens_per_s"),
+                  ("attr_off.p99_ms", "attributes_off_p99_ms"),
+                  ("attr_on.p99_ms", "attributes_on_p99_ms")):
+    fig(name, med(key), 2 if key.endswith("ms") else 0)
+if med("attr_on.rps") is not None:
+    fig("attributes_errors", sum(total(k) or 0 for k in (
+        "attr_off.non2xx", "attr_on.non2xx", "attr_off.socket_errors", "attr_on.socket_errors")), 0)
 
 # Configuration growth.
 for key, name, d in (("grow.apps", "grow_apps", 0), ("grow.resources", "grow_resources", 0),
@@ -322,6 +334,8 @@ goal("EdDSA p99", fv.get("tollgate_eddsa_p99_ms"), "<=", 3, " ms")
 goal("grown config tokens/s / one-app", fv.get("ratio_grown_over_one_app"), ">=", 0.95)
 goal("token activities on / off, tokens/s", fv.get("ratio_activities_on_over_off"), ">=", 0.95)
 goal("token activities dropped", fv.get("audit_activities_dropped"), "<=", 0)
+goal("ratio attributes on/off, RS256 tokens/s", fv.get("ratio_attributes_on_over_off"), ">=", 0.95)
+goal("attributes non-2xx + socket errors", fv.get("attributes_errors"), "<=", 0)
 goal("resident memory per application", fv.get("grow_rss_per_app_kib"), "<=", 4, " KiB")
 big_ms = fv.get("startup_big_ms")
 goal(f"start-up with {int(big_apps or 0):,} applications",

@@ -22,7 +22,9 @@
 # Each round runs, back to back: openssl speed -multi <cores> rsa2048 (the limit), Tollgate RS256,
 # openssl speed again (the round's limit is the mean of both), node-oidc-provider, Tollgate ES256, Tollgate EdDSA, nginx with a fixed body; a ratio is the
 # median over rounds of the ratio measured within a round, so drift on a shared machine hits both
-# sides of it. Then the flat-cost case (one application vs 10,000 applications and 1,000
+# sides of it. After the rounds, on the same server: resource attributes (RS256 tokens of an
+# environment whose resource has three custom claims vs the RS256 environment without, alternated
+# off/on for the same number of rounds). Then the flat-cost case (one application vs 10,000 applications and 1,000
 # resources, alternated), the audit's cost (token activities on, the default, vs off, alternated),
 # start-up with 100,000 applications, and the micro-benchmarks.
 # PostgreSQL: two nodes on one throwaway cluster; per round, one node under the whole load, the
@@ -207,7 +209,8 @@ seed_store() {
 admin_args() { # PORT -> mgmt.py admin arguments from ADMIN_JSON
   "$PY" -c 'import json,sys; a=json.loads(sys.argv[1]); print("--api", "http://127.0.0.1:"+sys.argv[2], "--env", a["environmentId"], "--client-id="+a["clientId"], "--client-secret="+a["clientSecret"])' "$ADMIN_JSON" "$1"
 }
-jget() { "$PY" -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
+jget() { # JSON KEY -> the member KEY (a string as it is, anything else as JSON)
+  "$PY" -c 'import json,sys; v=json.loads(sys.argv[1])[sys.argv[2]]; print(v if isinstance(v, str) else json.dumps(v))' "$1" "$2"; }
 
 # load KEY LABEL URL PID CLIENT_ID SECRET: one bench.sh call (warm-up + 1 run); records the run's
 # figures under KEY for round R.
@@ -257,6 +260,10 @@ log "setup: a SERVICE application with a custom resource grant, in three environ
 RS=$("$PY" "$HERE/mgmt.py" setup "${AA[@]}" --name "Bench RS256")
 ES=$("$PY" "$HERE/mgmt.py" setup "${AA[@]}" --name "Bench ES256")
 ED=$("$PY" "$HERE/mgmt.py" setup "${AA[@]}" --name "Bench EdDSA")
+# Like Bench RS256 (its own first key, RSA-2048), plus three attributes on its resource.
+AT=$("$PY" "$HERE/mgmt.py" setup "${AA[@]}" --name "Bench RS256 attributes")
+AT_SET=$("$PY" "$HERE/mgmt.py" attributes "${AA[@]}" --bench-env "$(jget "$AT" envId)" \
+  --resource "$(jget "$AT" resourceId)")
 "$PY" "$HERE/mgmt.py" key "${AA[@]}" --bench-env "$(jget "$ES" envId)" --algorithm EC >/dev/null
 "$PY" "$HERE/mgmt.py" key "${AA[@]}" --bench-env "$(jget "$ED" envId)" --algorithm EdDSA >/dev/null
 for pair in "RS256:$RS" "ES256:$ES" "EdDSA:$ED"; do
@@ -266,6 +273,11 @@ for pair in "RS256:$RS" "ES256:$ES" "EdDSA:$ED"; do
   echo "   $alg token: $v" >&2
 done
 info tollgate_rs256_token "$v"
+v=$("$PY" "$HERE/mgmt.py" verify --token-url "$(jget "$AT" tokenUrl)" \
+  --client-id="$(jget "$AT" clientId)" --client-secret="$(jget "$AT" clientSecret)" --alg RS256 \
+  --claims "$(jget "$AT_SET" claims)")
+echo "   RS256 with attributes token: $v" >&2
+info tollgate_attributes_token "$v"
 info tollgate_idle_rss_kb "$(rss_kb "$A_PID")"
 
 if [ "$DO_PEERS" = 1 ] && [ "$DO_OIDC" = 1 ]; then
@@ -295,6 +307,12 @@ for R in $(seq 1 "$ROUNDS"); do
   if [ "$DO_PEERS" = 1 ]; then
     PORT=$NGINX_PORT peer run-nginx.sh nginx nginx-return200
   fi
+done
+# --- resource attributes: the RS256 load with three custom claims vs without, same server --------
+log "resource attributes: Bench RS256 (off) and Bench RS256 attributes (on), alternated"
+for R in $(seq 1 "$ROUNDS"); do
+  load attr_off "tollgate-attr-off-r$R" "$(jget "$RS" tokenUrl)" "$A_PID" "$(jget "$RS" clientId)" "$(jget "$RS" clientSecret)"
+  load attr_on "tollgate-attr-on-r$R" "$(jget "$AT" tokenUrl)" "$A_PID" "$(jget "$AT" clientId)" "$(jget "$AT" clientSecret)"
 done
 if [ "$DO_PEERS" = 1 ] && [ "$DO_OIDC" = 1 ]; then
   info oidc_provider "$(node -p "require('/tmp/peers/oidc/node_modules/oidc-provider/package.json').version" 2>/dev/null || echo '?')"

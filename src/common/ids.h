@@ -28,6 +28,7 @@ using EnvId = Id<struct EnvTag>;
 using AppId = Id<struct AppTag>;
 using ResourceId = Id<struct ResourceTag>;
 using ScopeId = Id<struct ScopeTag>;
+using AttributeId = Id<struct AttributeTag>;
 using GrantId = Id<struct GrantTag>;
 using RoleId = Id<struct RoleTag>;
 using RoleAssignmentId = Id<struct RoleAssignmentTag>;

@@ -4,6 +4,7 @@
 #include <unordered_set>
 
 #include "common/base64.h"
+#include "common/form.h"
 #include "jwt/jwk_set.h"
 
 namespace tollgate::config {
@@ -49,6 +50,25 @@ Result<std::shared_ptr<const EnvironmentSnapshot>, BuildError> BuildEnvironmentS
   for (const auto& r : env->resources) {
     env->max_token_lifetime_seconds =
         std::max<int64_t>(env->max_token_lifetime_seconds, r.access_token_validity_seconds);
+  }
+
+  // Attributes were checked when written; one that no longer compiles is left out rather than
+  // failing the environment.
+  for (const auto& a : data.resource_attributes) {
+    if (a.type != model::AttributeType::kCustom) continue;
+    auto compiled = claims::Expression::Compile(a.value);
+    if (!compiled) continue;
+    ResourceClaims& rc = env->claims[a.resource_id.str()];
+    ResourceClaim claim{a.name, std::move(compiled).value(), {}};
+    if (claim.value.IsStatic()) {
+      claim.static_json = ",";
+      AppendJsonString(claim.static_json, claim.name);
+      claim.static_json += ':';
+      if (!claim.value.AppendJson(claims::Context{}, claim.static_json)) continue;
+    }
+    rc.reads_client_assertion = rc.reads_client_assertion || claim.value.ReadsClientAssertion();
+    rc.reads_exchange_tokens = rc.reads_exchange_tokens || claim.value.ReadsExchangeTokens();
+    rc.claims.push_back(std::move(claim));
   }
 
   std::unordered_map<std::string, const model::Resource*> resource_by_id;
@@ -120,6 +140,8 @@ Result<std::shared_ptr<const EnvironmentSnapshot>, BuildError> BuildEnvironmentS
       const model::Resource& r = *rp;
       CustomGrant cg;
       cg.resource = &r;
+      auto claims_it = env->claims.find(r.id.str());
+      if (claims_it != env->claims.end()) cg.claims = &claims_it->second;
       auto res_scopes = scopes_by_resource.find(r.id.str());
       for (const model::Scope* sp :
            res_scopes == scopes_by_resource.end() ? no_scopes : res_scopes->second) {

@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "claims/expression.h"
 #include "common/clock.h"
 #include "common/result.h"
 #include "crypto/keys.h"
@@ -24,10 +25,29 @@ struct Urls {
   std::string api_url;
 };
 
+// The CUSTOM attributes of one resource, compiled (docs/token-customization.md): the claims a
+// token gains when its audience includes the resource.
+struct ResourceClaim {
+  std::string name;
+  claims::Expression value;
+  std::string static_json;  // `,"name":value` when value.IsStatic(), else empty
+};
+struct ResourceClaims {
+  std::vector<ResourceClaim> claims;    // attribute creation order
+  bool reads_client_assertion = false;  // some claim reads the client's assertion
+  bool reads_exchange_tokens = false;   // some claim reads a subject or actor token
+};
+
+// At most this many bytes of custom claims (`,"name":value` each) go into one token; a claim
+// that would pass the bound is left out (mgmt refuses static configurations above it).
+constexpr size_t kMaxCustomClaimBytes = size_t{16} * 1024;
+
 // One custom resource granted to an application, with the granted scope names in the order the
 // scopes were created (deduplicated across grants).
 struct CustomGrant {
   const model::Resource* resource = nullptr;  // points into EnvironmentSnapshot::resources
+  // Its attributes' claims; null when it has none. Points into EnvironmentSnapshot::claims.
+  const ResourceClaims* claims = nullptr;
   std::vector<std::string> scope_names;
   bool HasScope(std::string_view name) const;
 };
@@ -54,9 +74,11 @@ struct KeyEntry {
 struct EnvironmentSnapshot {
   model::Environment environment;
   OrgId organization_id;
-  std::string issuer;                              // {auth-url}/{envID}/as
-  std::string token_endpoint;                      // {issuer}/token
-  std::vector<model::Resource> resources;          // stable storage for CustomGrant::resource
+  std::string issuer;                      // {auth-url}/{envID}/as
+  std::string token_endpoint;              // {issuer}/token
+  std::vector<model::Resource> resources;  // stable storage for CustomGrant::resource
+  // By resource id, for the resources that have attributes; stable storage for CustomGrant::claims.
+  std::unordered_map<std::string, ResourceClaims> claims;
   std::unordered_map<std::string, AppEntry> apps;  // by client_id (= application id)
   std::vector<KeyEntry> keys;
   const KeyEntry* default_key = nullptr;  // points into keys; null if the env has no usable key

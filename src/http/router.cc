@@ -81,6 +81,10 @@ void WriteTokenMetrics(metrics::TextWriter& out, const oauth::TokenMetrics& toke
   out.Family("tollgate_token_requests_throttled_total", "counter",
              "Token requests refused by the brute-force throttle (429).");
   out.Sample("tollgate_token_requests_throttled_total", {}, tokens.throttled());
+  out.Family("tollgate_token_claims_left_out_total", "counter",
+             "Custom claims (resource attributes) left out of issued tokens: their expression "
+             "failed or the token's claim bound was reached.");
+  out.Sample("tollgate_token_claims_left_out_total", {}, tokens.claims_left_out());
 }
 
 // What is left of `r` to run later refers to the environment: keep its snapshot alive.

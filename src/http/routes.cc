@@ -49,11 +49,11 @@ std::span<const Route> Routes() {
        &Router::Management},
       {"/{envID}/as/token", "POST", S::kAuth, kAuthBodyLimit, R::kIoThread, false, nullptr,
        &Router::Token, true},
-      {"/{envID}/as/introspect", "POST", S::kAuth, kAuthBodyLimit, R::kIoThread, false,
+      {"/{envID}/as/introspect", "POST", S::kAuth, kTokenBodyLimit, R::kIoThread, false,
        kIntrospectionService, &Router::Introspect, true},
       // Authenticates on the I/O thread; the store write then runs on the blocking pool
       // (Response::then_blocking).
-      {"/{envID}/as/revoke", "POST", S::kAuth, kAuthBodyLimit, R::kIoThread, false,
+      {"/{envID}/as/revoke", "POST", S::kAuth, kTokenBodyLimit, R::kIoThread, false,
        kRevocationService, &Router::Revoke, true},
       {"/{envID}/as/jwks", "GET", S::kAuth, kAuthBodyLimit, R::kIoThread, false, nullptr,
        &Router::Jwks},

@@ -32,6 +32,9 @@ enum class Runs {
 // under /v1/.
 inline constexpr size_t kAuthBodyLimit = size_t{16} * 1024;
 inline constexpr size_t kApiBodyLimit = size_t{1024} * 1024;
+// Introspection and revocation take a token, which custom claims make up to
+// oauth::kMaxAccessTokenSize (docs/token-customization.md): 32 KiB.
+inline constexpr size_t kTokenBodyLimit = size_t{32} * 1024;
 
 // One matched request: the environment of an auth-surface route, with the snapshot it is in
 // (kept alive for as long as the handler's answer refers to it).

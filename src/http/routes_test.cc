@@ -10,6 +10,7 @@ namespace tollgate::http {
 namespace {
 
 constexpr size_t k16K = 16 * 1024;
+constexpr size_t k32K = 32 * 1024;
 constexpr size_t k1M = 1024 * 1024;
 constexpr std::string_view kEnv = "8a3b3c1e-1f2a-4b5c-9d8e-0123456789ab";
 
@@ -42,8 +43,8 @@ TEST(RoutesTest, EveryPathKeepsItsSurfaceLimitAndThread) {
        R::kBlockingPool, true},
       {"/v1/as/token", "/v1/*", "", S::kManagement, k1M, R::kBlockingPool, true},
       {Env("token"), "/{envID}/as/token", "POST", S::kAuth, k16K, R::kIoThread, false},
-      {Env("introspect"), "/{envID}/as/introspect", "POST", S::kAuth, k16K, R::kIoThread, false},
-      {Env("revoke"), "/{envID}/as/revoke", "POST", S::kAuth, k16K, R::kIoThread, false},
+      {Env("introspect"), "/{envID}/as/introspect", "POST", S::kAuth, k32K, R::kIoThread, false},
+      {Env("revoke"), "/{envID}/as/revoke", "POST", S::kAuth, k32K, R::kIoThread, false},
       {Env("jwks"), "/{envID}/as/jwks", "GET", S::kAuth, k16K, R::kIoThread, false},
       {Env(".well-known/openid-configuration"), "/{envID}/as/.well-known/openid-configuration",
        "GET", S::kAuth, k16K, R::kIoThread, false},

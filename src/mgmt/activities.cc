@@ -26,10 +26,11 @@ struct Family {
   std::string_view collection;
   std::string_view type;
 };
-constexpr std::array<Family, 10> kFamilies{{{"environments", "ENVIRONMENT"},
+constexpr std::array<Family, 11> kFamilies{{{"environments", "ENVIRONMENT"},
                                             {"applications", "APPLICATION"},
                                             {"resources", "RESOURCE"},
                                             {"scopes", "SCOPE"},
+                                            {"attributes", "RESOURCE_ATTRIBUTE"},
                                             {"grants", "GRANT"},
                                             {"roleAssignments", "ROLE_ASSIGNMENT"},
                                             {"keys", "KEY"},

@@ -81,6 +81,9 @@ ApiResult HandleGrants(const Services& s, const Call& call, const config::Enviro
                        const model::Application& app);
 ApiResult HandleResources(const Services& s, const Call& call,
                           const config::EnvironmentSnapshot& env);
+// /resources/{resID}/attributes[/{attributeID}] of `resource` (resource_attributes.cc).
+ApiResult HandleAttributes(const Services& s, const Call& call,
+                           const config::EnvironmentSnapshot& env, const model::Resource& resource);
 ApiResult HandleKeys(const Services& s, const Call& call, const config::EnvironmentSnapshot& env);
 // activities.cc: the audit activity of a management call that wrote (or tried to), and
 // GET /environments/{envID}/activities.

@@ -1,4 +1,5 @@
-// /v1/environments/{envID}/resources[/{resID}[/secret | /scopes[/{scopeID}]]] (SPEC §6).
+// /v1/environments/{envID}/resources[/{resID}[/secret | /scopes[/{scopeID}]]] (SPEC §6); the
+// resource's /attributes are in resource_attributes.cc.
 #include <algorithm>
 #include <cctype>
 
@@ -36,6 +37,7 @@ json::object ResourceJson(const Call& call, const model::Resource& r) {
   json::object o;
   json::object links = Links(ResourceHref(call, r));
   links["scopes"] = json::object{{"href", ResourceHref(call, r) + "/scopes"}};
+  links["attributes"] = json::object{{"href", ResourceHref(call, r) + "/attributes"}};
   o["_links"] = std::move(links);
   o["id"] = r.id.str();
   o["name"] = r.name;
@@ -307,6 +309,7 @@ ApiResult HandleResources(const Services& s, const Call& call,
   if (call.segments.size() > 4) {
     std::string_view sub = call.segments[4];
     if (sub == "scopes") return HandleScopes(s, call, env, *res);
+    if (sub == "attributes") return HandleAttributes(s, call, env, *res);
     if (sub == "secret" && call.segments.size() == 5) return HandleSecret(s, call, *res);
     return Fail(NotFound());
   }

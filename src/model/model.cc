@@ -81,6 +81,9 @@ constexpr Names<AuthMethod, 5> kAuthMethods{
 constexpr Names<ResourceType, 3> kResourceTypes{{{ResourceType::kCustom, "CUSTOM"},
                                                  {ResourceType::kOpenIdConnect, "OPENID_CONNECT"},
                                                  {ResourceType::kPingOneApi, "PINGONE_API"}}};
+constexpr Names<AttributeType, 3> kAttributeTypes{{{AttributeType::kCore, "CORE"},
+                                                   {AttributeType::kCustom, "CUSTOM"},
+                                                   {AttributeType::kPredefined, "PREDEFINED"}}};
 constexpr Names<IntrospectAuthMethod, 3> kIntrospectMethods{
     {{IntrospectAuthMethod::kNone, "NONE"},
      {IntrospectAuthMethod::kClientSecretBasic, "CLIENT_SECRET_BASIC"},
@@ -104,6 +107,7 @@ std::string_view ToString(AppType v) { return Lookup(kAppTypes, v); }
 std::string_view ToString(GrantType v) { return Lookup(kGrantTypes, v); }
 std::string_view ToString(AuthMethod v) { return Lookup(kAuthMethods, v); }
 std::string_view ToString(ResourceType v) { return Lookup(kResourceTypes, v); }
+std::string_view ToString(AttributeType v) { return Lookup(kAttributeTypes, v); }
 std::string_view ToString(IntrospectAuthMethod v) { return Lookup(kIntrospectMethods, v); }
 std::string_view ToString(RoleScopeType v) { return Lookup(kRoleScopeTypes, v); }
 std::string_view ToString(KeyAlgorithm v) { return Lookup(kKeyAlgorithms, v); }
@@ -120,6 +124,9 @@ std::optional<GrantType> ParseGrantType(std::string_view s) { return Parse(kGran
 std::optional<AuthMethod> ParseAuthMethod(std::string_view s) { return Parse(kAuthMethods, s); }
 std::optional<ResourceType> ParseResourceType(std::string_view s) {
   return Parse(kResourceTypes, s);
+}
+std::optional<AttributeType> ParseAttributeType(std::string_view s) {
+  return Parse(kAttributeTypes, s);
 }
 std::optional<IntrospectAuthMethod> ParseIntrospectAuthMethod(std::string_view s) {
   return Parse(kIntrospectMethods, s);

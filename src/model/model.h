@@ -130,6 +130,22 @@ struct Scope {
   TimePoint updated_at;
 };
 
+// PingOne's resource attribute: a claim that tokens for the resource's audience carry. Only
+// kCustom attributes are stored and managed; kCore and kPredefined are PingOne's built-in
+// claims (`sub`, ...), reported by type but never stored (mgmt/resource_attributes.cc).
+enum class AttributeType { kCore, kCustom, kPredefined };
+
+struct ResourceAttribute {
+  AttributeId id;
+  EnvId environment_id;
+  ResourceId resource_id;
+  std::string name;   // the claim name; unique within its resource
+  std::string value;  // a static string, or an expression "${...}" (claims/expression.h)
+  AttributeType type = AttributeType::kCustom;
+  TimePoint created_at;
+  TimePoint updated_at;
+};
+
 // Gives one application some scopes of one resource.
 struct Grant {
   GrantId id;
@@ -226,6 +242,7 @@ struct EnvironmentData {
   std::vector<ApplicationSecret> secrets;
   std::vector<Resource> resources;
   std::vector<Scope> scopes;
+  std::vector<ResourceAttribute> resource_attributes;
   std::vector<Grant> grants;
   std::vector<RoleAssignment> role_assignments;
   std::vector<SigningKey> signing_keys;
@@ -284,6 +301,7 @@ std::string_view ToString(AppType v);
 std::string_view ToString(GrantType v);
 std::string_view ToString(AuthMethod v);
 std::string_view ToString(ResourceType v);
+std::string_view ToString(AttributeType v);
 std::string_view ToString(IntrospectAuthMethod v);
 std::string_view ToString(RoleScopeType v);
 std::string_view ToString(KeyAlgorithm v);
@@ -294,6 +312,7 @@ std::optional<AppType> ParseAppType(std::string_view s);
 std::optional<GrantType> ParseGrantType(std::string_view s);
 std::optional<AuthMethod> ParseAuthMethod(std::string_view s);
 std::optional<ResourceType> ParseResourceType(std::string_view s);
+std::optional<AttributeType> ParseAttributeType(std::string_view s);
 std::optional<IntrospectAuthMethod> ParseIntrospectAuthMethod(std::string_view s);
 std::optional<RoleScopeType> ParseRoleScopeType(std::string_view s);
 std::optional<KeyAlgorithm> ParseKeyAlgorithm(std::string_view s);

@@ -36,7 +36,7 @@ std::optional<json::object> VerifyAccessToken(std::string_view token,
                                               const config::EnvironmentSnapshot& env,
                                               const Clock& clock, const config::JtiCache* revoked,
                                               ClientCheck client_check) {
-  auto parts = jwt::SplitCompact(token);
+  auto parts = jwt::SplitCompact(token, kMaxAccessTokenSize);
   if (!parts) return std::nullopt;
   auto header = ParseObject(parts->header_json);
   auto claims = ParseObject(parts->payload_json);

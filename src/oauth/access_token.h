@@ -12,12 +12,16 @@
 
 namespace tollgate::oauth {
 
+// The longest access token this server issues or accepts: its standard claims plus up to
+// config::kMaxCustomClaimBytes of custom claims, base64url-encoded, fit with room to spare.
+inline constexpr size_t kMaxAccessTokenSize = size_t{32} * 1024;
+
 // The claims of `token` when it is a compact JWS signed by a non-revoked key of `env` with the
 // key's algorithm, `iss` is `env`'s issuer, `exp` is in the future, `jti`, `client_id` and
-// `aud` are present, `client_id` names an enabled application of `env` (SPEC §4: a disabled or
-// deleted client's tokens are dead, and so are those issued before its tokens_not_before;
-// unless `client_check` defers it), and (when `revoked` is given)
-// its `jti` is not revoked. std::nullopt for anything else; never throws.
+// `aud` are present, it is at most kMaxAccessTokenSize bytes, `client_id` names an enabled
+// application of `env` (SPEC §4: a disabled or deleted client's tokens are dead, and so are those
+// issued before its tokens_not_before; unless `client_check` defers it), and (when `revoked` is
+// given) its `jti` is not revoked. std::nullopt for anything else; never throws.
 enum class ClientCheck {
   kLive,      // the token's client must be an enabled application of `env` (SPEC §4)
   kDeferred,  // not checked here: the caller decides later, on a snapshot that may be newer

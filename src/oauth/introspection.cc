@@ -74,6 +74,11 @@ Result<std::string, ErrorOrPending> Introspection::Handle(
        {"scope", "client_id", "sub", "aud", "iss", "exp", "iat", "jti", "env", "org"}) {
     if (const auto* v = claims->if_contains(name)) out[name] = *v;
   }
+  // RFC 7662 §2.2 allows other members: the token's custom claims (resource attributes,
+  // docs/token-customization.md), which cannot take the names above or `active`/`token_type`.
+  for (const auto& [name, value] : *claims) {
+    if (!out.contains(name)) out[name] = value;
+  }
   outcome.detail = "active";
   if (const auto* jti = out.if_contains("jti"); jti != nullptr && jti->is_string()) {
     outcome.jti = jti->get_string();

@@ -33,6 +33,7 @@ ScopeDecision FromResources(const std::vector<const CustomGrant*>& involved,
   d.lifetime_seconds = involved.front()->resource->access_token_validity_seconds;
   for (const CustomGrant* g : involved) {
     d.audiences.push_back(g->resource->audience);
+    if (g->claims != nullptr) d.claims.push_back(g->claims);
     d.lifetime_seconds =
         std::min<int64_t>(d.lifetime_seconds, g->resource->access_token_validity_seconds);
   }

@@ -18,6 +18,8 @@ struct ScopeDecision {
   std::vector<std::string> audiences;
   std::vector<std::string> scopes;  // request order, no duplicates; empty: no `scope` claim
   int64_t lifetime_seconds = 3600;
+  // The attribute claims of the resources in the audience, in audience order (custom_claims.h).
+  std::vector<const config::ResourceClaims*> claims;
 };
 
 // `scope`: the request's scope parameter (std::nullopt when absent or empty). `resources`: the

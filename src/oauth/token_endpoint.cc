@@ -74,6 +74,7 @@ Result<TokenResponse, ErrorOrPending> TokenEndpoint::Issue(
   auto issued = grant.issue(request, GrantContext{env, **app, issuer_, api_url_});
   if (!issued) return Refuse(request, env, *app, std::move(issued).error());
   metrics_.Issued(env.environment.id, client.id);
+  if (issued->claims_left_out > 0) metrics_.ClaimsLeftOut(issued->claims_left_out);
   Report(request, env, *app, nullptr, issued->jti);
   return std::move(issued).value();
 }

@@ -3,12 +3,14 @@
 #include "common/form.h"
 #include "common/uuid.h"
 #include "jwt/jws.h"
+#include "oauth/custom_claims.h"
 
 namespace tollgate::oauth {
 
 Result<IssuedToken, OAuthError> TokenIssuer::Issue(const config::EnvironmentSnapshot& env,
                                                    const config::AppEntry& app,
-                                                   const ScopeDecision& decision) const {
+                                                   const ScopeDecision& decision,
+                                                   const claims::Context& context) const {
   const config::KeyEntry* key = env.default_key;
   if (key == nullptr) return Fail(ServerError("environment has no default signing key"));
 
@@ -63,6 +65,7 @@ Result<IssuedToken, OAuthError> TokenIssuer::Issue(const config::EnvironmentSnap
   AppendJsonString(claims, env.environment.id.str());
   claims += ",\"org\":";
   AppendJsonString(claims, env.organization_id.str());
+  if (!decision.claims.empty()) out.claims_left_out = AppendCustomClaims(decision, context, claims);
   claims += "}";
 
   auto jwt = jwt::SignCompact(header, claims, *key->signer);

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "claims/expression.h"
 #include "common/clock.h"
 #include "common/result.h"
 #include "config/snapshot.h"
@@ -15,6 +16,7 @@ struct IssuedToken {
   std::string jwt;
   std::string jti;
   int64_t expires_in = 0;
+  int claims_left_out = 0;  // custom claims whose evaluation failed (custom_claims.h)
 };
 
 // Thread-safe; holds no state besides the clock.
@@ -22,10 +24,11 @@ class TokenIssuer {
  public:
   explicit TokenIssuer(const Clock& clock) : clock_(clock) {}
 
-  // server_error when the environment has no usable default key or signing fails.
+  // The token carries the custom claims of `decision` (custom_claims.h), evaluated against
+  // `context`. server_error when the environment has no usable default key or signing fails.
   Result<IssuedToken, OAuthError> Issue(const config::EnvironmentSnapshot& env,
-                                        const config::AppEntry& app,
-                                        const ScopeDecision& decision) const;
+                                        const config::AppEntry& app, const ScopeDecision& decision,
+                                        const claims::Context& context = {}) const;
 
  private:
   const Clock& clock_;

@@ -43,6 +43,13 @@ class TokenMetrics {
   std::vector<ErrorCount> Errors() const;  // the non-zero ones
   uint64_t throttled() const { return throttled_.load(std::memory_order_relaxed); }
 
+  // Custom claims left out of issued tokens because their expression failed or the token's
+  // claim bound was reached (docs/token-customization.md).
+  void ClaimsLeftOut(int n) {
+    claims_left_out_.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
+  }
+  uint64_t claims_left_out() const { return claims_left_out_.load(std::memory_order_relaxed); }
+
  private:
   static constexpr size_t kShards = 16;
   static constexpr size_t kStages = 3;  // ErrorStage
@@ -61,6 +68,7 @@ class TokenMetrics {
   std::atomic<uint64_t> issued_{0};
   std::array<std::atomic<uint64_t>, kStages * kCodes> errors_{};
   std::atomic<uint64_t> throttled_{0};
+  std::atomic<uint64_t> claims_left_out_{0};
 };
 
 }  // namespace tollgate::oauth

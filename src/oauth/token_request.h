@@ -50,8 +50,9 @@ struct FormParam {
 struct TokenResponse {
   std::string access_token;
   int64_t expires_in = 0;
-  std::string scope;  // empty: no `scope` member
-  std::string jti;    // the token's, for the audit; not sent
+  std::string scope;        // empty: no `scope` member
+  std::string jti;          // the token's, for the audit; not sent
+  int claims_left_out = 0;  // custom claims that failed (counted for /metrics); not sent
 };
 
 }  // namespace tollgate::oauth

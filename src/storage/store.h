@@ -62,13 +62,13 @@ struct Deployment {
 // The write side of one transaction. Each call checks referential and uniqueness rules and
 // returns kNotFound / kConflict without touching anything else of the transaction's state.
 // Deletes cascade as SPEC §6 says (an environment takes everything in it; a resource takes its
-// scopes and the grants that point at it; an application takes its secret, grants and role
-// assignments; a scope is removed from the grants that list it).
-// Also: deleting an environment removes role assignments (of any environment) scoped to it.
-// Updates address a row by its id within its parents (an application by id and environment,
-// a scope by id, resource and environment, a grant by id, environment and application); they
-// do not change ids, parents or created_at. TimePoints are kept at millisecond precision.
-// Valid only inside the Write body that received it.
+// scopes, its attributes and the grants that point at it; an application takes its secret, grants
+// and role assignments; a scope is removed from the grants that list it). Also: deleting an
+// environment removes role assignments (of any environment) scoped to it. Updates address a row by
+// its id within its parents (an application by id and environment, a scope by id, resource and
+// environment, a grant by id, environment and application); they do not change ids, parents or
+// created_at. TimePoints are kept at millisecond precision. Valid only inside the Write body that
+// received it.
 class Transaction {
  public:
   virtual ~Transaction() = default;
@@ -77,6 +77,9 @@ class Transaction {
   virtual StoreResult<void> Insert(const model::Application& v) = 0;
   virtual StoreResult<void> Insert(const model::Resource& v) = 0;
   virtual StoreResult<void> Insert(const model::Scope& v) = 0;
+  // kNotFound ("resource.id") when the resource is not in the environment; kConflict ("name")
+  // when the resource already has an attribute of that name.
+  virtual StoreResult<void> Insert(const model::ResourceAttribute& v) = 0;
   virtual StoreResult<void> Insert(const model::Grant& v) = 0;
   virtual StoreResult<void> Insert(const model::RoleAssignment& v) = 0;
   virtual StoreResult<void> Insert(const model::SigningKey& v) = 0;
@@ -90,6 +93,8 @@ class Transaction {
   // Never changes the resource's secret (see SetResourceSecret).
   virtual StoreResult<void> Update(const model::Resource& v) = 0;
   virtual StoreResult<void> Update(const model::Scope& v) = 0;
+  // Name, value and updated_at, addressed by id, resource and environment.
+  virtual StoreResult<void> Update(const model::ResourceAttribute& v) = 0;
   virtual StoreResult<void> Update(const model::Grant& v) = 0;
   // Never changes key material (private key, certificate), which is immutable after Insert, nor
   // is_default and retired_at (MakeDefaultKey does). Revoking a key also clears it as its
@@ -122,6 +127,7 @@ class Transaction {
   virtual StoreResult<void> Delete(const AppId& id) = 0;
   virtual StoreResult<void> Delete(const ResourceId& id) = 0;
   virtual StoreResult<void> Delete(const ScopeId& id) = 0;
+  virtual StoreResult<void> Delete(const AttributeId& id) = 0;
   virtual StoreResult<void> Delete(const GrantId& id) = 0;
   virtual StoreResult<void> Delete(const RoleAssignmentId& id) = 0;
   // Also clears it as the next key of its environment's key rotation policy. kConflict

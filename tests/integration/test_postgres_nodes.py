@@ -237,3 +237,20 @@ def test_used_client_assertion_is_refused_on_the_other_node(nodes, admin_a):
     time.sleep(1.0)
     expect_denied(post_assertion(b, env, used))
     expect_denied(post_assertion(a, env, used))
+
+
+def test_resource_attribute_reaches_node_b(nodes, admin_a):
+    """A resource attribute written on node A is a claim of node B's next token within the
+    contract's second (docs/token-customization.md)."""
+    d, _, b = nodes
+    env = d.admin["environmentId"]
+    res, _, app, secret, _ = create_service_with_resource(admin_a, env)
+    propagated("application before attribute", lambda: status(b, env, app["id"], secret) == 200)
+    admin_a.create(f"/environments/{env}/resources/{res['id']}/attributes",
+                   {"name": "tenant", "value": "${'t-' + #root.context.appConfig.clientId}"})
+
+    def claim_on_b():
+        resp = token_request(b, env, app["id"], secret)
+        return resp.status_code == 200 and token_claims(resp)[1].get("tenant") == "t-" + app["id"]
+    delay = propagated("resource attribute", claim_on_b, deadline=1.0)
+    assert delay < 1.0

@@ -5,7 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "common/uuid.h"
 #include "postgres_backend.h"
@@ -120,9 +123,9 @@ TEST_F(PostgresStoreTest, EachMigrationIsRecordedOnceAcrossConcurrentOpens) {
   EXPECT_EQ(opened.load(), 4);
   EXPECT_EQ(Query("SELECT string_agg(version::text, ',' ORDER BY version) FROM " +
                   backend_->schema() + ".schema_migrations"),
-            "1,2,3,4,5,6");
+            "1,2,3,4,5,6,7");
   EXPECT_TRUE(Ok(OpenStore(backend_->uri(), CodecA())));
-  EXPECT_EQ(Query("SELECT count(*) FROM " + backend_->schema() + ".schema_migrations"), "6");
+  EXPECT_EQ(Query("SELECT count(*) FROM " + backend_->schema() + ".schema_migrations"), "7");
 }
 
 TEST_F(PostgresStoreTest, ApplicationNameOfTheUriOverridesTheDefault) {
@@ -218,6 +221,59 @@ TEST_F(PostgresStoreTest, ChangeSourceReportsEachCommittedWriteOncePerEnvironmen
     }
   }
   EXPECT_TRUE(found);
+}
+
+TEST_F(PostgresStoreTest, ChangeSourceReportsResourceAttributeWrites) {
+  auto store = OpenOk(backend_->uri());
+  ASSERT_NE(store, nullptr);
+  auto opened = store->OpenChangeSource();
+  ASSERT_TRUE(Ok(opened));
+  ASSERT_NE(opened->get(), nullptr);
+  ChangeSource& source = **opened;
+  const EnvId env = Seed(*store);
+  model::Resource res;
+  res.id = ResourceId(NewUuid());
+  res.environment_id = env;
+  res.name = "api";
+  res.audience = "https://api.example";
+  ASSERT_TRUE(Ok(store->Write([&](Transaction& t) { return t.Insert(res); })));
+  int64_t version = 0;
+  for (int i = 0; i < 2; ++i) {  // the environment's and the resource's writes
+    auto batch = NextBatch(source);
+    ASSERT_TRUE(Ok(batch));
+    ASSERT_EQ(batch->environments.size(), 1u);
+    version = batch->environments[0].version;
+    if (version >= 2) break;
+  }
+  ASSERT_EQ(version, 2);
+
+  // Each write that touches only resource_attributes is one new version of the environment.
+  model::ResourceAttribute attr;
+  attr.id = AttributeId(NewUuid());
+  attr.environment_id = env;
+  attr.resource_id = res.id;
+  attr.name = "department";
+  attr.value = "${user.department}";
+  const std::vector<std::pair<const char*, std::function<StoreResult<void>(Transaction&)>>> writes =
+      {
+          {"insert", [&](Transaction& t) { return t.Insert(attr); }},
+          {"update",
+           [&](Transaction& t) {
+             model::ResourceAttribute changed = attr;
+             changed.value = "static";
+             return t.Update(changed);
+           }},
+          {"delete", [&](Transaction& t) { return t.Delete(attr.id); }},
+      };
+  for (const auto& [what, write] : writes) {
+    SCOPED_TRACE(what);
+    ASSERT_TRUE(Ok(store->Write(write)));
+    auto batch = NextBatch(source);
+    ASSERT_TRUE(Ok(batch));
+    ASSERT_EQ(batch->environments.size(), 1u);
+    EXPECT_EQ(batch->environments[0].environment_id, env);
+    EXPECT_EQ(batch->environments[0].version, ++version);
+  }
 }
 
 TEST_F(PostgresStoreTest, ChangeSourceCarriesRememberedJtisShortAndLong) {

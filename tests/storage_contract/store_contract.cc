@@ -161,6 +161,21 @@ model::Scope StoreContractTest::MakeScope(const model::Resource& resource, std::
   return s;
 }
 
+model::ResourceAttribute StoreContractTest::MakeAttribute(const model::Resource& resource,
+                                                          std::string name) {
+  const int64_t n = ++counter_;
+  model::ResourceAttribute a;
+  a.id = AttributeId(NewUuid());
+  a.resource_id = resource.id;
+  a.environment_id = resource.environment_id;
+  a.name = name.empty() ? fmt::format("claim_{}", n) : std::move(name);
+  a.value = fmt::format("${{user.custom_{}}} \"quoted\" ünïcode", n);
+  a.type = model::AttributeType::kCustom;
+  a.created_at = Time(n * 10);
+  a.updated_at = Time(n * 10 + 6);
+  return a;
+}
+
 model::Grant StoreContractTest::MakeGrant(const model::Application& app,
                                           const model::Resource& resource,
                                           std::vector<ScopeId> scopes) {
@@ -237,6 +252,8 @@ StoreContractTest::Populated StoreContractTest::Populate(std::string env_name) {
   p.s1a = MakeScope(p.res1);
   p.s1b = MakeScope(p.res1);
   p.s2a = MakeScope(p.res2);
+  p.at1a = MakeAttribute(p.res1);
+  p.at2a = MakeAttribute(p.res2);
   p.g1 = MakeGrant(p.app1, p.res1, {p.s1b.id, p.s1a.id});
   p.g2 = MakeGrant(p.app2, p.res2, {p.s2a.id});
   p.ra_env = MakeRoleAssignment(p.app1, model::kEnvironmentAdminRoleId, p.env.id.str(),
@@ -246,10 +263,10 @@ StoreContractTest::Populated StoreContractTest::Populate(std::string env_name) {
   p.key = MakeSigningKey(p.env.id);
   p.key.is_default = false;  // deletable
   auto written = Write([&](Transaction& t) -> StoreResult<void> {
-    for (auto r :
-         {t.Insert(p.env), t.Insert(p.app1), t.Insert(p.app2), t.Put(p.secret1), t.Insert(p.res1),
-          t.Insert(p.res2), t.Insert(p.s1a), t.Insert(p.s1b), t.Insert(p.s2a), t.Insert(p.g1),
-          t.Insert(p.g2), t.Insert(p.ra_env), t.Insert(p.ra_org), t.Insert(p.key)}) {
+    for (auto r : {t.Insert(p.env), t.Insert(p.app1), t.Insert(p.app2), t.Put(p.secret1),
+                   t.Insert(p.res1), t.Insert(p.res2), t.Insert(p.s1a), t.Insert(p.s1b),
+                   t.Insert(p.s2a), t.Insert(p.at1a), t.Insert(p.at2a), t.Insert(p.g1),
+                   t.Insert(p.g2), t.Insert(p.ra_env), t.Insert(p.ra_org), t.Insert(p.key)}) {
       if (!r.ok()) return r;
     }
     return {};

@@ -142,6 +142,44 @@ TEST_P(StoreContractTest, ScopeRoundtrip) {
   EXPECT_EQ(Fields(d.scopes[0]), Fields(scope));
 }
 
+TEST_P(StoreContractTest, ResourceAttributeRoundtrip) {
+  SeedEnvironment();
+  model::Resource res = MakeResource(env_.id);
+  model::ResourceAttribute expression = MakeAttribute(res, "department");
+  expression.value = "${user.department}";
+  model::ResourceAttribute fixed = MakeAttribute(res);  // non-ASCII, quotes
+  model::ResourceAttribute longest = MakeAttribute(res);
+  longest.value = std::string(4096, 'v');
+  ASSERT_TRUE(Ok(Write([&](Transaction& t) -> StoreResult<void> {
+    for (auto r : {t.Insert(res), t.Insert(expression), t.Insert(fixed), t.Insert(longest)}) {
+      if (!r.ok()) return r;
+    }
+    return {};
+  })));
+  model::EnvironmentData d = LoadEnv(env_.id);  // LoadEnvironment and LoadAll agree
+  EXPECT_EQ(Fields(d.resource_attributes), Fields(std::vector{expression, fixed, longest}));
+}
+
+TEST_P(StoreContractTest, ResourceAttributesLoadOrderedByCreationThenId) {
+  SeedEnvironment();
+  model::Resource r1 = MakeResource(env_.id), r2 = MakeResource(env_.id);
+  model::ResourceAttribute late = MakeAttribute(r1);
+  model::ResourceAttribute tie_b = MakeAttribute(r2);
+  model::ResourceAttribute tie_a = MakeAttribute(r1);
+  late.created_at = Time(500);
+  tie_b.created_at = tie_a.created_at = Time(100);
+  tie_a.id = AttributeId("00000000-0000-4000-8000-00000000000a");
+  tie_b.id = AttributeId("00000000-0000-4000-8000-00000000000b");
+  ASSERT_TRUE(Ok(Write([&](Transaction& t) -> StoreResult<void> {
+    for (auto r : {t.Insert(r1), t.Insert(r2), t.Insert(late), t.Insert(tie_b), t.Insert(tie_a)}) {
+      if (!r.ok()) return r;
+    }
+    return {};
+  })));
+  model::EnvironmentData d = LoadEnv(env_.id);
+  EXPECT_EQ(Fields(d.resource_attributes), Fields(std::vector{tie_a, tie_b, late}));
+}
+
 TEST_P(StoreContractTest, GrantRoundtripKeepsScopeOrder) {
   SeedEnvironment();
   model::Application app = MakeApplication(env_.id);
@@ -351,6 +389,50 @@ TEST_P(StoreContractTest, UpdateScope) {
   model::EnvironmentData d = LoadEnv(env_.id);
   ASSERT_EQ(d.scopes.size(), 1u);
   EXPECT_EQ(Fields(d.scopes[0]), Fields(changed));
+}
+
+TEST_P(StoreContractTest, UpdateResourceAttributeChangesNameValueAndUpdatedAt) {
+  SeedEnvironment();
+  model::Resource res = MakeResource(env_.id);
+  model::ResourceAttribute attr = MakeAttribute(res, "department");
+  model::ResourceAttribute other = MakeAttribute(res);
+  ASSERT_TRUE(Ok(Write([&](Transaction& t) -> StoreResult<void> {
+    for (auto r : {t.Insert(res), t.Insert(attr), t.Insert(other)}) {
+      if (!r.ok()) return r;
+    }
+    return {};
+  })));
+  model::ResourceAttribute changed = attr;
+  changed.name = "division";
+  changed.value = "${user.division}";
+  changed.updated_at = Time(99'999);
+  model::ResourceAttribute sent = changed;
+  sent.created_at = Time(88'888);  // neither is updatable
+  sent.type = model::AttributeType::kPredefined;
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Update(sent); })));
+  model::EnvironmentData d = LoadEnv(env_.id);
+  EXPECT_EQ(Fields(d.resource_attributes), Fields(std::vector{changed, other}));
+  // Renaming back to the old name is allowed, onto the other attribute's name is not.
+  changed.name = "department";
+  EXPECT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Update(changed); })));
+  changed.name = other.name;
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Update(changed); }),
+                      StoreErrorCode::kConflict, "name"));
+}
+
+TEST_P(StoreContractTest, UpdateResourceAttributeThroughAnotherResourceIsNotFound) {
+  Populated p = Populate();
+  model::ResourceAttribute moved = p.at1a;  // of res1
+  moved.resource_id = p.res2.id;
+  moved.value = "moved";
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Update(moved); }),
+                      StoreErrorCode::kNotFound, "id"));
+  model::ResourceAttribute elsewhere = p.at1a;
+  elsewhere.environment_id = env_.id;
+  elsewhere.value = "moved";
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Update(elsewhere); }),
+                      StoreErrorCode::kNotFound, "id"));
+  EXPECT_EQ(Fields(LoadEnv(p.env.id).resource_attributes), Fields(std::vector{p.at1a, p.at2a}));
 }
 
 TEST_P(StoreContractTest, UpdateGrantChangesResourceAndScopes) {
@@ -837,6 +919,32 @@ TEST_P(StoreContractTest, ScopeNameIsUniquePerResource) {
                       StoreErrorCode::kConflict, "name"));
 }
 
+TEST_P(StoreContractTest, ResourceAttributeNameIsUniquePerResource) {
+  SeedEnvironment();
+  model::Resource r1 = MakeResource(env_.id), r2 = MakeResource(env_.id);
+  model::ResourceAttribute a1 = MakeAttribute(r1, "department");
+  model::ResourceAttribute a2 = MakeAttribute(r2, "department");  // another resource: allowed
+  ASSERT_TRUE(Ok(Write([&](Transaction& t) -> StoreResult<void> {
+    for (auto r : {t.Insert(r1), t.Insert(r2), t.Insert(a1), t.Insert(a2)}) {
+      if (!r.ok()) return r;
+    }
+    return {};
+  })));
+  model::ResourceAttribute dup = MakeAttribute(r1, "department");
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Insert(dup); }),
+                      StoreErrorCode::kConflict, "name"));
+  model::ResourceAttribute title = MakeAttribute(r1, "title");
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Insert(title); })));
+  title.name = "department";
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Update(title); }),
+                      StoreErrorCode::kConflict, "name"));
+  title.name = "title";
+  EXPECT_EQ(Fields(LoadEnv(env_.id).resource_attributes), Fields(std::vector{a1, a2, title}));
+  // A deleted attribute's name is free again.
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Delete(a1.id); })));
+  EXPECT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Insert(dup); })));
+}
+
 TEST_P(StoreContractTest, DuplicateIdIsConflictOnId) {
   Populated p = Populate();
   auto expect_id_conflict = [&](const char* what, auto entity, auto rename) {
@@ -849,6 +957,12 @@ TEST_P(StoreContractTest, DuplicateIdIsConflictOnId) {
   expect_id_conflict("application", p.app1, [](auto& v) { v.name = "fresh-app-name"; });
   expect_id_conflict("resource", p.res1, [](auto& v) { v.name = "fresh-res-name"; });
   expect_id_conflict("scope", p.s1a, [](auto& v) { v.name = "fresh-scope-name"; });
+  expect_id_conflict("resource attribute", p.at1a, [](auto& v) { v.name = "fresh_claim"; });
+  // Also when the same id is inserted for another resource.
+  expect_id_conflict("resource attribute of another resource", p.at1a, [&](auto& v) {
+    v.resource_id = p.res2.id;
+    v.name = "fresh_claim";
+  });
   expect_id_conflict("grant", p.g1, [](auto&) {});
   expect_id_conflict("role assignment", p.ra_env, [](auto&) {});
   expect_id_conflict("signing key", p.key, [](auto&) {});
@@ -898,6 +1012,27 @@ TEST_P(StoreContractTest, ScopeOfUnknownOrForeignResourceIsNotFound) {
   cross.environment_id = env_.id;
   EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Insert(cross); }),
                       StoreErrorCode::kNotFound, "resource.id"));
+}
+
+TEST_P(StoreContractTest, ResourceAttributeOfUnknownOrForeignResourceIsNotFound) {
+  SeedEnvironment();
+  model::Resource phantom = MakeResource(env_.id);  // never inserted
+  model::ResourceAttribute orphan = MakeAttribute(phantom);
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Insert(orphan); }),
+                      StoreErrorCode::kNotFound, "resource.id"));
+  // A resource of another environment is not found from this one.
+  model::Environment env2 = MakeEnvironment();
+  model::Resource foreign = MakeResource(env2.id);
+  ASSERT_TRUE(Ok(Write([&](Transaction& t) -> StoreResult<void> {
+    if (auto r = t.Insert(env2); !r.ok()) return r;
+    return t.Insert(foreign);
+  })));
+  model::ResourceAttribute cross = MakeAttribute(foreign);
+  cross.environment_id = env_.id;
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Insert(cross); }),
+                      StoreErrorCode::kNotFound, "resource.id"));
+  EXPECT_TRUE(LoadEnv(env_.id).resource_attributes.empty());
+  EXPECT_TRUE(LoadEnv(env2.id).resource_attributes.empty());
 }
 
 TEST_P(StoreContractTest, GrantOfUnknownApplicationIsNotFound) {
@@ -996,6 +1131,7 @@ TEST_P(StoreContractTest, UpdateOfMissingRowIsNotFound) {
   expect_not_found("application", MakeApplication(p.env.id));
   expect_not_found("resource", MakeResource(p.env.id));
   expect_not_found("scope", MakeScope(p.res1));
+  expect_not_found("resource attribute", MakeAttribute(p.res1));
   expect_not_found("grant", MakeGrant(p.app1, p.res1, {}));
   expect_not_found("signing key", MakeSigningKey(p.env.id));
   // An existing row addressed through another environment is missing there.
@@ -1015,6 +1151,7 @@ TEST_P(StoreContractTest, DeleteOfMissingRowIsNotFound) {
   expect_not_found("application", AppId(NewUuid()));
   expect_not_found("resource", ResourceId(NewUuid()));
   expect_not_found("scope", ScopeId(NewUuid()));
+  expect_not_found("resource attribute", AttributeId(NewUuid()));
   expect_not_found("grant", GrantId(NewUuid()));
   expect_not_found("role assignment", RoleAssignmentId(NewUuid()));
   expect_not_found("signing key", KeyId(NewUuid()));
@@ -1038,6 +1175,23 @@ TEST_P(StoreContractTest, DeletesRemoveExactlyTheirRow) {
   EXPECT_EQ(d.applications.size(), 2u);
   EXPECT_EQ(d.resources.size(), 2u);
   EXPECT_EQ(d.scopes.size(), 3u);
+  EXPECT_EQ(d.resource_attributes.size(), 2u);
+}
+
+TEST_P(StoreContractTest, DeleteResourceAttributeRemovesExactlyIt) {
+  Populated p = Populate();
+  model::ResourceAttribute at1b = MakeAttribute(p.res1);
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Insert(at1b); })));
+  const auto before = LoadEnv(p.env.id);
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Delete(p.at1a.id); })));
+  model::EnvironmentData d = LoadEnv(p.env.id);
+  EXPECT_EQ(Fields(d.resource_attributes), Fields(std::vector{p.at2a, at1b}));
+  // Nothing else changed.
+  model::EnvironmentData expected = before;
+  expected.resource_attributes = {p.at2a, at1b};
+  EXPECT_EQ(Fields(d), Fields(expected));
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Delete(p.at1a.id); }),
+                      StoreErrorCode::kNotFound, "id"));
 }
 
 TEST_P(StoreContractTest, DeleteEnvironmentTakesEverythingInIt) {
@@ -1065,6 +1219,10 @@ TEST_P(StoreContractTest, DeleteEnvironmentTakesEverythingInIt) {
                       StoreErrorCode::kNotFound));
   EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Delete(doomed.s1a.id); }),
                       StoreErrorCode::kNotFound));
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Delete(doomed.at1a.id); }),
+                      StoreErrorCode::kNotFound));
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Delete(doomed.at2a.id); }),
+                      StoreErrorCode::kNotFound));
   EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Delete(doomed.g1.id); }),
                       StoreErrorCode::kNotFound));
   EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Delete(doomed.ra_env.id); }),
@@ -1079,14 +1237,20 @@ TEST_P(StoreContractTest, DeleteEnvironmentTakesEverythingInIt) {
   EXPECT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Insert(reuse); })));
 }
 
-TEST_P(StoreContractTest, DeleteResourceTakesItsScopesAndGrants) {
+TEST_P(StoreContractTest, DeleteResourceTakesItsScopesAttributesAndGrants) {
   Populated p = Populate();
   ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Delete(p.res1.id); })));
   model::EnvironmentData d = LoadEnv(p.env.id);
   EXPECT_EQ(Fields(d.resources), Fields(std::vector{p.res2}));
   EXPECT_EQ(Fields(d.scopes), Fields(std::vector{p.s2a}));
+  EXPECT_EQ(Fields(d.resource_attributes), Fields(std::vector{p.at2a}));
   EXPECT_EQ(Fields(d.grants), Fields(std::vector{p.g2}));
   EXPECT_EQ(d.applications.size(), 2u);
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Delete(p.at1a.id); }),
+                      StoreErrorCode::kNotFound));
+  // A resource of the same id, inserted again, does not find its old attributes.
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Insert(p.res1); })));
+  EXPECT_EQ(Fields(LoadEnv(p.env.id).resource_attributes), Fields(std::vector{p.at2a}));
 }
 
 TEST_P(StoreContractTest, DeleteApplicationTakesSecretGrantsAndRoleAssignments) {
@@ -1134,8 +1298,9 @@ TEST_P(StoreContractTest, FailingBodyRollsBackEverything) {
       << "Write must return the body's error";
   Deployment d = Load();
   ASSERT_EQ(d.environments.size(), 1u);
-  EXPECT_EQ(Fields(d.environments[0]),
-            Fields(model::EnvironmentData{env_, {}, {}, {}, {}, {}, {}, {}, {}}));
+  model::EnvironmentData only_the_seed;
+  only_the_seed.environment = env_;
+  EXPECT_EQ(Fields(d.environments[0]), Fields(only_the_seed));
 }
 
 TEST_P(StoreContractTest, StoreErrorInsideBodyRollsBackEarlierCalls) {

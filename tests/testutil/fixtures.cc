@@ -1,5 +1,6 @@
 #include "testutil/fixtures.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "common/uuid.h"
@@ -70,6 +71,23 @@ EnvBuilder& EnvBuilder::App(const std::string& id, model::AppType type, model::A
   app.created_at = At(++seq_);
   data_.applications.push_back(app);
   data_.secrets.push_back({app.id, app.environment_id, secret, std::nullopt, std::nullopt});
+  return *this;
+}
+
+EnvBuilder& EnvBuilder::Attribute(const std::string& resource_name, const std::string& name,
+                                  const std::string& value) {
+  const auto it = std::find_if(data_.resources.begin(), data_.resources.end(),
+                               [&](const model::Resource& r) { return r.name == resource_name; });
+  if (it == data_.resources.end()) throw std::invalid_argument("no resource " + resource_name);
+  model::ResourceAttribute a;
+  a.id = AttributeId(NewUuid());
+  a.environment_id = data_.environment.id;
+  a.resource_id = it->id;
+  a.name = name;
+  a.value = value;
+  a.type = model::AttributeType::kCustom;
+  a.created_at = a.updated_at = At(++seq_);
+  data_.resource_attributes.push_back(a);
   return *this;
 }
 

@@ -27,6 +27,10 @@ class EnvBuilder {
   EnvBuilder& App(const std::string& id, model::AppType type = model::AppType::kService,
                   model::AuthMethod method = model::AuthMethod::kClientSecretBasic,
                   const std::string& secret = "s3cret");
+  // Adds a CUSTOM attribute (claim `name`, static or "${...}" `value`) to the resource named
+  // `resource_name`, which must have been added before.
+  EnvBuilder& Attribute(const std::string& resource_name, const std::string& name,
+                        const std::string& value);
   EnvBuilder& Grant(const std::string& app_id, const std::string& resource_name,
                     const std::vector<std::string>& scopes);
   EnvBuilder& Role(const std::string& app_id);

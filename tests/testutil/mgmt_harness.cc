@@ -342,6 +342,11 @@ std::string MgmtHarness::DumpStore(const std::string& env) {
         << "' description='" << s.description << "' created=" << Ms(s.created_at)
         << " updated=" << Ms(s.updated_at) << "\n";
   }
+  for (const auto& a : d.resource_attributes) {
+    out << "attribute " << a.id.str() << " resource=" << a.resource_id.str() << " name='" << a.name
+        << "' value='" << a.value << "' type=" << model::ToString(a.type)
+        << " created=" << Ms(a.created_at) << " updated=" << Ms(a.updated_at) << "\n";
+  }
   for (const auto& g : d.grants) {
     out << "grant " << g.id.str() << " app=" << g.application_id.str()
         << " resource=" << g.resource_id.str() << " scopes=" << Join(g.scopes)

@@ -1,5 +1,6 @@
 // The client_credentials grant (RFC 6749 §4.4): the scope rules of SPEC §2.4, then a signed
 // token. No refresh token (RFC 6749 §4.4.3).
+#include "oauth/custom_claims.h"
 #include "oauth/grants/grant.h"
 #include "oauth/scope_resolver.h"
 
@@ -18,13 +19,15 @@ Result<TokenResponse, OAuthError> Issue(const TokenRequest& request, const Grant
   if (const std::string* sent = request.Param("scope")) scope = *sent;
   auto decision = ResolveScopes(context.app, scope, request.Values("resource"), context.api_url);
   if (!decision) return Fail(std::move(decision).error());
-  auto token = context.issuer.Issue(context.env, context.app, *decision);
+  const ClaimInputs inputs(request, context.app, *decision);
+  auto token = context.issuer.Issue(context.env, context.app, *decision, inputs.context());
   if (!token) return Fail(std::move(token).error());
 
   TokenResponse out;
   out.access_token = std::move(token->jwt);
   out.expires_in = token->expires_in;
   out.jti = std::move(token->jti);
+  out.claims_left_out = token->claims_left_out;
   for (const auto& s : decision->scopes) {
     if (!out.scope.empty()) out.scope.push_back(' ');
     out.scope += s;

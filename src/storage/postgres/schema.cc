@@ -343,13 +343,36 @@ ALTER TABLE applications ADD COLUMN cors_behavior TEXT NOT NULL DEFAULT '';
 ALTER TABLE applications ADD COLUMN cors_origins TEXT NOT NULL DEFAULT '';
 )sql";
 
-constexpr std::array<sql::Migration, 6> kMigrations{{
+// PingOne's resource attributes (custom claims of a resource's tokens), unique by name within
+// their resource. Only CUSTOM attributes are stored; `value` is a static string or a "${...}"
+// expression. Changes notify like scopes do.
+constexpr const char* kMigration7 = R"sql(
+CREATE TABLE resource_attributes (
+  id             TEXT COLLATE "C" PRIMARY KEY NOT NULL,
+  resource_id    TEXT COLLATE "C" NOT NULL,
+  environment_id TEXT COLLATE "C" NOT NULL,
+  name           TEXT NOT NULL,
+  value          TEXT NOT NULL,
+  type           TEXT NOT NULL,
+  created_at     BIGINT NOT NULL,
+  updated_at     BIGINT NOT NULL,
+  FOREIGN KEY (resource_id, environment_id)
+    REFERENCES resources (id, environment_id) ON DELETE CASCADE,
+  UNIQUE (resource_id, name)
+);
+CREATE INDEX resource_attributes_by_environment ON resource_attributes (environment_id, created_at);
+CREATE TRIGGER resource_attributes_changed AFTER INSERT OR UPDATE OR DELETE ON resource_attributes
+  FOR EACH ROW EXECUTE FUNCTION tollgate_child_row_changed();
+)sql";
+
+constexpr std::array<sql::Migration, 7> kMigrations{{
     {1, kMigration1},
     {2, kMigration2},
     {3, kMigration3},
     {4, kMigration4},
     {5, kMigration5},
     {6, kMigration6},
+    {7, kMigration7},
 }};
 
 constexpr sql::Schema kSchema{

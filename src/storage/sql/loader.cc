@@ -17,6 +17,7 @@ StoreResult<model::EnvironmentData> LoadContents(Connection& db, const SecretCod
   TG_STORE_ASSIGN(data.secrets, application_secrets::Load(db, codec, id));
   TG_STORE_ASSIGN(data.resources, resources::Load(db, codec, id));
   TG_STORE_ASSIGN(data.scopes, scopes::Load(db, id));
+  TG_STORE_ASSIGN(data.resource_attributes, resource_attributes::Load(db, id));
   TG_STORE_ASSIGN(data.grants, grants::Load(db, id));
   TG_STORE_ASSIGN(data.role_assignments, role_assignments::Load(db, id));
   TG_STORE_ASSIGN(data.signing_keys, signing_keys::Load(db, codec, id));

@@ -508,6 +508,52 @@ StoreResult<std::vector<model::Scope>> Load(Connection& db, const EnvId& env) {
 }  // namespace scopes
 
 // ---------------------------------------------------------------------------------------------
+// resource_attributes
+
+namespace resource_attributes {
+
+StoreResult<void> Insert(Connection& db, const model::ResourceAttribute& v) {
+  return Execute(db,
+                 "INSERT INTO resource_attributes (id, resource_id, environment_id, name, value, "
+                 "type, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                 v.id.str(), v.resource_id.str(), v.environment_id.str(), v.name, v.value,
+                 model::ToString(v.type), Millis(v.created_at), Millis(v.updated_at));
+}
+
+StoreResult<void> Update(Connection& db, const model::ResourceAttribute& v) {
+  return Execute(db,
+                 "UPDATE resource_attributes SET name = ?2, value = ?3, updated_at = ?4 "
+                 "WHERE id = ?1",
+                 v.id.str(), v.name, v.value, Millis(v.updated_at));
+}
+
+StoreResult<void> Delete(Connection& db, const AttributeId& id) {
+  return ChangeOneRow(db, "resource attribute", "DELETE FROM resource_attributes WHERE id = ?1",
+                      id.str());
+}
+
+StoreResult<std::vector<model::ResourceAttribute>> Load(Connection& db, const EnvId& env) {
+  return LoadRows<model::ResourceAttribute>(
+      db,
+      "SELECT id, resource_id, name, value, type, created_at, updated_at "
+      "FROM resource_attributes WHERE environment_id = ?1 ORDER BY created_at, id",
+      env, [&](const Row& r, model::ResourceAttribute& v) -> StoreResult<void> {
+        v.id = AttributeId(r.Text(0));
+        v.resource_id = ResourceId(r.Text(1));
+        v.environment_id = env;
+        v.name = r.Text(2);
+        v.value = r.Text(3);
+        const std::string type = r.Text(4);
+        TG_STORE_ASSIGN(v.type, Decode(model::ParseAttributeType(type), "attribute type", type));
+        v.created_at = Time(r.Int(5));
+        v.updated_at = Time(r.Int(6));
+        return {};
+      });
+}
+
+}  // namespace resource_attributes
+
+// ---------------------------------------------------------------------------------------------
 // grants
 
 namespace grants {

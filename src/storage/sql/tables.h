@@ -77,6 +77,14 @@ StoreResult<void> Delete(Connection& db, const ScopeId& id);
 StoreResult<std::vector<model::Scope>> Load(Connection& db, const EnvId& env);
 }  // namespace scopes
 
+namespace resource_attributes {
+StoreResult<void> Insert(Connection& db, const model::ResourceAttribute& v);
+// Changes the name, value and updated_at.
+StoreResult<void> Update(Connection& db, const model::ResourceAttribute& v);
+StoreResult<void> Delete(Connection& db, const AttributeId& id);
+StoreResult<std::vector<model::ResourceAttribute>> Load(Connection& db, const EnvId& env);
+}  // namespace resource_attributes
+
 // grants, with grant_scopes (the grant's scopes in its order).
 namespace grants {
 StoreResult<void> Insert(Connection& db, const model::Grant& v);

@@ -142,6 +142,29 @@ class SqlTransaction final : public Transaction {
     });
   }
 
+  StoreResult<void> Insert(const model::ResourceAttribute& v) override {
+    return Atomically([&]() -> StoreResult<void> {
+      TG_STORE_TRY(FailIfRow(db_, IdConflict("resource attribute"),
+                             "SELECT 1 FROM resource_attributes WHERE id = ?1", v.id.str()));
+      TG_STORE_TRY(FailIfNoRow(db_, NotFound("resource.id", "no such resource in the environment"),
+                               "SELECT 1 FROM resources WHERE id = ?1 AND environment_id = ?2",
+                               v.resource_id.str(), v.environment_id.str()));
+      TG_STORE_TRY(CheckAttributeName(v));
+      return resource_attributes::Insert(db_, v);
+    });
+  }
+
+  StoreResult<void> Update(const model::ResourceAttribute& v) override {
+    return Atomically([&]() -> StoreResult<void> {
+      TG_STORE_TRY(FailIfNoRow(db_, NotFound("id", "no such resource attribute"),
+                               "SELECT 1 FROM resource_attributes WHERE id = ?1 AND "
+                               "resource_id = ?2 AND environment_id = ?3",
+                               v.id.str(), v.resource_id.str(), v.environment_id.str()));
+      TG_STORE_TRY(CheckAttributeName(v));
+      return resource_attributes::Update(db_, v);
+    });
+  }
+
   StoreResult<void> Insert(const model::Grant& v) override {
     return Atomically([&]() -> StoreResult<void> {
       TG_STORE_TRY(
@@ -256,6 +279,9 @@ class SqlTransaction final : public Transaction {
   StoreResult<void> Delete(const ScopeId& id) override {
     return Atomically([&]() { return scopes::Delete(db_, id); });
   }
+  StoreResult<void> Delete(const AttributeId& id) override {
+    return Atomically([&]() { return resource_attributes::Delete(db_, id); });
+  }
   StoreResult<void> Delete(const GrantId& id) override {
     return Atomically([&]() { return grants::Delete(db_, id); });
   }
@@ -306,7 +332,7 @@ class SqlTransaction final : public Transaction {
   }
 
   // Uniqueness of names: environments in the deployment, applications and resources in their
-  // environment, scopes in their resource.
+  // environment, scopes and attributes in their resource.
   StoreResult<void> CheckEnvironmentName(const model::Environment& v) {
     return FailIfRow(db_, Conflict("name", "an environment with this name already exists"),
                      "SELECT 1 FROM environments WHERE name = ?1 AND id <> ?2", v.name, v.id.str());
@@ -330,6 +356,13 @@ class SqlTransaction final : public Transaction {
     return FailIfRow(db_, Conflict("name", "a scope with this name already exists in the resource"),
                      "SELECT 1 FROM scopes WHERE resource_id = ?1 AND name = ?2 AND id <> ?3",
                      v.resource_id.str(), v.name, v.id.str());
+  }
+
+  StoreResult<void> CheckAttributeName(const model::ResourceAttribute& v) {
+    return FailIfRow(
+        db_, Conflict("name", "an attribute with this name already exists in the resource"),
+        "SELECT 1 FROM resource_attributes WHERE resource_id = ?1 AND name = ?2 AND id <> ?3",
+        v.resource_id.str(), v.name, v.id.str());
   }
 
   StoreResult<void> CheckGrantReferences(const model::Grant& v) {
