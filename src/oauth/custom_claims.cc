@@ -26,8 +26,11 @@ bool ReadsClientAssertion(const ScopeDecision& decision) {
 }  // namespace
 
 ClaimInputs::ClaimInputs(const TokenRequest& request, const config::AppEntry& app,
-                         const ScopeDecision& decision) {
+                         const ScopeDecision& decision, const boost::json::object* subject_token,
+                         const boost::json::object* actor_token) {
   context_.client_id = app.app.id.str();
+  context_.subject_token = subject_token;
+  context_.actor_token = actor_token;
   context_.token_endpoint_auth_method = model::ToString(app.app.token_endpoint_auth_method);
   if (request.grant_type) context_.grant_type = *request.grant_type;
   context_.scope = request.Param("scope");

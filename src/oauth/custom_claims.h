@@ -18,8 +18,11 @@ namespace tollgate::oauth {
 // into it).
 class ClaimInputs {
  public:
+  // `subject_token` and `actor_token`: the verified claims of a token exchange's tokens (null:
+  // none), borrowed.
   ClaimInputs(const TokenRequest& request, const config::AppEntry& app,
-              const ScopeDecision& decision);
+              const ScopeDecision& decision, const boost::json::object* subject_token = nullptr,
+              const boost::json::object* actor_token = nullptr);
   ClaimInputs(const ClaimInputs&) = delete;
   ClaimInputs& operator=(const ClaimInputs&) = delete;
 

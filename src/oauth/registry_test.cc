@@ -21,13 +21,18 @@ const FormParam* Declared(std::span<const FormParam> params, std::string_view na
 }
 
 TEST(GrantRegistry, FindsEachGrantByItsWireValueOnly) {
-  ASSERT_EQ(Grants().size(), 1u);
+  ASSERT_EQ(Grants().size(), 2u);
   const Grant* cc = FindGrant("client_credentials");
   ASSERT_NE(cc, nullptr);
   EXPECT_EQ(cc, Grants()[0]);
   EXPECT_EQ(cc->app_grant, model::GrantType::kClientCredentials);
   EXPECT_TRUE(cc->confidential_only);
   EXPECT_NE(cc->issue, nullptr);
+  const Grant* exchange = FindGrant("urn:ietf:params:oauth:grant-type:token-exchange");
+  ASSERT_NE(exchange, nullptr);
+  EXPECT_EQ(exchange, Grants()[1]);
+  EXPECT_EQ(exchange->app_grant, model::GrantType::kTokenExchange);
+  EXPECT_TRUE(exchange->confidential_only) << "PingOne: BASIC, POST, CLIENT_SECRET_JWT, PKJWT";
   for (std::string_view unknown : {"", "CLIENT_CREDENTIALS", "client_credentials ", "password",
                                    "authorization_code", "client"}) {
     EXPECT_EQ(FindGrant(unknown), nullptr) << unknown;

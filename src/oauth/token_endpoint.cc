@@ -71,7 +71,7 @@ Result<TokenResponse, ErrorOrPending> TokenEndpoint::Issue(
                                   "The application is not allowed to use the " +
                                       std::string(grant.grant_type) + " grant"));
   }
-  auto issued = grant.issue(request, GrantContext{env, **app, issuer_, api_url_});
+  auto issued = grant.issue(request, GrantContext{env, **app, issuer_, api_url_, auth_.clock, revoked_});
   if (!issued) return Refuse(request, env, *app, std::move(issued).error());
   metrics_.Issued(env.environment.id, client.id);
   if (issued->claims_left_out > 0) metrics_.ClaimsLeftOut(issued->claims_left_out);

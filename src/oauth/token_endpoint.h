@@ -8,6 +8,7 @@
 
 #include "common/clock.h"
 #include "common/result.h"
+#include "config/jti_cache.h"
 #include "config/snapshot.h"
 #include "oauth/client_auth/client_auth.h"
 #include "oauth/oauth_error.h"
@@ -21,9 +22,11 @@ struct Grant;
 
 class TokenEndpoint {
  public:
-  // `auth` is shared with the other endpoints that authenticate clients.
-  TokenEndpoint(const ClientAuthServices& auth, std::string api_url)
-      : auth_(auth), issuer_(auth.clock), api_url_(std::move(api_url)) {}
+  // `auth` is shared with the other endpoints that authenticate clients. `revoked`: the revoked
+  // access tokens, which a token exchange refuses as subject or actor (null: none are known).
+  TokenEndpoint(const ClientAuthServices& auth, std::string api_url,
+                const config::JtiCache* revoked = nullptr)
+      : auth_(auth), issuer_(auth.clock), api_url_(std::move(api_url)), revoked_(revoked) {}
 
   // The form parameters the endpoint reads: grant_type, client authentication's, and those of
   // every registered grant.
@@ -61,6 +64,7 @@ class TokenEndpoint {
   ClientAuthServices auth_;
   TokenIssuer issuer_;
   std::string api_url_;
+  const config::JtiCache* revoked_;
   mutable TokenMetrics metrics_;  // thread-safe
 };
 

@@ -1,5 +1,7 @@
 #include "oauth/token_issuer.h"
 
+#include <boost/json/serialize.hpp>
+
 #include "common/form.h"
 #include "common/uuid.h"
 #include "jwt/jws.h"
@@ -10,7 +12,8 @@ namespace tollgate::oauth {
 Result<IssuedToken, OAuthError> TokenIssuer::Issue(const config::EnvironmentSnapshot& env,
                                                    const config::AppEntry& app,
                                                    const ScopeDecision& decision,
-                                                   const claims::Context& context) const {
+                                                   const claims::Context& context,
+                                                   const Delegation* delegation) const {
   const config::KeyEntry* key = env.default_key;
   if (key == nullptr) return Fail(ServerError("environment has no default signing key"));
 
@@ -26,7 +29,8 @@ Result<IssuedToken, OAuthError> TokenIssuer::Issue(const config::EnvironmentSnap
   }
   header += "}";
 
-  const int64_t iat = clock_.NowSeconds();
+  const int64_t iat = delegation != nullptr && delegation->issued_at > 0 ? delegation->issued_at
+                                                                         : clock_.NowSeconds();
   IssuedToken out;
   out.jti = NewUuid();
   out.expires_in = decision.lifetime_seconds;
@@ -37,7 +41,7 @@ Result<IssuedToken, OAuthError> TokenIssuer::Issue(const config::EnvironmentSnap
   claims += "{\"iss\":";
   AppendJsonString(claims, env.issuer);
   claims += ",\"sub\":";
-  AppendJsonString(claims, app.app.id.str());
+  AppendJsonString(claims, delegation != nullptr ? delegation->subject : app.app.id.str());
   claims += ",\"aud\":[";
   for (size_t i = 0; i < decision.audiences.size(); ++i) {
     if (i > 0) claims.push_back(',');
@@ -65,6 +69,10 @@ Result<IssuedToken, OAuthError> TokenIssuer::Issue(const config::EnvironmentSnap
   AppendJsonString(claims, env.environment.id.str());
   claims += ",\"org\":";
   AppendJsonString(claims, env.organization_id.str());
+  if (delegation != nullptr && delegation->act != nullptr) {
+    claims += ",\"act\":";
+    claims += boost::json::serialize(*delegation->act);
+  }
   if (!decision.claims.empty()) out.claims_left_out = AppendCustomClaims(decision, context, claims);
   claims += "}";
 

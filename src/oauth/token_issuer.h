@@ -1,6 +1,7 @@
 #pragma once
 // Signs RFC 9068 access tokens (SPEC §2.6) with the environment's default key.
 
+#include <boost/json/object.hpp>
 #include <string>
 
 #include "claims/expression.h"
@@ -19,16 +20,27 @@ struct IssuedToken {
   int claims_left_out = 0;  // custom claims whose evaluation failed (custom_claims.h)
 };
 
+// Who a token exchange's token is about (RFC 8693 §4.1): its `sub` is the subject token's, and
+// `act`, when not null, names the actor (and the actors before it). Borrowed for the call.
+// `issued_at`: the token's `iat`, read once by the caller that capped its lifetime by it.
+struct Delegation {
+  std::string_view subject;
+  const boost::json::object* act = nullptr;
+  int64_t issued_at = 0;
+};
+
 // Thread-safe; holds no state besides the clock.
 class TokenIssuer {
  public:
   explicit TokenIssuer(const Clock& clock) : clock_(clock) {}
 
   // The token carries the custom claims of `decision` (custom_claims.h), evaluated against
-  // `context`. server_error when the environment has no usable default key or signing fails.
+  // `context`; its `sub` is the application unless `delegation` says otherwise. server_error
+  // when the environment has no usable default key or signing fails.
   Result<IssuedToken, OAuthError> Issue(const config::EnvironmentSnapshot& env,
                                         const config::AppEntry& app, const ScopeDecision& decision,
-                                        const claims::Context& context = {}) const;
+                                        const claims::Context& context = {},
+                                        const Delegation* delegation = nullptr) const;
 
  private:
   const Clock& clock_;

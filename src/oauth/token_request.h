@@ -53,6 +53,8 @@ struct TokenResponse {
   std::string scope;        // empty: no `scope` member
   std::string jti;          // the token's, for the audit; not sent
   int claims_left_out = 0;  // custom claims that failed (counted for /metrics); not sent
+  // RFC 8693 §2.2.1: the type of the token issued by a token exchange; empty: no member.
+  std::string_view issued_token_type;
 };
 
 }  // namespace tollgate::oauth

@@ -121,6 +121,10 @@ Response Token(const Request& request, const config::EnvironmentSnapshot& env,
       r.body += ",\"scope\":";
       AppendJsonString(r.body, token.scope);
     }
+    if (!token.issued_token_type.empty()) {
+      r.body += ",\"issued_token_type\":";
+      AppendJsonString(r.body, token.issued_token_type);
+    }
     r.body += "}";
     AddNoStore(r);
     return r;

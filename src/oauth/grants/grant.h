@@ -8,6 +8,8 @@
 #include <string_view>
 
 #include "common/result.h"
+#include "common/clock.h"
+#include "config/jti_cache.h"
 #include "config/snapshot.h"
 #include "model/model.h"
 #include "oauth/oauth_error.h"
@@ -22,6 +24,8 @@ struct GrantContext {
   const config::AppEntry& app;  // authenticated, enabled, and allowed this grant
   const TokenIssuer& issuer;
   std::string_view api_url;  // the management API's audience
+  const Clock& clock;
+  const config::JtiCache* revoked = nullptr;  // revoked access tokens; null: none are known
 };
 
 struct Grant {

@@ -7,11 +7,13 @@
 namespace tollgate::oauth {
 
 extern const Grant kClientCredentialsGrant;  // client_credentials.cc
+extern const Grant kTokenExchangeGrant;      // token_exchange.cc
 
 namespace {
 
 constexpr const Grant* kGrants[] = {
     &kClientCredentialsGrant,
+    &kTokenExchangeGrant,
 };
 
 }  // namespace
