@@ -29,6 +29,7 @@ using AppId = Id<struct AppTag>;
 using ResourceId = Id<struct ResourceTag>;
 using ScopeId = Id<struct ScopeTag>;
 using AttributeId = Id<struct AttributeTag>;
+using TrustedIssuerId = Id<struct TrustedIssuerTag>;
 using GrantId = Id<struct GrantTag>;
 using RoleId = Id<struct RoleTag>;
 using RoleAssignmentId = Id<struct RoleAssignmentTag>;

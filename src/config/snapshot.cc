@@ -18,6 +18,13 @@ const AppEntry* EnvironmentSnapshot::FindApp(std::string_view client_id) const {
   return it == apps.end() ? nullptr : &it->second;
 }
 
+const model::TrustedIssuer* EnvironmentSnapshot::FindTrustedIssuer(std::string_view iss) const {
+  for (const auto& t : trusted_issuers) {
+    if (t.issuer == iss) return &t;
+  }
+  return nullptr;
+}
+
 bool EnvironmentSnapshot::AllowsOrigin(std::string_view origin) const {
   return std::binary_search(cors_origins.begin(), cors_origins.end(), origin, std::less<>());
 }
@@ -69,6 +76,10 @@ Result<std::shared_ptr<const EnvironmentSnapshot>, BuildError> BuildEnvironmentS
     rc.reads_client_assertion = rc.reads_client_assertion || claim.value.ReadsClientAssertion();
     rc.reads_exchange_tokens = rc.reads_exchange_tokens || claim.value.ReadsExchangeTokens();
     rc.claims.push_back(std::move(claim));
+  }
+
+  for (const auto& t : data.trusted_issuers) {
+    if (t.enabled) env->trusted_issuers.push_back(t);
   }
 
   std::unordered_map<std::string, const model::Resource*> resource_by_id;

@@ -88,6 +88,8 @@ struct EnvironmentSnapshot {
   // The web origins some enabled application of the environment allows (corsSettings), sorted:
   // they may call the token, introspection and revocation endpoints (docs/cors.md).
   std::vector<std::string> cors_origins;
+  // The enabled trusted issuers, whose JWTs a token exchange accepts (docs/token-exchange.md).
+  std::vector<model::TrustedIssuer> trusted_issuers;
 
   // Everything stored for the environment, as loaded (private keys cleared), for the
   // management API's reads.
@@ -96,6 +98,8 @@ struct EnvironmentSnapshot {
   const AppEntry* FindApp(std::string_view client_id) const;
   const KeyEntry* FindKey(std::string_view kid) const;
   bool AllowsOrigin(std::string_view origin) const;
+  // The enabled trusted issuer whose `issuer` is `iss`, or null.
+  const model::TrustedIssuer* FindTrustedIssuer(std::string_view iss) const;
 };
 
 struct Snapshot {

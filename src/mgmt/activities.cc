@@ -26,7 +26,7 @@ struct Family {
   std::string_view collection;
   std::string_view type;
 };
-constexpr std::array<Family, 11> kFamilies{{{"environments", "ENVIRONMENT"},
+constexpr std::array<Family, 12> kFamilies{{{"environments", "ENVIRONMENT"},
                                             {"applications", "APPLICATION"},
                                             {"resources", "RESOURCE"},
                                             {"scopes", "SCOPE"},
@@ -35,6 +35,7 @@ constexpr std::array<Family, 11> kFamilies{{{"environments", "ENVIRONMENT"},
                                             {"roleAssignments", "ROLE_ASSIGNMENT"},
                                             {"keys", "KEY"},
                                             {"keyRotationPolicies", "KEY_ROTATION_POLICY"},
+                                            {"trustedIssuers", "TRUSTED_ISSUER"},
                                             {"secret", "SECRET"},
                                             {"revokeTokens", "APPLICATION"}}};
 

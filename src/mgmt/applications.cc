@@ -274,13 +274,6 @@ std::optional<model::CorsSettings> ReadCorsSettings(BodyReader& r) {
   return out;
 }
 
-// An absolute http(s) URL with a host, as the jwksUrl fetcher takes (http/url_fetcher.h).
-bool IsHttpUrl(std::string_view url) {
-  size_t scheme = url.rfind("https://", 0) == 0 ? 8 : url.rfind("http://", 0) == 0 ? 7 : 0;
-  return scheme > 0 && url.size() > scheme && url[scheme] != '/' && url[scheme] != ':' &&
-         url.size() < 2048 && url.find_first_of(" \t\r\n\"<>\\") == std::string_view::npos;
-}
-
 // "NONE, CLIENT_SECRET_BASIC, ...": the tokenEndpointAuthMethods the token endpoint serves.
 std::string AuthMethodNames() {
   std::string out;

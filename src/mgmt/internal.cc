@@ -61,6 +61,12 @@ boost::json::object Links(const std::string& self_href) {
 
 std::optional<std::string> PathId(std::string_view segment) { return NormalizeUuid(segment); }
 
+bool IsHttpUrl(std::string_view url) {
+  size_t scheme = url.rfind("https://", 0) == 0 ? 8 : url.rfind("http://", 0) == 0 ? 7 : 0;
+  return scheme > 0 && url.size() > scheme && url[scheme] != '/' && url[scheme] != ':' &&
+         url.size() < 2048 && url.find_first_of(" \t\r\n\"<>\\") == std::string_view::npos;
+}
+
 ApiResult ListResponse(const Call& call, std::string_view collection,
                        std::vector<boost::json::object> items, const std::string& self_href) {
   size_t limit = kMaxPage;

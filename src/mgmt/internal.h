@@ -68,6 +68,9 @@ std::optional<std::string> PathId(std::string_view segment);
 std::optional<std::string_view> QueryParam(std::string_view query, std::string_view name);
 boost::json::object Ref(const std::string& id);
 boost::json::object Links(const std::string& self_href);
+// True for an absolute http(s) URL with a host, shorter than 2048 bytes and without spaces,
+// quotes, angle brackets or backslashes: what the jwksUrl fetcher takes (http/url_fetcher.h).
+bool IsHttpUrl(std::string_view url);
 
 // Handlers per path family; `call.segments` starts with "environments" or "roles".
 ApiResult HandleRoles(const Services& s, const Call& call);
@@ -85,6 +88,9 @@ ApiResult HandleResources(const Services& s, const Call& call,
 ApiResult HandleAttributes(const Services& s, const Call& call,
                            const config::EnvironmentSnapshot& env, const model::Resource& resource);
 ApiResult HandleKeys(const Services& s, const Call& call, const config::EnvironmentSnapshot& env);
+// /trustedIssuers[/{trustedIssuerID}] (trusted_issuers.cc).
+ApiResult HandleTrustedIssuers(const Services& s, const Call& call,
+                               const config::EnvironmentSnapshot& env);
 // activities.cc: the audit activity of a management call that wrote (or tried to), and
 // GET /environments/{envID}/activities.
 void RecordActivity(const Services& s, const Call& call, const ApiResponse& response);

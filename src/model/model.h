@@ -146,6 +146,20 @@ struct ResourceAttribute {
   TimePoint updated_at;
 };
 
+// An issuer whose JWTs a token exchange accepts as subject or actor tokens (ours; PingOne takes
+// only its own: docs/token-exchange.md).
+struct TrustedIssuer {
+  TrustedIssuerId id;
+  EnvId environment_id;
+  std::string name;
+  std::string issuer;    // the exact `iss` of its tokens; unique within the environment
+  std::string jwks_url;  // http(s) URL of its JWK Set
+  std::string audience;  // its tokens' `aud` must contain this
+  bool enabled = true;
+  TimePoint created_at;
+  TimePoint updated_at;
+};
+
 // Gives one application some scopes of one resource.
 struct Grant {
   GrantId id;
@@ -243,6 +257,7 @@ struct EnvironmentData {
   std::vector<Resource> resources;
   std::vector<Scope> scopes;
   std::vector<ResourceAttribute> resource_attributes;
+  std::vector<TrustedIssuer> trusted_issuers;
   std::vector<Grant> grants;
   std::vector<RoleAssignment> role_assignments;
   std::vector<SigningKey> signing_keys;

@@ -53,6 +53,11 @@ Result<TokenResponse, ErrorOrPending> TokenEndpoint::Resume(
 
 Result<TokenResponse, ErrorOrPending> TokenEndpoint::Issue(
     const TokenRequest& request, const Grant& grant, const config::EnvironmentSnapshot& env) const {
+  if (grant.prepare != nullptr) {
+    if (auto pending = grant.prepare(request, env, auth_.remote_jwks)) {
+      return Fail(ErrorOrPending(std::move(*pending)));  // a Pending is no answer
+    }
+  }
   auto app = AuthenticateClient(request, env, auth_);
   if (!app) {
     if (auto* error = std::get_if<OAuthError>(&app.error())) {
@@ -71,7 +76,8 @@ Result<TokenResponse, ErrorOrPending> TokenEndpoint::Issue(
                                   "The application is not allowed to use the " +
                                       std::string(grant.grant_type) + " grant"));
   }
-  auto issued = grant.issue(request, GrantContext{env, **app, issuer_, api_url_, auth_.clock, revoked_});
+  auto issued = grant.issue(request, GrantContext{env, **app, issuer_, api_url_, auth_.clock,
+                                                  revoked_, auth_.remote_jwks});
   if (!issued) return Refuse(request, env, *app, std::move(issued).error());
   metrics_.Issued(env.environment.id, client.id);
   if (issued->claims_left_out > 0) metrics_.ClaimsLeftOut(issued->claims_left_out);

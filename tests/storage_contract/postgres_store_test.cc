@@ -123,9 +123,9 @@ TEST_F(PostgresStoreTest, EachMigrationIsRecordedOnceAcrossConcurrentOpens) {
   EXPECT_EQ(opened.load(), 4);
   EXPECT_EQ(Query("SELECT string_agg(version::text, ',' ORDER BY version) FROM " +
                   backend_->schema() + ".schema_migrations"),
-            "1,2,3,4,5,6,7");
+            "1,2,3,4,5,6,7,8");
   EXPECT_TRUE(Ok(OpenStore(backend_->uri(), CodecA())));
-  EXPECT_EQ(Query("SELECT count(*) FROM " + backend_->schema() + ".schema_migrations"), "7");
+  EXPECT_EQ(Query("SELECT count(*) FROM " + backend_->schema() + ".schema_migrations"), "8");
 }
 
 TEST_F(PostgresStoreTest, ApplicationNameOfTheUriOverridesTheDefault) {
@@ -264,6 +264,49 @@ TEST_F(PostgresStoreTest, ChangeSourceReportsResourceAttributeWrites) {
              return t.Update(changed);
            }},
           {"delete", [&](Transaction& t) { return t.Delete(attr.id); }},
+      };
+  for (const auto& [what, write] : writes) {
+    SCOPED_TRACE(what);
+    ASSERT_TRUE(Ok(store->Write(write)));
+    auto batch = NextBatch(source);
+    ASSERT_TRUE(Ok(batch));
+    ASSERT_EQ(batch->environments.size(), 1u);
+    EXPECT_EQ(batch->environments[0].environment_id, env);
+    EXPECT_EQ(batch->environments[0].version, ++version);
+  }
+}
+
+TEST_F(PostgresStoreTest, ChangeSourceReportsTrustedIssuerWrites) {
+  auto store = OpenOk(backend_->uri());
+  ASSERT_NE(store, nullptr);
+  auto opened = store->OpenChangeSource();
+  ASSERT_TRUE(Ok(opened));
+  ASSERT_NE(opened->get(), nullptr);
+  ChangeSource& source = **opened;
+  const EnvId env = Seed(*store);
+  auto first = NextBatch(source);  // the environment's insertion
+  ASSERT_TRUE(Ok(first));
+  ASSERT_EQ(first->environments.size(), 1u);
+  int64_t version = first->environments[0].version;
+
+  // Each write that touches only trusted_issuers is one new version of the environment.
+  model::TrustedIssuer ti;
+  ti.id = TrustedIssuerId(NewUuid());
+  ti.environment_id = env;
+  ti.name = "Partner";
+  ti.issuer = "https://idp.example";
+  ti.jwks_url = "https://idp.example/jwks";
+  ti.audience = "https://auth.example/as";
+  const std::vector<std::pair<const char*, std::function<StoreResult<void>(Transaction&)>>> writes =
+      {
+          {"insert", [&](Transaction& t) { return t.Insert(ti); }},
+          {"update",
+           [&](Transaction& t) {
+             model::TrustedIssuer changed = ti;
+             changed.enabled = false;
+             return t.Update(changed);
+           }},
+          {"delete", [&](Transaction& t) { return t.Delete(ti.id); }},
       };
   for (const auto& [what, write] : writes) {
     SCOPED_TRACE(what);

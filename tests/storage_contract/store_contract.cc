@@ -176,6 +176,21 @@ model::ResourceAttribute StoreContractTest::MakeAttribute(const model::Resource&
   return a;
 }
 
+model::TrustedIssuer StoreContractTest::MakeTrustedIssuer(const EnvId& env, std::string issuer) {
+  const int64_t n = ++counter_;
+  model::TrustedIssuer ti;
+  ti.id = TrustedIssuerId(NewUuid());
+  ti.environment_id = env;
+  ti.name = fmt::format("Partner {} \"quoted\" ünïcode", n);
+  ti.issuer = issuer.empty() ? fmt::format("https://idp{}.example/issuer", n) : std::move(issuer);
+  ti.jwks_url = fmt::format("https://idp{}.example/jwks?x=1&y=2", n);
+  ti.audience = fmt::format("https://auth.example/{}/as", n);
+  ti.enabled = false;
+  ti.created_at = Time(n * 10);
+  ti.updated_at = Time(n * 10 + 8);
+  return ti;
+}
+
 model::Grant StoreContractTest::MakeGrant(const model::Application& app,
                                           const model::Resource& resource,
                                           std::vector<ScopeId> scopes) {
@@ -254,6 +269,7 @@ StoreContractTest::Populated StoreContractTest::Populate(std::string env_name) {
   p.s2a = MakeScope(p.res2);
   p.at1a = MakeAttribute(p.res1);
   p.at2a = MakeAttribute(p.res2);
+  p.ti = MakeTrustedIssuer(p.env.id);
   p.g1 = MakeGrant(p.app1, p.res1, {p.s1b.id, p.s1a.id});
   p.g2 = MakeGrant(p.app2, p.res2, {p.s2a.id});
   p.ra_env = MakeRoleAssignment(p.app1, model::kEnvironmentAdminRoleId, p.env.id.str(),
@@ -263,10 +279,11 @@ StoreContractTest::Populated StoreContractTest::Populate(std::string env_name) {
   p.key = MakeSigningKey(p.env.id);
   p.key.is_default = false;  // deletable
   auto written = Write([&](Transaction& t) -> StoreResult<void> {
-    for (auto r : {t.Insert(p.env), t.Insert(p.app1), t.Insert(p.app2), t.Put(p.secret1),
-                   t.Insert(p.res1), t.Insert(p.res2), t.Insert(p.s1a), t.Insert(p.s1b),
-                   t.Insert(p.s2a), t.Insert(p.at1a), t.Insert(p.at2a), t.Insert(p.g1),
-                   t.Insert(p.g2), t.Insert(p.ra_env), t.Insert(p.ra_org), t.Insert(p.key)}) {
+    for (auto r :
+         {t.Insert(p.env), t.Insert(p.app1), t.Insert(p.app2), t.Put(p.secret1), t.Insert(p.res1),
+          t.Insert(p.res2), t.Insert(p.s1a), t.Insert(p.s1b), t.Insert(p.s2a), t.Insert(p.at1a),
+          t.Insert(p.at2a), t.Insert(p.ti), t.Insert(p.g1), t.Insert(p.g2), t.Insert(p.ra_env),
+          t.Insert(p.ra_org), t.Insert(p.key)}) {
       if (!r.ok()) return r;
     }
     return {};

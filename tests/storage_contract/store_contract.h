@@ -100,6 +100,10 @@ inline auto Fields(const model::ResourceAttribute& v) {
   return std::make_tuple(v.id.str(), v.resource_id.str(), v.environment_id.str(), v.name, v.value,
                          std::string(model::ToString(v.type)), Ms(v.created_at), Ms(v.updated_at));
 }
+inline auto Fields(const model::TrustedIssuer& v) {
+  return std::make_tuple(v.id.str(), v.environment_id.str(), v.name, v.issuer, v.jwks_url,
+                         v.audience, v.enabled, Ms(v.created_at), Ms(v.updated_at));
+}
 inline auto Fields(const model::Grant& v) {
   std::vector<std::string> scopes;
   for (const ScopeId& s : v.scopes) scopes.push_back(s.str());
@@ -138,8 +142,8 @@ auto Fields(const std::vector<T>& v) {
 inline auto Fields(const model::EnvironmentData& d) {
   return std::make_tuple(Fields(d.environment), Fields(d.applications), Fields(d.secrets),
                          Fields(d.resources), Fields(d.scopes), Fields(d.resource_attributes),
-                         Fields(d.grants), Fields(d.role_assignments), Fields(d.signing_keys),
-                         Fields(d.key_rotation_policy));
+                         Fields(d.trusted_issuers), Fields(d.grants), Fields(d.role_assignments),
+                         Fields(d.signing_keys), Fields(d.key_rotation_policy));
 }
 
 std::string Describe(const StoreError& e);
@@ -197,6 +201,7 @@ class StoreContractTest : public ::testing::TestWithParam<BackendParam> {
   model::Resource MakeResource(const EnvId& env, std::string name = "");
   model::Scope MakeScope(const model::Resource& resource, std::string name = "");
   model::ResourceAttribute MakeAttribute(const model::Resource& resource, std::string name = "");
+  model::TrustedIssuer MakeTrustedIssuer(const EnvId& env, std::string issuer = "");
   model::Grant MakeGrant(const model::Application& app, const model::Resource& resource,
                          std::vector<ScopeId> scopes);
   model::RoleAssignment MakeRoleAssignment(const model::Application& app, RoleId role,
@@ -207,8 +212,8 @@ class StoreContractTest : public ::testing::TestWithParam<BackendParam> {
   void SeedEnvironment();
 
   // A populated environment (seeding the organization first if needed): two applications (one with
-  // a secret incl. previous), two resources with scopes and attributes, grants, role assignments
-  // and a key.
+  // a secret incl. previous), two resources with scopes and attributes, a trusted issuer, grants,
+  // role assignments and a key.
   struct Populated {
     model::Environment env;
     model::Application app1, app2;
@@ -216,6 +221,7 @@ class StoreContractTest : public ::testing::TestWithParam<BackendParam> {
     model::Resource res1, res2;
     model::Scope s1a, s1b, s2a;
     model::ResourceAttribute at1a, at2a;
+    model::TrustedIssuer ti;
     model::Grant g1, g2;
     model::RoleAssignment ra_env, ra_org;
     model::SigningKey key;

@@ -180,6 +180,28 @@ TEST_P(StoreContractTest, ResourceAttributesLoadOrderedByCreationThenId) {
   EXPECT_EQ(Fields(d.resource_attributes), Fields(std::vector{tie_a, tie_b, late}));
 }
 
+TEST_P(StoreContractTest, TrustedIssuerRoundtripLoadsOrderedByCreationThenId) {
+  SeedEnvironment();
+  model::TrustedIssuer late = MakeTrustedIssuer(env_.id);  // disabled, non-ASCII name
+  model::TrustedIssuer tie_b = MakeTrustedIssuer(env_.id, std::string(2048, 'i'));
+  model::TrustedIssuer tie_a = MakeTrustedIssuer(env_.id, "https://idp.example");
+  tie_a.enabled = true;
+  tie_a.audience = "https://auth.tollgate.test/" + env_.id.str() + "/as";
+  tie_b.audience = std::string(2048, 'a');
+  late.created_at = Time(500);
+  tie_b.created_at = tie_a.created_at = Time(100);
+  tie_a.id = TrustedIssuerId("00000000-0000-4000-8000-00000000000a");
+  tie_b.id = TrustedIssuerId("00000000-0000-4000-8000-00000000000b");
+  ASSERT_TRUE(Ok(Write([&](Transaction& t) -> StoreResult<void> {
+    for (auto r : {t.Insert(late), t.Insert(tie_b), t.Insert(tie_a)}) {
+      if (!r.ok()) return r;
+    }
+    return {};
+  })));
+  model::EnvironmentData d = LoadEnv(env_.id);  // LoadEnvironment and LoadAll agree
+  EXPECT_EQ(Fields(d.trusted_issuers), Fields(std::vector{tie_a, tie_b, late}));
+}
+
 TEST_P(StoreContractTest, GrantRoundtripKeepsScopeOrder) {
   SeedEnvironment();
   model::Application app = MakeApplication(env_.id);
@@ -433,6 +455,43 @@ TEST_P(StoreContractTest, UpdateResourceAttributeThroughAnotherResourceIsNotFoun
   EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Update(elsewhere); }),
                       StoreErrorCode::kNotFound, "id"));
   EXPECT_EQ(Fields(LoadEnv(p.env.id).resource_attributes), Fields(std::vector{p.at1a, p.at2a}));
+}
+
+TEST_P(StoreContractTest, UpdateTrustedIssuerChangesEveryFieldButIdEnvironmentAndCreatedAt) {
+  Populated p = Populate();
+  model::TrustedIssuer other = MakeTrustedIssuer(p.env.id);
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Insert(other); })));
+  model::TrustedIssuer changed = p.ti;
+  changed.name = "Renamed partner";
+  changed.issuer = "https://renamed.example";
+  changed.jwks_url = "http://127.0.0.1:8080/keys";
+  changed.audience = "urn:renamed";
+  changed.enabled = !p.ti.enabled;
+  changed.updated_at = Time(99'999);
+  model::TrustedIssuer sent = changed;
+  sent.created_at = Time(88'888);  // not updatable
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Update(sent); })));
+  model::EnvironmentData d = LoadEnv(p.env.id);
+  EXPECT_EQ(Fields(d.trusted_issuers), Fields(std::vector{changed, other}));
+  // Keeping its own issuer is allowed, taking the other's is not.
+  changed.name = "Again";
+  EXPECT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Update(changed); })));
+  model::TrustedIssuer taken = changed;
+  taken.issuer = other.issuer;
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Update(taken); }),
+                      StoreErrorCode::kConflict, "issuer"));
+  EXPECT_EQ(Fields(LoadEnv(p.env.id).trusted_issuers), Fields(std::vector{changed, other}));
+}
+
+TEST_P(StoreContractTest, UpdateTrustedIssuerThroughAnotherEnvironmentIsNotFound) {
+  Populated p = Populate();
+  model::TrustedIssuer elsewhere = p.ti;
+  elsewhere.environment_id = env_.id;  // exists, but is not the issuer's
+  elsewhere.name = "moved";
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Update(elsewhere); }),
+                      StoreErrorCode::kNotFound, "id"));
+  EXPECT_EQ(Fields(LoadEnv(p.env.id).trusted_issuers), Fields(std::vector{p.ti}));
+  EXPECT_TRUE(LoadEnv(env_.id).trusted_issuers.empty());
 }
 
 TEST_P(StoreContractTest, UpdateGrantChangesResourceAndScopes) {
@@ -945,6 +1004,36 @@ TEST_P(StoreContractTest, ResourceAttributeNameIsUniquePerResource) {
   EXPECT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Insert(dup); })));
 }
 
+TEST_P(StoreContractTest, TrustedIssuerIsUniquePerEnvironment) {
+  SeedEnvironment();
+  model::Environment env2 = MakeEnvironment();
+  model::TrustedIssuer t1 = MakeTrustedIssuer(env_.id, "https://idp.example");
+  model::TrustedIssuer t2 = MakeTrustedIssuer(env2.id, "https://idp.example");  // allowed
+  ASSERT_TRUE(Ok(Write([&](Transaction& t) -> StoreResult<void> {
+    for (auto r : {t.Insert(env2), t.Insert(t1), t.Insert(t2)}) {
+      if (!r.ok()) return r;
+    }
+    return {};
+  })));
+  model::TrustedIssuer dup = MakeTrustedIssuer(env_.id, "https://idp.example");
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Insert(dup); }),
+                      StoreErrorCode::kConflict, "issuer"));
+  // Byte for byte: another case or a trailing slash is another issuer.
+  model::TrustedIssuer slash = MakeTrustedIssuer(env_.id, "https://idp.example/");
+  model::TrustedIssuer upper = MakeTrustedIssuer(env_.id, "https://IDP.example");
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Insert(slash); })));
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Insert(upper); })));
+  upper.issuer = t1.issuer;
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Update(upper); }),
+                      StoreErrorCode::kConflict, "issuer"));
+  upper.issuer = "https://IDP.example";
+  EXPECT_EQ(Fields(LoadEnv(env_.id).trusted_issuers), Fields(std::vector{t1, slash, upper}));
+  EXPECT_EQ(Fields(LoadEnv(env2.id).trusted_issuers), Fields(std::vector{t2}));
+  // A deleted issuer's `issuer` is free again.
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Delete(t1.id); })));
+  EXPECT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Insert(dup); })));
+}
+
 TEST_P(StoreContractTest, DuplicateIdIsConflictOnId) {
   Populated p = Populate();
   auto expect_id_conflict = [&](const char* what, auto entity, auto rename) {
@@ -962,6 +1051,12 @@ TEST_P(StoreContractTest, DuplicateIdIsConflictOnId) {
   expect_id_conflict("resource attribute of another resource", p.at1a, [&](auto& v) {
     v.resource_id = p.res2.id;
     v.name = "fresh_claim";
+  });
+  expect_id_conflict("trusted issuer", p.ti, [](auto& v) { v.issuer = "https://fresh.example"; });
+  // Also when the same id is inserted into another environment.
+  expect_id_conflict("trusted issuer of another environment", p.ti, [&](auto& v) {
+    v.environment_id = env_.id;
+    v.issuer = "https://fresh.example";
   });
   expect_id_conflict("grant", p.g1, [](auto&) {});
   expect_id_conflict("role assignment", p.ra_env, [](auto&) {});
@@ -986,6 +1081,9 @@ TEST_P(StoreContractTest, RowsOfUnknownEnvironmentAreNotFound) {
   model::Application app = MakeApplication(missing);
   model::Resource res = MakeResource(missing);
   model::SigningKey key = MakeSigningKey(missing);
+  model::TrustedIssuer ti = MakeTrustedIssuer(missing);
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Insert(ti); }),
+                      StoreErrorCode::kNotFound, "environment.id"));
   EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Insert(app); }),
                       StoreErrorCode::kNotFound, "environment.id"));
   EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Insert(res); }),
@@ -1132,6 +1230,7 @@ TEST_P(StoreContractTest, UpdateOfMissingRowIsNotFound) {
   expect_not_found("resource", MakeResource(p.env.id));
   expect_not_found("scope", MakeScope(p.res1));
   expect_not_found("resource attribute", MakeAttribute(p.res1));
+  expect_not_found("trusted issuer", MakeTrustedIssuer(p.env.id));
   expect_not_found("grant", MakeGrant(p.app1, p.res1, {}));
   expect_not_found("signing key", MakeSigningKey(p.env.id));
   // An existing row addressed through another environment is missing there.
@@ -1152,6 +1251,7 @@ TEST_P(StoreContractTest, DeleteOfMissingRowIsNotFound) {
   expect_not_found("resource", ResourceId(NewUuid()));
   expect_not_found("scope", ScopeId(NewUuid()));
   expect_not_found("resource attribute", AttributeId(NewUuid()));
+  expect_not_found("trusted issuer", TrustedIssuerId(NewUuid()));
   expect_not_found("grant", GrantId(NewUuid()));
   expect_not_found("role assignment", RoleAssignmentId(NewUuid()));
   expect_not_found("signing key", KeyId(NewUuid()));
@@ -1176,6 +1276,7 @@ TEST_P(StoreContractTest, DeletesRemoveExactlyTheirRow) {
   EXPECT_EQ(d.resources.size(), 2u);
   EXPECT_EQ(d.scopes.size(), 3u);
   EXPECT_EQ(d.resource_attributes.size(), 2u);
+  EXPECT_EQ(Fields(d.trusted_issuers), Fields(std::vector{p.ti}));
 }
 
 TEST_P(StoreContractTest, DeleteResourceAttributeRemovesExactlyIt) {
@@ -1191,6 +1292,20 @@ TEST_P(StoreContractTest, DeleteResourceAttributeRemovesExactlyIt) {
   expected.resource_attributes = {p.at2a, at1b};
   EXPECT_EQ(Fields(d), Fields(expected));
   EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Delete(p.at1a.id); }),
+                      StoreErrorCode::kNotFound, "id"));
+}
+
+TEST_P(StoreContractTest, DeleteTrustedIssuerRemovesExactlyIt) {
+  Populated p = Populate();
+  model::TrustedIssuer second = MakeTrustedIssuer(p.env.id);
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Insert(second); })));
+  const auto before = LoadEnv(p.env.id);
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Delete(p.ti.id); })));
+  model::EnvironmentData d = LoadEnv(p.env.id);
+  model::EnvironmentData expected = before;
+  expected.trusted_issuers = {second};
+  EXPECT_EQ(Fields(d), Fields(expected));  // nothing else changed
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Delete(p.ti.id); }),
                       StoreErrorCode::kNotFound, "id"));
 }
 
@@ -1222,6 +1337,8 @@ TEST_P(StoreContractTest, DeleteEnvironmentTakesEverythingInIt) {
   EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Delete(doomed.at1a.id); }),
                       StoreErrorCode::kNotFound));
   EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Delete(doomed.at2a.id); }),
+                      StoreErrorCode::kNotFound));
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Delete(doomed.ti.id); }),
                       StoreErrorCode::kNotFound));
   EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Delete(doomed.g1.id); }),
                       StoreErrorCode::kNotFound));

@@ -91,6 +91,21 @@ EnvBuilder& EnvBuilder::Attribute(const std::string& resource_name, const std::s
   return *this;
 }
 
+EnvBuilder& EnvBuilder::TrustedIssuer(const std::string& name, const std::string& issuer,
+                                      const std::string& jwks_url, const std::string& audience) {
+  model::TrustedIssuer t;
+  t.id = TrustedIssuerId(NewUuid());
+  t.environment_id = data_.environment.id;
+  t.name = name;
+  t.issuer = issuer;
+  t.jwks_url = jwks_url;
+  t.audience = audience;
+  t.enabled = true;
+  t.created_at = t.updated_at = At(++seq_);
+  data_.trusted_issuers.push_back(t);
+  return *this;
+}
+
 EnvBuilder& EnvBuilder::Grant(const std::string& app_id, const std::string& resource_name,
                               const std::vector<std::string>& scopes) {
   model::Grant g;

@@ -31,6 +31,10 @@ class EnvBuilder {
   // `resource_name`, which must have been added before.
   EnvBuilder& Attribute(const std::string& resource_name, const std::string& name,
                         const std::string& value);
+  // Adds an enabled trusted issuer (docs/token-exchange.md) whose tokens have `iss` = `issuer`
+  // and whose keys are at `jwks_url`; `audience` is what their `aud` must contain.
+  EnvBuilder& TrustedIssuer(const std::string& name, const std::string& issuer,
+                            const std::string& jwks_url, const std::string& audience);
   EnvBuilder& Grant(const std::string& app_id, const std::string& resource_name,
                     const std::vector<std::string>& scopes);
   EnvBuilder& Role(const std::string& app_id);

@@ -347,6 +347,11 @@ std::string MgmtHarness::DumpStore(const std::string& env) {
         << "' value='" << a.value << "' type=" << model::ToString(a.type)
         << " created=" << Ms(a.created_at) << " updated=" << Ms(a.updated_at) << "\n";
   }
+  for (const auto& t : d.trusted_issuers) {
+    out << "trusted issuer " << t.id.str() << " name='" << t.name << "' issuer='" << t.issuer
+        << "' jwksUrl='" << t.jwks_url << "' audience='" << t.audience << "' enabled=" << t.enabled
+        << " created=" << Ms(t.created_at) << " updated=" << Ms(t.updated_at) << "\n";
+  }
   for (const auto& g : d.grants) {
     out << "grant " << g.id.str() << " app=" << g.application_id.str()
         << " resource=" << g.resource_id.str() << " scopes=" << Join(g.scopes)

@@ -23,16 +23,7 @@ Result<TokenResponse, OAuthError> Issue(const TokenRequest& request, const Grant
   auto token = context.issuer.Issue(context.env, context.app, *decision, inputs.context());
   if (!token) return Fail(std::move(token).error());
 
-  TokenResponse out;
-  out.access_token = std::move(token->jwt);
-  out.expires_in = token->expires_in;
-  out.jti = std::move(token->jti);
-  out.claims_left_out = token->claims_left_out;
-  for (const auto& s : decision->scopes) {
-    if (!out.scope.empty()) out.scope.push_back(' ');
-    out.scope += s;
-  }
-  return out;
+  return Answer(std::move(token).value(), *decision);
 }
 
 }  // namespace

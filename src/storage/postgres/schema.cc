@@ -365,7 +365,27 @@ CREATE TRIGGER resource_attributes_changed AFTER INSERT OR UPDATE OR DELETE ON r
   FOR EACH ROW EXECUTE FUNCTION tollgate_child_row_changed();
 )sql";
 
-constexpr std::array<sql::Migration, 7> kMigrations{{
+// Issuers whose JWTs a token exchange accepts (docs/token-exchange.md), unique by `issuer` within
+// their environment. Changes notify like signing keys do.
+constexpr const char* kMigration8 = R"sql(
+CREATE TABLE trusted_issuers (
+  id             TEXT COLLATE "C" PRIMARY KEY NOT NULL,
+  environment_id TEXT COLLATE "C" NOT NULL REFERENCES environments (id) ON DELETE CASCADE,
+  name           TEXT NOT NULL,
+  issuer         TEXT NOT NULL,
+  jwks_url       TEXT NOT NULL,
+  audience       TEXT NOT NULL,
+  enabled        BOOLEAN NOT NULL,
+  created_at     BIGINT NOT NULL,
+  updated_at     BIGINT NOT NULL,
+  UNIQUE (environment_id, issuer)
+);
+CREATE INDEX trusted_issuers_by_environment ON trusted_issuers (environment_id, created_at);
+CREATE TRIGGER trusted_issuers_changed AFTER INSERT OR UPDATE OR DELETE ON trusted_issuers
+  FOR EACH ROW EXECUTE FUNCTION tollgate_child_row_changed();
+)sql";
+
+constexpr std::array<sql::Migration, 8> kMigrations{{
     {1, kMigration1},
     {2, kMigration2},
     {3, kMigration3},
@@ -373,6 +393,7 @@ constexpr std::array<sql::Migration, 7> kMigrations{{
     {5, kMigration5},
     {6, kMigration6},
     {7, kMigration7},
+    {8, kMigration8},
 }};
 
 constexpr sql::Schema kSchema{

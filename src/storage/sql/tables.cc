@@ -554,6 +554,54 @@ StoreResult<std::vector<model::ResourceAttribute>> Load(Connection& db, const En
 }  // namespace resource_attributes
 
 // ---------------------------------------------------------------------------------------------
+// trusted_issuers
+
+namespace trusted_issuers {
+
+StoreResult<void> Insert(Connection& db, const model::TrustedIssuer& v) {
+  return Execute(db,
+                 "INSERT INTO trusted_issuers (id, environment_id, name, issuer, jwks_url, "
+                 "audience, enabled, created_at, updated_at) "
+                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                 v.id.str(), v.environment_id.str(), v.name, v.issuer, v.jwks_url, v.audience,
+                 v.enabled, Millis(v.created_at), Millis(v.updated_at));
+}
+
+StoreResult<void> Update(Connection& db, const model::TrustedIssuer& v) {
+  return Execute(db,
+                 "UPDATE trusted_issuers SET name = ?3, issuer = ?4, jwks_url = ?5, "
+                 "audience = ?6, enabled = ?7, updated_at = ?8 "
+                 "WHERE id = ?1 AND environment_id = ?2",
+                 v.id.str(), v.environment_id.str(), v.name, v.issuer, v.jwks_url, v.audience,
+                 v.enabled, Millis(v.updated_at));
+}
+
+StoreResult<void> Delete(Connection& db, const TrustedIssuerId& id) {
+  return ChangeOneRow(db, "trusted issuer", "DELETE FROM trusted_issuers WHERE id = ?1", id.str());
+}
+
+StoreResult<std::vector<model::TrustedIssuer>> Load(Connection& db, const EnvId& env) {
+  return LoadRows<model::TrustedIssuer>(
+      db,
+      "SELECT id, name, issuer, jwks_url, audience, enabled, created_at, updated_at "
+      "FROM trusted_issuers WHERE environment_id = ?1 ORDER BY created_at, id",
+      env, [&](const Row& r, model::TrustedIssuer& v) -> StoreResult<void> {
+        v.id = TrustedIssuerId(r.Text(0));
+        v.environment_id = env;
+        v.name = r.Text(1);
+        v.issuer = r.Text(2);
+        v.jwks_url = r.Text(3);
+        v.audience = r.Text(4);
+        v.enabled = r.Bool(5);
+        v.created_at = Time(r.Int(6));
+        v.updated_at = Time(r.Int(7));
+        return {};
+      });
+}
+
+}  // namespace trusted_issuers
+
+// ---------------------------------------------------------------------------------------------
 // grants
 
 namespace grants {

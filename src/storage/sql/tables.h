@@ -85,6 +85,14 @@ StoreResult<void> Delete(Connection& db, const AttributeId& id);
 StoreResult<std::vector<model::ResourceAttribute>> Load(Connection& db, const EnvId& env);
 }  // namespace resource_attributes
 
+namespace trusted_issuers {
+StoreResult<void> Insert(Connection& db, const model::TrustedIssuer& v);
+// Changes every column but id, environment_id and created_at.
+StoreResult<void> Update(Connection& db, const model::TrustedIssuer& v);
+StoreResult<void> Delete(Connection& db, const TrustedIssuerId& id);
+StoreResult<std::vector<model::TrustedIssuer>> Load(Connection& db, const EnvId& env);
+}  // namespace trusted_issuers
+
 // grants, with grant_scopes (the grant's scopes in its order).
 namespace grants {
 StoreResult<void> Insert(Connection& db, const model::Grant& v);

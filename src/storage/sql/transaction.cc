@@ -165,6 +165,27 @@ class SqlTransaction final : public Transaction {
     });
   }
 
+  StoreResult<void> Insert(const model::TrustedIssuer& v) override {
+    return Atomically([&]() -> StoreResult<void> {
+      TG_STORE_TRY(FailIfRow(db_, IdConflict("trusted issuer"),
+                             "SELECT 1 FROM trusted_issuers WHERE id = ?1", v.id.str()));
+      TG_STORE_TRY(RequireEnvironment(v.environment_id));
+      TG_STORE_TRY(CheckTrustedIssuer(v));
+      return trusted_issuers::Insert(db_, v);
+    });
+  }
+
+  StoreResult<void> Update(const model::TrustedIssuer& v) override {
+    return Atomically([&]() -> StoreResult<void> {
+      TG_STORE_TRY(
+          FailIfNoRow(db_, NotFound("id", "no such trusted issuer"),
+                      "SELECT 1 FROM trusted_issuers WHERE id = ?1 AND environment_id = ?2",
+                      v.id.str(), v.environment_id.str()));
+      TG_STORE_TRY(CheckTrustedIssuer(v));
+      return trusted_issuers::Update(db_, v);
+    });
+  }
+
   StoreResult<void> Insert(const model::Grant& v) override {
     return Atomically([&]() -> StoreResult<void> {
       TG_STORE_TRY(
@@ -282,6 +303,9 @@ class SqlTransaction final : public Transaction {
   StoreResult<void> Delete(const AttributeId& id) override {
     return Atomically([&]() { return resource_attributes::Delete(db_, id); });
   }
+  StoreResult<void> Delete(const TrustedIssuerId& id) override {
+    return Atomically([&]() { return trusted_issuers::Delete(db_, id); });
+  }
   StoreResult<void> Delete(const GrantId& id) override {
     return Atomically([&]() { return grants::Delete(db_, id); });
   }
@@ -363,6 +387,14 @@ class SqlTransaction final : public Transaction {
         db_, Conflict("name", "an attribute with this name already exists in the resource"),
         "SELECT 1 FROM resource_attributes WHERE resource_id = ?1 AND name = ?2 AND id <> ?3",
         v.resource_id.str(), v.name, v.id.str());
+  }
+
+  // One trusted issuer per `issuer` in an environment.
+  StoreResult<void> CheckTrustedIssuer(const model::TrustedIssuer& v) {
+    return FailIfRow(
+        db_, Conflict("issuer", "the environment already trusts this issuer"),
+        "SELECT 1 FROM trusted_issuers WHERE environment_id = ?1 AND issuer = ?2 AND id <> ?3",
+        v.environment_id.str(), v.issuer, v.id.str());
   }
 
   StoreResult<void> CheckGrantReferences(const model::Grant& v) {

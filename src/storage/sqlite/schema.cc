@@ -266,7 +266,25 @@ CREATE TABLE resource_attributes (
 CREATE INDEX resource_attributes_by_environment ON resource_attributes (environment_id, created_at);
 )sql";
 
-constexpr std::array<sql::Migration, 7> kMigrations{{
+// Issuers whose JWTs a token exchange accepts (docs/token-exchange.md), unique by `issuer` within
+// their environment.
+constexpr const char* kMigration8 = R"sql(
+CREATE TABLE trusted_issuers (
+  id             TEXT PRIMARY KEY NOT NULL,
+  environment_id TEXT NOT NULL REFERENCES environments (id) ON DELETE CASCADE,
+  name           TEXT NOT NULL,
+  issuer         TEXT NOT NULL,
+  jwks_url       TEXT NOT NULL,
+  audience       TEXT NOT NULL,
+  enabled        INTEGER NOT NULL,
+  created_at     INTEGER NOT NULL,
+  updated_at     INTEGER NOT NULL,
+  UNIQUE (environment_id, issuer)
+);
+CREATE INDEX trusted_issuers_by_environment ON trusted_issuers (environment_id, created_at);
+)sql";
+
+constexpr std::array<sql::Migration, 8> kMigrations{{
     {1, kMigration1},
     {2, kMigration2},
     {3, kMigration3},
@@ -274,6 +292,7 @@ constexpr std::array<sql::Migration, 7> kMigrations{{
     {5, kMigration5},
     {6, kMigration6},
     {7, kMigration7},
+    {8, kMigration8},
 }};
 
 constexpr sql::Schema kSchema{
