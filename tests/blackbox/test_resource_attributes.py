@@ -24,6 +24,7 @@ from authlib.oauth2.rfc7523.assertion import private_key_jwt_sign
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from admin_api import AdminApi
 from tollgate_server import serving
 
 API_URL = "https://api.attributes.example.test"
@@ -43,36 +44,9 @@ def server():
         yield s
 
 
-class Admin:
-    """The operator's automation: a Bearer token from the init credentials, JSON in and out."""
-
-    def __init__(self, server):
-        self.server = server
-        init = server.admin
-        resp = requests.post(server.token_url(init["environmentId"]), timeout=30,
-                             data={"grant_type": "client_credentials"},
-                             auth=(init["clientId"], init["clientSecret"]))
-        assert resp.status_code == 200, resp.text
-        self.token = resp.json()["access_token"]
-        self.http = requests.Session()
-
-    def call(self, method, path, body=None, expect=200):
-        resp = self.http.request(method, self.server.base_url + "/v1" + path, json=body,
-                                 timeout=60, headers={"Authorization": "Bearer " + self.token})
-        assert resp.status_code == expect, (method, path, body, resp.status_code, resp.text)
-        if resp.status_code == 204:
-            assert resp.content == b""
-            return None
-        assert resp.headers["Content-Type"].split(";")[0] == "application/json", resp.headers
-        return resp.json()
-
-    def create(self, path, body):
-        return self.call("POST", path, body, expect=201)
-
-
 @pytest.fixture(scope="module")
 def admin(server):
-    return Admin(server)
+    return AdminApi(server)
 
 
 def environment(admin, audiences=(ORDERS,)):

@@ -22,6 +22,7 @@ import pytest
 import requests
 from authlib.integrations.requests_client import OAuth2Session
 
+from admin_api import AdminApi
 from tollgate_server import VALIDATION, assert_oauth_error, serving
 
 API_URL = "https://api.exchange.example.test"
@@ -43,31 +44,9 @@ def server():
         yield s
 
 
-class Admin:
-    """The operator's automation: a Bearer token from the init credentials, JSON in and out."""
-
-    def __init__(self, server):
-        self.server = server
-        init = server.admin
-        resp = requests.post(server.token_url(init["environmentId"]), timeout=30,
-                             data={"grant_type": "client_credentials"},
-                             auth=(init["clientId"], init["clientSecret"]))
-        assert resp.status_code == 200, resp.text
-        self.token = resp.json()["access_token"]
-
-    def call(self, method, path, body=None, expect=200):
-        resp = requests.request(method, self.server.base_url + "/v1" + path, json=body,
-                                timeout=60, headers={"Authorization": "Bearer " + self.token})
-        assert resp.status_code == expect, (method, path, body, resp.status_code, resp.text)
-        return resp.json()
-
-    def create(self, path, body):
-        return self.call("POST", path, body, expect=201)
-
-
 @pytest.fixture(scope="module")
 def admin(server):
-    return Admin(server)
+    return AdminApi(server)
 
 
 class World:

@@ -24,6 +24,7 @@ from authlib.integrations.requests_client import OAuth2Session
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
+from admin_api import AdminApi
 from tollgate_server import VALIDATION, assert_oauth_error, serving
 
 API_URL = "https://api.trusted.example.test"
@@ -103,36 +104,9 @@ def server():
         yield s
 
 
-class Api:
-    """One management-API caller: a Bearer token of `client_id` (default: the init admin)."""
-
-    def __init__(self, server, client_id=None, secret=None, env_id=None):
-        self.server = server
-        init = server.admin
-        env_id = env_id or init["environmentId"]
-        resp = requests.post(server.token_url(env_id), timeout=30,
-                             data={"grant_type": "client_credentials"},
-                             auth=(client_id or init["clientId"],
-                                   secret or init["clientSecret"]))
-        assert resp.status_code == 200, resp.text
-        self.token = resp.json()["access_token"]
-
-    def request(self, method, path, body=None):
-        return requests.request(method, self.server.base_url + "/v1" + path, json=body,
-                                timeout=60, headers={"Authorization": "Bearer " + self.token})
-
-    def call(self, method, path, body=None, expect=200):
-        resp = self.request(method, path, body)
-        assert resp.status_code == expect, (method, path, body, resp.status_code, resp.text)
-        return resp.json() if resp.content else None
-
-    def create(self, path, body):
-        return self.call("POST", path, body, expect=201)
-
-
 @pytest.fixture(scope="module")
 def admin(server):
-    return Api(server)
+    return AdminApi(server)
 
 
 class World:
@@ -310,7 +284,7 @@ def test_only_admins_write_trusted_issuers(server, world, admin, idp):
                   "scope": {"id": world.env, "type": "ENVIRONMENT"}})
     secret = admin.call(
         "GET", world.path(f"/applications/{worker['id']}/secret"))["secret"]
-    reader = Api(server, worker["id"], secret, world.env)
+    reader = AdminApi(server, worker["id"], secret, world.env)
 
     listed = reader.call("GET", world.path("/trustedIssuers"))
     assert [x["issuer"] for x in listed["_embedded"]["trustedIssuers"]] == [IDP], listed
