@@ -18,6 +18,16 @@ const AppEntry* EnvironmentSnapshot::FindApp(std::string_view client_id) const {
   return it == apps.end() ? nullptr : &it->second;
 }
 
+std::string StaticClaimJson(std::string_view name, const claims::Expression& value) {
+  std::string out;
+  if (!value.IsStatic()) return out;
+  out.push_back(',');
+  AppendJsonString(out, name);
+  out.push_back(':');
+  if (!value.AppendJson(claims::Context{}, out)) out.clear();
+  return out;
+}
+
 const model::TrustedIssuer* EnvironmentSnapshot::FindTrustedIssuer(std::string_view iss) const {
   for (const auto& t : trusted_issuers) {
     if (t.issuer == iss) return &t;
@@ -67,14 +77,9 @@ Result<std::shared_ptr<const EnvironmentSnapshot>, BuildError> BuildEnvironmentS
     if (!compiled) continue;
     ResourceClaims& rc = env->claims[a.resource_id.str()];
     ResourceClaim claim{a.name, std::move(compiled).value(), {}};
-    if (claim.value.IsStatic()) {
-      claim.static_json = ",";
-      AppendJsonString(claim.static_json, claim.name);
-      claim.static_json += ':';
-      if (!claim.value.AppendJson(claims::Context{}, claim.static_json)) continue;
-    }
+    claim.static_json = StaticClaimJson(claim.name, claim.value);
+    if (claim.value.IsStatic() && claim.static_json.empty()) continue;
     rc.reads_client_assertion = rc.reads_client_assertion || claim.value.ReadsClientAssertion();
-    rc.reads_exchange_tokens = rc.reads_exchange_tokens || claim.value.ReadsExchangeTokens();
     rc.claims.push_back(std::move(claim));
   }
 

@@ -35,8 +35,11 @@ struct ResourceClaim {
 struct ResourceClaims {
   std::vector<ResourceClaim> claims;    // attribute creation order
   bool reads_client_assertion = false;  // some claim reads the client's assertion
-  bool reads_exchange_tokens = false;   // some claim reads a subject or actor token
 };
+
+// `,"name":value`, the claim a static `value` adds to a token; empty for a value that is not
+// static (it is evaluated per token).
+std::string StaticClaimJson(std::string_view name, const claims::Expression& value);
 
 // At most this many bytes of custom claims (`,"name":value` each) go into one token; a claim
 // that would pass the bound is left out (mgmt refuses static configurations above it).

@@ -6,7 +6,6 @@
 #include <unordered_map>
 
 #include "claims/expression.h"
-#include "common/form.h"
 #include "common/uuid.h"
 #include "mgmt/body.h"
 #include "mgmt/internal.h"
@@ -63,17 +62,6 @@ json::object AttributeJson(const Call& call, const model::ResourceAttribute& a) 
   return o;
 }
 
-// `,"name":value` of a static value; empty for an expression.
-std::string StaticClaim(const std::string& name, const claims::Expression& value) {
-  std::string out;
-  if (!value.IsStatic()) return out;
-  out.push_back(',');
-  AppendJsonString(out, name);
-  out.push_back(':');
-  if (!value.AppendJson(claims::Context{}, out)) out.clear();
-  return out;
-}
-
 // The writable fields: name and value (type may be sent, and must be CUSTOM). Checks the
 // attribute against the others of the environment as they would be after the write: one
 // value per claim name across the environment's resources (a token may carry several
@@ -128,7 +116,7 @@ Result<model::ResourceAttribute, ApiError> ReadAttribute(const ApiRequest& reque
   // The environment as it would be: every other attribute, plus this one.
   size_t on_resource = 1;
   std::unordered_map<std::string_view, size_t> static_bytes;  // by name
-  if (std::string claim = StaticClaim(a.name, *compiled); !claim.empty()) {
+  if (std::string claim = config::StaticClaimJson(a.name, *compiled); !claim.empty()) {
     static_bytes[a.name] = claim.size();
   }
   for (const model::ResourceAttribute& other : env.data->resource_attributes) {
@@ -143,7 +131,7 @@ Result<model::ResourceAttribute, ApiError> ReadAttribute(const ApiRequest& reque
     if (static_bytes.count(other.name) > 0) continue;
     auto other_compiled = claims::Expression::Compile(other.value);
     if (!other_compiled) continue;
-    if (std::string claim = StaticClaim(other.name, *other_compiled); !claim.empty()) {
+    if (std::string claim = config::StaticClaimJson(other.name, *other_compiled); !claim.empty()) {
       static_bytes[other.name] = claim.size();
     }
   }

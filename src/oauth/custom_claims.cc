@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <boost/json/parse.hpp>
 #include <string_view>
-#include <vector>
 
 #include "common/form.h"
 #include "jwt/assertion.h"
@@ -53,11 +52,19 @@ int AppendCustomClaims(const ScopeDecision& decision, const claims::Context& con
                        std::string& out) {
   int left_out = 0;
   size_t budget = config::kMaxCustomClaimBytes;
-  std::vector<std::string_view> names;
-  for (const config::ResourceClaims* rc : decision.claims) {
-    for (const config::ResourceClaim& claim : rc->claims) {
-      if (std::find(names.begin(), names.end(), claim.name) != names.end()) continue;
-      names.push_back(claim.name);
+  // Names are unique within a resource (the store's rule): only a later resource can repeat one
+  // of an earlier resource.
+  auto appended_before = [&decision](size_t resource, std::string_view name) {
+    for (size_t r = 0; r < resource; ++r) {
+      for (const config::ResourceClaim& c : decision.claims[r]->claims) {
+        if (c.name == name) return true;
+      }
+    }
+    return false;
+  };
+  for (size_t r = 0; r < decision.claims.size(); ++r) {
+    for (const config::ResourceClaim& claim : decision.claims[r]->claims) {
+      if (appended_before(r, claim.name)) continue;
       const size_t start = out.size();
       if (!claim.static_json.empty()) {
         out += claim.static_json;

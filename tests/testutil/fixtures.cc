@@ -1,7 +1,9 @@
 #include "testutil/fixtures.h"
 
 #include <algorithm>
+#include <map>
 #include <stdexcept>
+#include <utility>
 
 #include "common/uuid.h"
 #include "crypto/keys.h"
@@ -176,6 +178,17 @@ config::JtiResult<void> MemoryJtiStore::PurgeExpired(TimePoint now) {
   common::MutexLock lock(mu_);
   std::erase_if(jtis_, [&](const model::RememberedJti& j) { return j.expires_at <= now; });
   return {};
+}
+
+std::shared_ptr<const crypto::PrivateKey> SharedKey(crypto::KeyKind kind, int slot) {
+  static std::map<std::pair<int, int>, std::shared_ptr<const crypto::PrivateKey>> made;
+  auto& key = made[{static_cast<int>(kind), slot}];
+  if (!key) {
+    auto k = crypto::PrivateKey::Generate(kind);
+    if (!k) throw std::runtime_error("key generation failed: " + k.error().message);
+    key = *k;
+  }
+  return key;
 }
 
 std::string JwkSetJson(const std::vector<const crypto::PrivateKey*>& keys,

@@ -67,6 +67,10 @@ class MemoryJtiStore final : public config::JtiStore {
 
 // The JWK Set JSON text {"keys":[...]} of the public halves of `keys`, the i-th with kid
 // kids[i] (no "kid" member when it is empty).
+// A key of `kind`, made once per (kind, slot) in the process (RSA generation is slow) and shared
+// by every caller. Throws std::runtime_error when generation fails. Not thread-safe.
+std::shared_ptr<const crypto::PrivateKey> SharedKey(crypto::KeyKind kind, int slot = 0);
+
 std::string JwkSetJson(const std::vector<const crypto::PrivateKey*>& keys,
                        const std::vector<std::string>& kids);
 

@@ -25,26 +25,14 @@ constexpr char kJwtBearer[] = "urn:ietf:params:oauth:client-assertion-type:jwt-b
 constexpr char kSecret[] = "Zq8~Lm3.Xv9-Rt5_Wp2Kd7Hs4Ng6Bj1Fc0Yu8Ae3Ti5Ol9Sm2Qr7Vw4Xz6Cb1Dn0";
 constexpr char kJwksUrl[] = "https://keys.example/jwks.json";
 
-// Keys are made once per kind and slot: RSA generation is slow.
-std::shared_ptr<const crypto::PrivateKey> NewKey(crypto::KeyKind kind, int slot = 0) {
-  static std::map<std::pair<int, int>, std::shared_ptr<const crypto::PrivateKey>> made;
-  auto& key = made[{static_cast<int>(kind), slot}];
-  if (!key) {
-    auto k = crypto::PrivateKey::Generate(kind);
-    EXPECT_TRUE(k.ok());
-    key = *k;
-  }
-  return key;
-}
-
 class AssertionTest : public ::testing::Test {
  protected:
   AssertionTest()
       : clock_(FromUnixMillis(1'800'000'000'000)),
-        rsa_(NewKey(crypto::KeyKind::kRsa)),
-        ec_(NewKey(crypto::KeyKind::kEcP256)),
-        ed_(NewKey(crypto::KeyKind::kEd25519)),
-        other_(NewKey(crypto::KeyKind::kRsa, 1)),
+        rsa_(testutil::SharedKey(crypto::KeyKind::kRsa)),
+        ec_(testutil::SharedKey(crypto::KeyKind::kEcP256)),
+        ed_(testutil::SharedKey(crypto::KeyKind::kEd25519)),
+        other_(testutil::SharedKey(crypto::KeyKind::kRsa, 1)),
         remote_(
             [this](const std::string& url) -> Result<std::string, std::string> {
               ++fetches_;

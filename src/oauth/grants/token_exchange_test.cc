@@ -43,18 +43,6 @@ constexpr char kPartnerAudience[] = "urn:tollgate:exchange";
 constexpr char kDown[] = "https://down.example.test";
 constexpr char kDownJwks[] = "https://down.example.test/jwks.json";
 
-// Keys are made once per kind and slot: RSA generation is slow.
-std::shared_ptr<const crypto::PrivateKey> NewKey(crypto::KeyKind kind, int slot = 0) {
-  static std::map<std::pair<int, int>, std::shared_ptr<const crypto::PrivateKey>> made;
-  auto& key = made[{static_cast<int>(kind), slot}];
-  if (!key) {
-    auto k = crypto::PrivateKey::Generate(kind);
-    EXPECT_TRUE(k.ok());
-    key = *k;
-  }
-  return key;
-}
-
 std::string Str(const json::value& v) {
   return v.is_string() ? std::string(v.as_string()) : "<not a string>";
 }
@@ -83,11 +71,11 @@ class TokenExchangeTest : public ::testing::Test {
   TokenExchangeTest()
       : clock_(FromUnixMillis(1'800'000'000'000)),
         throttle_(clock_),
-        idp_rsa_(NewKey(crypto::KeyKind::kRsa)),
-        idp_ec_(NewKey(crypto::KeyKind::kEcP256)),
-        idp_ed_(NewKey(crypto::KeyKind::kEd25519)),
-        partner_(NewKey(crypto::KeyKind::kEcP256, 1)),
-        stranger_(NewKey(crypto::KeyKind::kRsa, 1)),
+        idp_rsa_(testutil::SharedKey(crypto::KeyKind::kRsa)),
+        idp_ec_(testutil::SharedKey(crypto::KeyKind::kEcP256)),
+        idp_ed_(testutil::SharedKey(crypto::KeyKind::kEd25519)),
+        partner_(testutil::SharedKey(crypto::KeyKind::kEcP256, 1)),
+        stranger_(testutil::SharedKey(crypto::KeyKind::kRsa, 1)),
         remote_(
             [this](const std::string& url) -> Result<std::string, std::string> {
               ++fetches_;
