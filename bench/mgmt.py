@@ -23,6 +23,12 @@ JSON object on stdout; errors go to stderr with a non-zero exit.
       claims, and the signature against the environment's JWKS. --claims: an object of claims
       the token must carry with exactly these values (CLIENT_ID in a value stands for the
       client ID), and no other claims beyond the standard ones.
+  mgmt.py proofs --token-url URL --count N --out FILE
+      N DPoP proofs (RFC 9449) for POST to URL, one per line, all signed ES256 by one P-256 key
+      made here, each with its own jti and `iat` now (valid for 60 s); for bench/dpop.lua. Needs
+      python3-cryptography.
+  mgmt.py verify ... --dpop
+      The same check with a DPoP proof: token_type DPoP and cnf.jkt the proof key's thumbprint.
   mgmt.py load   --token-url URL --client-id ID --client-secret S --count N --conns C
       N token requests over C keep-alive connections (for the profiler, where wrk is too fast);
       gives up after --max-seconds.
@@ -63,7 +69,8 @@ ATTRIBUTES = [
                    " ? 'basic' : 'other'}", "basic"),
 ]
 # The claims of every token here besides the custom ones.
-STANDARD_CLAIMS = {"aud", "client_id", "env", "exp", "iat", "iss", "jti", "org", "scope", "sub"}
+STANDARD_CLAIMS = {"aud", "client_id", "cnf", "env", "exp", "iat", "iss", "jti", "org", "scope",
+                   "sub"}
 
 
 class Api:
@@ -248,9 +255,14 @@ def cmd_verify(args):
 
     u = urllib.parse.urlsplit(args.token_url)
     api = Api(f"{u.scheme}://{u.netloc}")
-    status, headers, raw = api.raw("POST", u.path, args.body, {
-        "Authorization": basic(args.client_id, args.client_secret),
-        "Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"})
+    request_headers = {"Authorization": basic(args.client_id, args.client_secret),
+                       "Content-Type": "application/x-www-form-urlencoded",
+                       "Accept": "application/json"}
+    jkt = None
+    if args.dpop:
+        proof, jkt = dpop_signer(args.token_url)
+        request_headers["DPoP"] = proof()
+    status, headers, raw = api.raw("POST", u.path, args.body, request_headers)
     if status != 200:
         raise SystemExit(f"mgmt.py: token request -> HTTP {status}: {raw[:300]!r}")
     body = json.loads(raw)
@@ -262,7 +274,9 @@ def cmd_verify(args):
         problems.append(f"alg is {header.get('alg')}, expected {args.alg}")
     if header.get("typ") != "at+jwt":
         problems.append(f"typ is {header.get('typ')}")
-    if body.get("token_type") != "Bearer" or body.get("expires_in") != 3600:
+    if jkt is not None and claims.get("cnf") != {"jkt": jkt}:
+        problems.append(f"cnf is {claims.get('cnf')}, expected jkt {jkt}")
+    if body.get("token_type") != ("DPoP" if jkt else "Bearer") or body.get("expires_in") != 3600:
         problems.append(f"token_type/expires_in: {body.get('token_type')}/{body.get('expires_in')}")
     if body.get("scope") != "read write":
         problems.append(f"scope is {body.get('scope')!r}")
@@ -289,6 +303,46 @@ def cmd_verify(args):
         raise SystemExit("mgmt.py: token check failed: " + "; ".join(problems))
     return {"status": status, "alg": header["alg"], "kid": header["kid"], "bytes": len(raw),
             "tokenBytes": len(token), "claims": sorted(claims), "signature": "VALID"}
+
+
+def dpop_signer(token_url):
+    """(proof(), jkt): a function returning a fresh ES256 DPoP proof for POST to `token_url`, and
+    the RFC 7638 thumbprint of its key."""
+    import hashlib
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, utils
+
+    def b64(data):
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    n = key.public_key().public_numbers()
+    jwk = {"crv": "P-256", "kty": "EC", "x": b64(n.x.to_bytes(32, "big")),
+           "y": b64(n.y.to_bytes(32, "big"))}
+    jkt = b64(hashlib.sha256(json.dumps(jwk, separators=(",", ":"), sort_keys=True).encode())
+              .digest())
+    header = b64(json.dumps({"typ": "dpop+jwt", "alg": "ES256", "jwk": jwk},
+                            separators=(",", ":")).encode())
+    prefix = '{"htm":"POST","htu":' + json.dumps(token_url) + ',"iat":'
+    counter = [0]
+
+    def proof():
+        counter[0] += 1
+        payload = prefix + f'{int(time.time())},"jti":"{os.getpid()}-{counter[0]}"}}'
+        data = (header + "." + b64(payload.encode())).encode()
+        r, s_ = utils.decode_dss_signature(key.sign(data, ec.ECDSA(hashes.SHA256())))
+        return data.decode() + "." + b64(r.to_bytes(32, "big") + s_.to_bytes(32, "big"))
+
+    return proof, jkt
+
+
+def cmd_proofs(args):
+    proof, jkt = dpop_signer(args.token_url)
+    t0 = time.monotonic()
+    with open(args.out, "w") as f:
+        for _ in range(args.count):
+            f.write(proof() + "\n")
+    return {"count": args.count, "jkt": jkt, "seconds": round(time.monotonic() - t0, 2)}
 
 
 def cmd_load(args):
@@ -399,7 +453,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("command",
                    choices=["setup", "key", "attributes", "grow", "verify", "load", "seedspec",
-                            "wait", "start"])
+                            "wait", "start", "proofs"])
     p.add_argument("--api", help="http://127.0.0.1:PORT")
     p.add_argument("--env", help="the admin app's environment")
     p.add_argument("--client-id")
@@ -422,6 +476,8 @@ def main():
     p.add_argument("--url")
     p.add_argument("--since-ns", type=int)
     p.add_argument("--log")
+    p.add_argument("--out")
+    p.add_argument("--dpop", action="store_true")
     argv = sys.argv[1:]
     rest = []
     if "--" in argv:  # start: the command to run follows "--"
@@ -436,14 +492,14 @@ def main():
             "verify": ["token_url", "client_id", "client_secret", "alg"],
             "load": ["token_url", "client_id", "client_secret"],
             "seedspec": ["bench_env"], "wait": ["url", "since_ns"],
-            "start": ["url", "log"]}[args.command]
+            "start": ["url", "log"], "proofs": ["token_url", "out"]}[args.command]
     missing = [n for n in need if getattr(args, n) in (None, "")]
     if missing:
         p.error(f"{args.command} needs " + ", ".join("--" + m.replace("_", "-") for m in missing))
     out = {"setup": cmd_setup, "key": cmd_key, "attributes": cmd_attributes, "grow": cmd_grow,
            "verify": cmd_verify,
            "load": cmd_load, "seedspec": cmd_seedspec, "wait": cmd_wait,
-           "start": cmd_start}[args.command](args)
+           "start": cmd_start, "proofs": cmd_proofs}[args.command](args)
     print(json.dumps(out))
 
 

@@ -24,7 +24,8 @@
 # median over rounds of the ratio measured within a round, so drift on a shared machine hits both
 # sides of it. After the rounds, on the same server: resource attributes (RS256 tokens of an
 # environment whose resource has three custom claims vs the RS256 environment without, alternated
-# off/on for the same number of rounds). Then the flat-cost case (one application vs 10,000 applications and 1,000
+# off/on for the same number of rounds); DPoP (ES256 tokens of requests carrying a fresh proof each
+# vs the same requests without, both through bench/dpop.lua, alternated). Then the flat-cost case (one application vs 10,000 applications and 1,000
 # resources, alternated), the audit's cost (token activities on, the default, vs off, alternated),
 # start-up with 100,000 applications, and the micro-benchmarks.
 # PostgreSQL: two nodes on one throwaway cluster; per round, one node under the whole load, the
@@ -239,6 +240,32 @@ record() {
   awk -v l="$key" '/^run1:/ { printf "   %-10s %s\n", l, $0 }' "$file" | cut -c1-160 >&2
 }
 
+# load_dpop KEY LABEL URL CLIENT_ID SECRET PROOFS_PER_S: wrk -t1 -c32 with bench/dpop.lua (the
+# token request of bench.lua, built per request), warm-up + 1 run, recorded like load. With
+# PROOFS_PER_S > 0, each wrk run gets its own file of that many fresh proofs per second of its
+# duration, made just before it (a proof is accepted once, within 60 s of its iat); 0: no proofs.
+load_dpop() {
+  local key=$1 label=$2 url=$3 id=$4 secret=$5 per_s=$6 file phase d proofs line
+  file="$OUT/wrk/$label.txt"
+  mkdir -p "$OUT/wrk"
+  : >"$file"
+  for phase in warmup run1; do
+    d=$DURATION; [ "$phase" = warmup ] && d=$WARMUP
+    [ "$d" = 0 ] && continue
+    proofs=""
+    if [ "$per_s" -gt 0 ]; then
+      proofs="$WORK/$label.$phase.proofs"
+      "$PY" "$HERE/mgmt.py" proofs --token-url "$url" --count $(( per_s * ${d%s} )) --out "$proofs" >/dev/null
+    fi
+    line=$(CLIENT_ID=$id CLIENT_SECRET=$secret PROOFS=$proofs BENCH_LUA="$PEERS/bench.lua" \
+      wrk -t1 -c32 -d"$d" --timeout 5s -s "$HERE/dpop.lua" "$url" | grep '^RESULT') || {
+      echo "wrk with bench/dpop.lua failed ($label)" >&2; exit 1; }
+    echo "$phase: $line" >>"$file"
+    [ -z "$proofs" ] || rm -f "$proofs"
+  done
+  record "$key" "$R" "$file"
+}
+
 # peer SCRIPT KEY LABEL ARGS...: one round of a peer's own script (it starts its server, verifies
 # a token, calls bench.sh, stops its server); its bench.sh result is recorded under KEY.
 peer() {
@@ -313,6 +340,20 @@ log "resource attributes: Bench RS256 (off) and Bench RS256 attributes (on), alt
 for R in $(seq 1 "$ROUNDS"); do
   load attr_off "tollgate-attr-off-r$R" "$(jget "$RS" tokenUrl)" "$A_PID" "$(jget "$RS" clientId)" "$(jget "$RS" clientSecret)"
   load attr_on "tollgate-attr-on-r$R" "$(jget "$AT" tokenUrl)" "$A_PID" "$(jget "$AT" clientId)" "$(jget "$AT" clientSecret)"
+done
+# --- DPoP: ES256 tokens bound to a proof key vs plain ES256 tokens, same server -------------------
+log "DPoP: Bench ES256 with a fresh proof per request (on) and without (off), alternated"
+v=$("$PY" "$HERE/mgmt.py" verify --token-url "$(jget "$ES" tokenUrl)" --client-id="$(jget "$ES" clientId)" \
+  --client-secret="$(jget "$ES" clientSecret)" --alg ES256 --dpop)
+echo "   ES256 DPoP-bound token: $v" >&2
+info tollgate_dpop_token "$v"
+for R in $(seq 1 "$ROUNDS"); do
+  load_dpop dpop_off "tollgate-dpop-off-r$R" "$(jget "$ES" tokenUrl)" "$(jget "$ES" clientId)" "$(jget "$ES" clientSecret)" 0
+  # Proofs for 1.5 times the rate just measured without them: more than the server can use, as
+  # a proof costs it a verification on top.
+  per_s=$(awk '/^run1:/ { for (i = 2; i <= NF; i++) if ($i ~ /^rps=/) { split($i, kv, "="); printf "%d", kv[2] * 1.5 + 100 } }' \
+    "$OUT/wrk/tollgate-dpop-off-r$R.txt")
+  load_dpop dpop_on "tollgate-dpop-on-r$R" "$(jget "$ES" tokenUrl)" "$(jget "$ES" clientId)" "$(jget "$ES" clientSecret)" "$per_s"
 done
 if [ "$DO_PEERS" = 1 ] && [ "$DO_OIDC" = 1 ]; then
   info oidc_provider "$(node -p "require('/tmp/peers/oidc/node_modules/oidc-provider/package.json').version" 2>/dev/null || echo '?')"

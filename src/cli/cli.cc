@@ -50,6 +50,10 @@ Options (each also read from the environment variable in brackets; the option wi
   --max-revoked-tokens N   serve: revoked access-token jtis remembered per environment
                            (default 100000); beyond, that environment's revocations get 503
                            until revoked tokens expire [TOLLGATE_MAX_REVOKED_TOKENS]
+  --max-dpop-proofs N      serve: accepted DPoP proof jtis this node remembers per environment
+                           (default 500000, about 64 bytes each, kept 60 s after the proof's
+                           iat); beyond, that environment's DPoP token requests get 503 until
+                           older proofs expire [TOLLGATE_MAX_DPOP_PROOFS]
   --metrics-top-clients N  serve: /metrics counts tokens one by one for the N clients with the
                            most (default 10, at most 1000); the others of an environment are
                            summed as client_id="other" [TOLLGATE_METRICS_TOP_CLIENTS]
@@ -134,6 +138,8 @@ int Main(int argc, char** argv) {
        &server::Options::max_used_assertions, 1, 100'000'000},
       {"--max-revoked-tokens", "TOLLGATE_MAX_REVOKED_TOKENS", &server::Options::max_revoked_tokens,
        1, 100'000'000},
+      {"--max-dpop-proofs", "TOLLGATE_MAX_DPOP_PROOFS", &server::Options::max_dpop_proofs, 1,
+       100'000'000},
       {"--metrics-top-clients", "TOLLGATE_METRICS_TOP_CLIENTS",
        &server::Options::metrics_top_clients, 0, 1000},
       {"--activity-retention-days", "TOLLGATE_ACTIVITY_RETENTION_DAYS",

@@ -7,7 +7,8 @@ namespace tollgate::http {
 namespace {
 
 // Request headers a page may send besides the CORS-safelisted ones.
-constexpr const char* kAllowedHeaders = "Authorization, Content-Type, Correlation-Id, X-Request-Id";
+constexpr const char* kAllowedHeaders =
+    "Authorization, Content-Type, Correlation-Id, X-Request-Id, DPoP";
 // Response headers a page may read besides the safelisted ones.
 constexpr const char* kExposedHeaders = "Correlation-Id, WWW-Authenticate, Retry-After";
 

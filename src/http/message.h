@@ -25,6 +25,7 @@ struct Request {
   std::string_view body;
   std::optional<std::string_view> content_type;
   std::optional<std::string_view> authorization;
+  std::vector<std::string_view> dpop;  // each DPoP header (RFC 9449 §4.1), in order
   // CORS (Fetch standard): the caller's web origin, and a preflight's requested method.
   std::optional<std::string_view> origin;
   std::optional<std::string_view> access_control_request_method;

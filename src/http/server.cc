@@ -550,6 +550,9 @@ class HttpServer::Impl {
       request.body = req.body();
       request.content_type = Header(req, bhttp::field::content_type);
       request.authorization = Header(req, bhttp::field::authorization);
+      for (auto [it, end] = req.equal_range("DPoP"); it != end; ++it) {
+        request.dpop.emplace_back(it->value().data(), it->value().size());
+      }
       request.origin = Header(req, bhttp::field::origin);
       request.access_control_request_method =
           Header(req, bhttp::field::access_control_request_method);

@@ -4,6 +4,8 @@
 
 #include <boost/json.hpp>
 
+#include "jwt/json_util.h"
+
 namespace tollgate::jwt {
 namespace json = boost::json;
 
@@ -16,14 +18,7 @@ bool JwkSet::HasKid(std::string_view kid) const {
 
 namespace {
 
-// The string member `name`, "" when absent; false when present but not a string.
-bool StringMember(const json::object& o, std::string_view name, std::string& out) {
-  const json::value* v = o.if_contains(name);
-  if (v == nullptr) return true;
-  if (!v->is_string()) return false;
-  out = std::string(v->as_string());
-  return true;
-}
+using internal::StringMember;
 
 // One JWK, or the reason it cannot be used.
 Result<Jwk, std::string> ParseJwk(const json::value& value) {

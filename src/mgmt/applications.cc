@@ -58,6 +58,7 @@ json::object ApplicationJson(const Call& call, const model::Application& app) {
   o["requestScopesForMultipleResourcesEnabled"] = app.request_scopes_for_multiple_resources_enabled;
   o["includeX5t"] = app.include_x5t;
   o["includeTyp"] = app.include_typ;
+  o["dpopBoundAccessTokens"] = app.dpop_bound_access_tokens;  // ours (docs/dpop.md)
   if (app.cors_settings) {
     json::object cors{{"behavior", model::ToString(app.cors_settings->behavior)}};
     if (app.cors_settings->behavior == model::CorsBehavior::kAllowSpecificOrigins) {
@@ -322,6 +323,7 @@ Result<model::Application, ApiError> ReadApplication(const ApiRequest& request,
   auto multi = r.Bool("requestScopesForMultipleResourcesEnabled", false);
   auto x5t = r.Bool("includeX5t", false);
   auto typ = r.Bool("includeTyp", false);
+  auto dpop = r.Bool("dpopBoundAccessTokens", false);
   auto jwks_url = r.String("jwksUrl", false);
   auto cors = ReadCorsSettings(r);
 
@@ -399,6 +401,7 @@ Result<model::Application, ApiError> ReadApplication(const ApiRequest& request,
   app.request_scopes_for_multiple_resources_enabled = multi.value_or(false);
   app.include_x5t = x5t.value_or(false);
   app.include_typ = typ.value_or(true);
+  app.dpop_bound_access_tokens = dpop.value_or(false);
   app.jwks = jwks.value_or("");
   app.jwks_url = has_url ? *jwks_url : "";
   app.cors_settings = std::move(cors);

@@ -196,6 +196,9 @@ TEST_F(ApplicationsTest, InvalidBodiesNameTheFieldOnCreateAndOnPut) {
        {{"INVALID_VALUE", "requestScopesForMultipleResourcesEnabled"}}},
       {"includeX5t a number", {{"includeX5t", 1}}, {{"INVALID_VALUE", "includeX5t"}}},
       {"includeTyp a string", {{"includeTyp", "false"}}, {{"INVALID_VALUE", "includeTyp"}}},
+      {"dpopBoundAccessTokens a string",
+       {{"dpopBoundAccessTokens", "true"}},
+       {{"INVALID_VALUE", "dpopBoundAccessTokens"}}},
       {"every bad field is reported",
        {{"name", nullptr}, {"enabled", "no"}, {"type", "ROBOT"}, {"grantTypes", json::array()}},
        {{"REQUIRED_VALUE", "name"},
@@ -344,9 +347,11 @@ TEST_F(ApplicationsTest, PutReplacesEveryWritableFieldAndIgnoresReadOnlyOnes) {
   json::object full = AppBody("svc");
   full["description"] = "first";
   full["includeX5t"] = true;
+  full["dpopBoundAccessTokens"] = true;
   full["redirectUris"] = json::array{"https://app.example/cb"};
   ApiReply created = h_.Call(kAdmin, "POST", AppsPath(e), full);
   ASSERT_EQ(created.status, 201);
+  EXPECT_EQ(created.Object().at("dpopBoundAccessTokens"), true);
   const std::string id = created.Str("id");
   h_.clock().Advance(seconds(5));
   json::object put = AppBody("svc");
@@ -362,6 +367,7 @@ TEST_F(ApplicationsTest, PutReplacesEveryWritableFieldAndIgnoresReadOnlyOnes) {
   EXPECT_EQ(o.at("updatedAt"), json::value(FormatRfc3339(h_.clock().Now())));
   EXPECT_EQ(o.at("description"), "");
   EXPECT_EQ(o.at("includeX5t"), false);
+  EXPECT_EQ(o.at("dpopBoundAccessTokens"), false);
   EXPECT_EQ(o.at("redirectUris"), json::array());
 }
 

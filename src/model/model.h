@@ -85,6 +85,7 @@ struct Application {
   bool include_x5t = false;
   bool include_typ = true;
   std::optional<CorsSettings> cors_settings;  // absent: PingOne's default (no origin)
+  bool dpop_bound_access_tokens = false;  // every token request must carry a DPoP proof (RFC 9449)
   // Tokens issued to the application before this instant are inactive (revokeTokens); set by
   // no field of the application's JSON. Whole seconds, as a token's `iat`.
   std::optional<TimePoint> tokens_not_before;

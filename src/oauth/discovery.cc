@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "jwt/dpop.h"
 #include "oauth/client_auth/client_auth.h"
 #include "oauth/grants/grant.h"
 
@@ -79,6 +80,9 @@ std::string DiscoveryJson(const config::EnvironmentSnapshot& env) {
     o[std::string(endpoint) + "_auth_methods_supported"] = methods;
     o[std::string(endpoint) + "_auth_signing_alg_values_supported"] = assertion_algs;
   }
+  boost::json::array dpop_algs;  // RFC 9449 §5.1
+  for (std::string_view alg : jwt::DpopAlgorithms()) dpop_algs.emplace_back(alg);
+  o["dpop_signing_alg_values_supported"] = std::move(dpop_algs);
   o["scopes_supported"] = Strings({"openid", "profile", "email", "address", "phone"});
   o["response_types_supported"] = boost::json::array();
   o["subject_types_supported"] = Strings({"public"});

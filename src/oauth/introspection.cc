@@ -69,7 +69,11 @@ Result<std::string, ErrorOrPending> Introspection::Handle(
   }
   json::object out;
   out["active"] = true;
-  out["token_type"] = "Bearer";
+  // RFC 9449 §6.2: a DPoP-bound token (cnf.jkt) is introspected as token_type DPoP; its `cnf`
+  // comes with the other claims below.
+  const json::value* cnf = claims->if_contains("cnf");
+  const bool dpop = cnf != nullptr && cnf->is_object() && cnf->as_object().contains("jkt");
+  out["token_type"] = dpop ? "DPoP" : "Bearer";
   for (std::string_view name :
        {"scope", "client_id", "sub", "aud", "iss", "exp", "iat", "jti", "env", "org"}) {
     if (const auto* v = claims->if_contains(name)) out[name] = *v;

@@ -32,6 +32,8 @@ std::string_view OAuthError::WireCode() const {
       return "invalid_scope";
     case OAuthErrorCode::kInvalidTarget:
       return "invalid_target";
+    case OAuthErrorCode::kInvalidDpopProof:
+      return "invalid_dpop_proof";
     case OAuthErrorCode::kServerError:
       return "server_error";
     case OAuthErrorCode::kTemporarilyUnavailable:

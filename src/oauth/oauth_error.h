@@ -15,6 +15,7 @@ enum class OAuthErrorCode {
   kUnsupportedGrantType,
   kInvalidScope,
   kInvalidTarget,
+  kInvalidDpopProof,  // RFC 9449 §5
   kServerError,
   kTemporarilyUnavailable,
 };

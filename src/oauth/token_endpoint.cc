@@ -76,9 +76,21 @@ Result<TokenResponse, ErrorOrPending> TokenEndpoint::Issue(
                                   "The application is not allowed to use the " +
                                       std::string(grant.grant_type) + " grant"));
   }
+  // RFC 9449 §5: a proof binds the token to its key; a client may be required to send one.
+  std::string jkt;
+  if (!request.dpop.empty() || client.dpop_bound_access_tokens) {
+    if (dpop_ == nullptr) {
+      return Refuse(request, env, *app,
+                    ValidationError(OAuthErrorCode::kInvalidDpopProof, "DPoP is not supported"));
+    }
+    auto checked = dpop_->Check(request, env, **app);
+    if (!checked) return Refuse(request, env, *app, std::move(checked).error());
+    jkt = std::move(*checked);
+  }
   auto issued = grant.issue(request, GrantContext{env, **app, issuer_, api_url_, auth_.clock,
-                                                  revoked_, auth_.remote_jwks});
+                                                  revoked_, auth_.remote_jwks, jkt});
   if (!issued) return Refuse(request, env, *app, std::move(issued).error());
+  issued->dpop = !jkt.empty();
   metrics_.Issued(env.environment.id, client.id);
   if (issued->claims_left_out > 0) metrics_.ClaimsLeftOut(issued->claims_left_out);
   Report(request, env, *app, nullptr, issued->jti);

@@ -11,6 +11,7 @@
 #include "config/jti_cache.h"
 #include "config/snapshot.h"
 #include "oauth/client_auth/client_auth.h"
+#include "oauth/dpop.h"
 #include "oauth/oauth_error.h"
 #include "oauth/token_issuer.h"
 #include "oauth/token_metrics.h"
@@ -24,9 +25,15 @@ class TokenEndpoint {
  public:
   // `auth` is shared with the other endpoints that authenticate clients. `revoked`: the revoked
   // access tokens, which a token exchange refuses as subject or actor (null: none are known).
+  // `dpop`: the proofs accepted (null: a request with a DPoP header, and a client that requires
+  // one, is refused).
   TokenEndpoint(const ClientAuthServices& auth, std::string api_url,
-                const config::JtiCache* revoked = nullptr)
-      : auth_(auth), issuer_(auth.clock), api_url_(std::move(api_url)), revoked_(revoked) {}
+                const config::JtiCache* revoked = nullptr, const DpopProofs* dpop = nullptr)
+      : auth_(auth),
+        issuer_(auth.clock),
+        api_url_(std::move(api_url)),
+        revoked_(revoked),
+        dpop_(dpop) {}
 
   // The form parameters the endpoint reads: grant_type, client authentication's, and those of
   // every registered grant.
@@ -65,6 +72,7 @@ class TokenEndpoint {
   TokenIssuer issuer_;
   std::string api_url_;
   const config::JtiCache* revoked_;
+  const DpopProofs* dpop_;
   mutable TokenMetrics metrics_;  // thread-safe
 };
 

@@ -13,7 +13,8 @@ Result<IssuedToken, OAuthError> TokenIssuer::Issue(const config::EnvironmentSnap
                                                    const config::AppEntry& app,
                                                    const ScopeDecision& decision,
                                                    const claims::Context& context,
-                                                   const Delegation* delegation) const {
+                                                   const Delegation* delegation,
+                                                   std::string_view jkt) const {
   const config::KeyEntry* key = env.default_key;
   if (key == nullptr) return Fail(ServerError("environment has no default signing key"));
 
@@ -72,6 +73,11 @@ Result<IssuedToken, OAuthError> TokenIssuer::Issue(const config::EnvironmentSnap
   if (delegation != nullptr && delegation->act != nullptr) {
     claims += ",\"act\":";
     claims += boost::json::serialize(*delegation->act);
+  }
+  if (!jkt.empty()) {
+    claims += R"(,"cnf":{"jkt":")";
+    claims += jkt;  // base64url: nothing to escape
+    claims += "\"}";
   }
   if (!decision.claims.empty()) out.claims_left_out = AppendCustomClaims(decision, context, claims);
   claims += "}";

@@ -35,12 +35,14 @@ class TokenIssuer {
   explicit TokenIssuer(const Clock& clock) : clock_(clock) {}
 
   // The token carries the custom claims of `decision` (custom_claims.h), evaluated against
-  // `context`; its `sub` is the application unless `delegation` says otherwise. server_error
-  // when the environment has no usable default key or signing fails.
+  // `context`; its `sub` is the application unless `delegation` says otherwise. A non-empty
+  // `jkt` binds it to a DPoP key (RFC 9449 §6.1: `cnf.jkt`, a base64url thumbprint).
+  // server_error when the environment has no usable default key or signing fails.
   Result<IssuedToken, OAuthError> Issue(const config::EnvironmentSnapshot& env,
                                         const config::AppEntry& app, const ScopeDecision& decision,
                                         const claims::Context& context = {},
-                                        const Delegation* delegation = nullptr) const;
+                                        const Delegation* delegation = nullptr,
+                                        std::string_view jkt = {}) const;
 
  private:
   const Clock& clock_;

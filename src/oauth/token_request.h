@@ -18,6 +18,7 @@ struct TokenRequest {
   std::string remote_address;  // the peer's IP address, for brute-force protection and the audit
   std::string correlation_id;  // the request's (the audit's activities name it)
   std::optional<std::string> authorization;  // the raw Authorization header, if any
+  std::vector<std::string> dpop;             // each DPoP header (RFC 9449 §4.1), in order
   std::optional<std::string> grant_type;     // the token endpoint's
   // Client authentication (RFC 6749 §2.3.1, RFC 7521 §4.2), the same at every endpoint.
   std::optional<std::string> client_id;
@@ -55,6 +56,7 @@ struct TokenResponse {
   int claims_left_out = 0;  // custom claims that failed (counted for /metrics); not sent
   // RFC 8693 §2.2.1: the type of the token issued by a token exchange; empty: no member.
   std::string_view issued_token_type;
+  bool dpop = false;  // bound to a DPoP key (RFC 9449 §5): token_type DPoP, else Bearer
 };
 
 }  // namespace tollgate::oauth

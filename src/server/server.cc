@@ -357,7 +357,8 @@ int Serve(const Options& options) {
                                        .used_assertions = &used_assertions,
                                        .remote_jwks = &remote_jwks,
                                        .activities = &auth_activities};
-  oauth::TokenEndpoint endpoint(auth, urls.api_url, &revoked);
+  const oauth::DpopProofs dpop(clock, options.max_dpop_proofs);
+  oauth::TokenEndpoint endpoint(auth, urls.api_url, &revoked, &dpop);
   oauth::Introspection introspection(auth, revoked);
   oauth::Revocation revocation(auth, revoked);
   http::Services services{.config = config, .token_endpoint = endpoint, .clock = clock};

@@ -13,6 +13,7 @@ struct Options {
   size_t max_connections = 0;  // 0: the file-descriptor limit minus a reserve (fd_limit.h)
   // Per-environment budgets of remembered jtis (config::JtiCache; docs/security.md).
   size_t max_used_assertions = 1'000'000;
+  size_t max_dpop_proofs = 500'000;  // per environment, this node (oauth/dpop.h)
   size_t max_revoked_tokens = 100'000;
   // /metrics names this many clients (those with the most tokens) one by one.
   size_t metrics_top_clients = 10;

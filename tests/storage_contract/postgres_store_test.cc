@@ -123,9 +123,9 @@ TEST_F(PostgresStoreTest, EachMigrationIsRecordedOnceAcrossConcurrentOpens) {
   EXPECT_EQ(opened.load(), 4);
   EXPECT_EQ(Query("SELECT string_agg(version::text, ',' ORDER BY version) FROM " +
                   backend_->schema() + ".schema_migrations"),
-            "1,2,3,4,5,6,7,8");
+            "1,2,3,4,5,6,7,8,9");
   EXPECT_TRUE(Ok(OpenStore(backend_->uri(), CodecA())));
-  EXPECT_EQ(Query("SELECT count(*) FROM " + backend_->schema() + ".schema_migrations"), "8");
+  EXPECT_EQ(Query("SELECT count(*) FROM " + backend_->schema() + ".schema_migrations"), "9");
 }
 
 TEST_F(PostgresStoreTest, ApplicationNameOfTheUriOverridesTheDefault) {

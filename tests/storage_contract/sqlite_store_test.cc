@@ -61,12 +61,12 @@ TEST(SqliteStoreTest, FileUsesWalAndRecordsEachMigrationOnce) {
   ASSERT_TRUE(Ok(store));
   EXPECT_EQ(backend.RawQuery("PRAGMA journal_mode"), "wal");  // persistent in the file
   EXPECT_EQ(backend.RawQuery("SELECT group_concat(version) FROM schema_migrations"),
-            "1,2,3,4,5,6,7,8");
+            "1,2,3,4,5,6,7,8,9");
   EXPECT_EQ(backend.RawQuery("SELECT count(*) FROM meta WHERE key = 'master_key_check'"), "1");
   // Reopening applies no migration again.
   store->reset();
   ASSERT_TRUE(Ok(backend.Open(CodecA())));
-  EXPECT_EQ(backend.RawQuery("SELECT count(*) FROM schema_migrations"), "8");
+  EXPECT_EQ(backend.RawQuery("SELECT count(*) FROM schema_migrations"), "9");
 }
 
 // Populates a file store with two applications that both have a secret.

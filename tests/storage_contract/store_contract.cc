@@ -109,6 +109,7 @@ model::Application StoreContractTest::MakeApplication(const EnvId& env, std::str
   a.request_scopes_for_multiple_resources_enabled = true;
   a.include_x5t = true;
   a.include_typ = false;
+  a.dpop_bound_access_tokens = true;
   a.cors_settings = model::CorsSettings{
       .behavior = model::CorsBehavior::kAllowSpecificOrigins,
       .origins = {"https://b.example", "http://[::1]:8080", "http://127.0.0.1:3000"}};

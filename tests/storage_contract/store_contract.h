@@ -79,7 +79,7 @@ inline auto Fields(const model::Application& v) {
                          v.jwks_url, v.response_types, v.redirect_uris,
                          v.request_scopes_for_multiple_resources_enabled, v.include_x5t,
                          v.include_typ, Ms(v.created_at), Ms(v.updated_at), Ms(v.tokens_not_before),
-                         v.cors_settings);
+                         v.cors_settings, v.dpop_bound_access_tokens);
 }
 inline auto Fields(const model::ApplicationSecret& v) {
   return std::make_tuple(v.application_id.str(), v.environment_id.str(), v.secret, v.previous,

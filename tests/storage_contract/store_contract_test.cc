@@ -68,6 +68,7 @@ TEST_P(StoreContractTest, ApplicationRoundtrip) {
   bare.request_scopes_for_multiple_resources_enabled = false;
   bare.include_x5t = false;
   bare.include_typ = true;
+  bare.dpop_bound_access_tokens = false;
   bare.cors_settings.reset();
   ASSERT_TRUE(Ok(Write([&](Transaction& t) -> StoreResult<void> {
     if (auto r = t.Insert(full); !r.ok()) return r;
@@ -324,6 +325,7 @@ TEST_P(StoreContractTest, UpdateApplication) {
   changed.request_scopes_for_multiple_resources_enabled = false;
   changed.include_x5t = false;
   changed.include_typ = true;
+  changed.dpop_bound_access_tokens = false;
   changed.cors_settings = model::CorsSettings{};  // ALLOW_NO_ORIGINS
   changed.updated_at = Time(99'999);
   ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Update(changed); })));

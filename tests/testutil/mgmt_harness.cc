@@ -323,8 +323,8 @@ std::string MgmtHarness::DumpStore(const std::string& env) {
         << "' jwksUrl='" << a.jwks_url << "' responseTypes=" << Join(a.response_types)
         << " redirectUris=" << Join(a.redirect_uris)
         << " multi=" << a.request_scopes_for_multiple_resources_enabled << " x5t=" << a.include_x5t
-        << " typ=" << a.include_typ << " created=" << Ms(a.created_at)
-        << " updated=" << Ms(a.updated_at) << "\n";
+        << " typ=" << a.include_typ << " dpop=" << a.dpop_bound_access_tokens
+        << " created=" << Ms(a.created_at) << " updated=" << Ms(a.updated_at) << "\n";
   }
   for (const auto& s : d.secrets) {
     out << "secret " << s.application_id.str() << " '" << s.secret

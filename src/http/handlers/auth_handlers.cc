@@ -70,6 +70,7 @@ Result<oauth::TokenRequest, oauth::OAuthError> ParseTokenRequest(
   out.remote_address = std::string(request.remote_address);
   out.correlation_id = std::string(request.correlation_id);
   if (request.authorization) out.authorization = std::string(*request.authorization);
+  for (std::string_view proof : request.dpop) out.dpop.emplace_back(proof);
 
   // RFC 6749 §3.2: no parameter twice, except those declared repeatable (RFC 8707 `resource`).
   std::array<std::string_view, 8> repeatable;  // an endpoint declares one or two
@@ -115,7 +116,8 @@ Response Token(const Request& request, const config::EnvironmentSnapshot& env,
     r.body.reserve(token.access_token.size() + 96);
     r.body += R"({"access_token":")";
     r.body += token.access_token;  // base64url and dots only
-    r.body += R"(","token_type":"Bearer","expires_in":)";
+    r.body += token.dpop ? R"(","token_type":"DPoP","expires_in":)"
+                         : R"(","token_type":"Bearer","expires_in":)";
     AppendDecimal(r.body, token.expires_in);
     if (!token.scope.empty()) {
       r.body += ",\"scope\":";

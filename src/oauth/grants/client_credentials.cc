@@ -20,7 +20,8 @@ Result<TokenResponse, OAuthError> Issue(const TokenRequest& request, const Grant
   auto decision = ResolveScopes(context.app, scope, request.Values("resource"), context.api_url);
   if (!decision) return Fail(std::move(decision).error());
   const ClaimInputs inputs(request, context.app, *decision);
-  auto token = context.issuer.Issue(context.env, context.app, *decision, inputs.context());
+  auto token = context.issuer.Issue(context.env, context.app, *decision, inputs.context(), nullptr,
+                                    context.jkt);
   if (!token) return Fail(std::move(token).error());
 
   return Answer(std::move(token).value(), *decision);

@@ -292,8 +292,8 @@ Result<TokenResponse, OAuthError> Issue(const TokenRequest& request, const Grant
                               .issued_at = now};
 
   const ClaimInputs inputs(request, context.app, *decision, subject, actor);
-  auto token =
-      context.issuer.Issue(context.env, context.app, *decision, inputs.context(), &delegation);
+  auto token = context.issuer.Issue(context.env, context.app, *decision, inputs.context(),
+                                    &delegation, context.jkt);
   if (!token) return Fail(std::move(token).error());
 
   TokenResponse out = Answer(std::move(token).value(), *decision);

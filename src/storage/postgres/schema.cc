@@ -385,7 +385,12 @@ CREATE TRIGGER trusted_issuers_changed AFTER INSERT OR UPDATE OR DELETE ON trust
   FOR EACH ROW EXECUTE FUNCTION tollgate_child_row_changed();
 )sql";
 
-constexpr std::array<sql::Migration, 8> kMigrations{{
+// RFC 9449 §5.2 dpop_bound_access_tokens of an application (docs/dpop.md).
+constexpr const char* kMigration9 = R"sql(
+ALTER TABLE applications ADD COLUMN dpop_bound_access_tokens BOOLEAN NOT NULL DEFAULT FALSE;
+)sql";
+
+constexpr std::array<sql::Migration, 9> kMigrations{{
     {1, kMigration1},
     {2, kMigration2},
     {3, kMigration3},
@@ -394,6 +399,7 @@ constexpr std::array<sql::Migration, 8> kMigrations{{
     {6, kMigration6},
     {7, kMigration7},
     {8, kMigration8},
+    {9, kMigration9},
 }};
 
 constexpr sql::Schema kSchema{

@@ -234,6 +234,7 @@ StoreResult<void> Read(const Row& r, const EnvId& env, model::Application& a) {
     }
     a.cors_settings = std::move(cors);
   }
+  a.dpop_bound_access_tokens = r.Bool(17);
   return {};
 }
 
@@ -257,29 +258,30 @@ StoreResult<void> Insert(Connection& db, const model::Application& v) {
       "INSERT INTO applications (id, environment_id, name, description, enabled, protocol, "
       "type, token_endpoint_auth_method, jwks, jwks_url, "
       "request_scopes_for_multiple_resources_enabled, include_x5t, include_typ, created_at, "
-      "updated_at, tokens_not_before, cors_behavior, cors_origins) VALUES (?1, ?2, ?3, ?4, ?5, "
-      "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+      "updated_at, tokens_not_before, cors_behavior, cors_origins, dpop_bound_access_tokens) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
+      "?19)",
       v.id.str(), v.environment_id.str(), v.name, v.description, v.enabled, v.protocol,
       model::ToString(v.type), model::ToString(v.token_endpoint_auth_method), v.jwks, v.jwks_url,
       v.request_scopes_for_multiple_resources_enabled, v.include_x5t, v.include_typ,
       Millis(v.created_at), Millis(v.updated_at), Millis(v.tokens_not_before), cors_behavior,
-      cors_origins));
+      cors_origins, v.dpop_bound_access_tokens));
   return ReplaceLists(db, v);
 }
 
 StoreResult<void> Update(Connection& db, const model::Application& v) {
   auto [cors_behavior, cors_origins] = CorsColumns(v);
-  TG_STORE_TRY(
-      Execute(db,
-              "UPDATE applications SET name = ?3, description = ?4, enabled = ?5, protocol = ?6, "
-              "type = ?7, token_endpoint_auth_method = ?8, jwks = ?9, jwks_url = ?10, "
-              "request_scopes_for_multiple_resources_enabled = ?11, include_x5t = ?12, "
-              "include_typ = ?13, updated_at = ?14, cors_behavior = ?15, cors_origins = ?16 "
-              "WHERE id = ?1 AND environment_id = ?2",
-              v.id.str(), v.environment_id.str(), v.name, v.description, v.enabled, v.protocol,
-              model::ToString(v.type), model::ToString(v.token_endpoint_auth_method), v.jwks,
-              v.jwks_url, v.request_scopes_for_multiple_resources_enabled, v.include_x5t,
-              v.include_typ, Millis(v.updated_at), cors_behavior, cors_origins));
+  TG_STORE_TRY(Execute(
+      db,
+      "UPDATE applications SET name = ?3, description = ?4, enabled = ?5, protocol = ?6, "
+      "type = ?7, token_endpoint_auth_method = ?8, jwks = ?9, jwks_url = ?10, "
+      "request_scopes_for_multiple_resources_enabled = ?11, include_x5t = ?12, "
+      "include_typ = ?13, updated_at = ?14, cors_behavior = ?15, cors_origins = ?16, "
+      "dpop_bound_access_tokens = ?17 WHERE id = ?1 AND environment_id = ?2",
+      v.id.str(), v.environment_id.str(), v.name, v.description, v.enabled, v.protocol,
+      model::ToString(v.type), model::ToString(v.token_endpoint_auth_method), v.jwks, v.jwks_url,
+      v.request_scopes_for_multiple_resources_enabled, v.include_x5t, v.include_typ,
+      Millis(v.updated_at), cors_behavior, cors_origins, v.dpop_bound_access_tokens));
   return ReplaceLists(db, v);
 }
 
@@ -303,8 +305,8 @@ StoreResult<std::vector<model::Application>> Load(Connection& db, const EnvId& e
           db,
           "SELECT id, name, description, enabled, protocol, type, token_endpoint_auth_method, "
           "jwks, jwks_url, request_scopes_for_multiple_resources_enabled, include_x5t, "
-          "include_typ, created_at, updated_at, tokens_not_before, cors_behavior, cors_origins "
-          "FROM applications "
+          "include_typ, created_at, updated_at, tokens_not_before, cors_behavior, cors_origins, "
+          "dpop_bound_access_tokens FROM applications "
           "WHERE environment_id = ?1 ORDER BY created_at, id",
           env, [&](const Row& r, model::Application& a) { return Read(r, env, a); }));
   std::unordered_map<std::string, size_t> index;

@@ -284,7 +284,12 @@ CREATE TABLE trusted_issuers (
 CREATE INDEX trusted_issuers_by_environment ON trusted_issuers (environment_id, created_at);
 )sql";
 
-constexpr std::array<sql::Migration, 8> kMigrations{{
+// RFC 9449 §5.2 dpop_bound_access_tokens of an application (docs/dpop.md).
+constexpr const char* kMigration9 = R"sql(
+ALTER TABLE applications ADD COLUMN dpop_bound_access_tokens INTEGER NOT NULL DEFAULT 0;
+)sql";
+
+constexpr std::array<sql::Migration, 9> kMigrations{{
     {1, kMigration1},
     {2, kMigration2},
     {3, kMigration3},
@@ -293,6 +298,7 @@ constexpr std::array<sql::Migration, 8> kMigrations{{
     {6, kMigration6},
     {7, kMigration7},
     {8, kMigration8},
+    {9, kMigration9},
 }};
 
 constexpr sql::Schema kSchema{
