@@ -85,12 +85,14 @@ fig("openssl_ecdsap256_sign_per_s", med("limit.ecdsap256"), 0)
 fig("openssl_ed25519_sign_per_s", med("limit.ed25519"), 0)
 
 TARGETS = [("tollgate_rs256", "tg_rs256"), ("tollgate_es256", "tg_es256"),
-           ("tollgate_eddsa", "tg_eddsa"), ("oidc_provider", "oidc"), ("nginx", "nginx")]
+           ("tollgate_eddsa", "tg_eddsa"), ("oidc_provider", "oidc"), ("nginx", "nginx"),
+           ("tollgate_rs256_tls", "tg_rs256_tls"), ("tollgate_es256_tls", "tg_es256_tls"),
+           ("tollgate_tls_handshakes", "tls_handshakes")]
 for name, key in TARGETS:
     rps = med(f"{key}.rps")
     if rps is None:
         continue
-    unit = "rps" if key == "nginx" else "tokens_per_s"
+    unit = {"nginx": "rps", "tls_handshakes": "per_s"}.get(key, "tokens_per_s")
     fig(f"{name}_{unit}", rps, 0)
     fig(f"{name}_p50_ms", med(f"{key}.p50_ms"), 2)
     fig(f"{name}_p99_ms", med(f"{key}.p99_ms"), 2)
@@ -117,7 +119,10 @@ RATIOS = [("ratio_rs256_over_limit", "tg_rs256.rps", "limit_around.rsa2048"),
           ("ratio_oidc_provider_over_limit", "oidc.rps", "limit_after.rsa2048"),
           ("ratio_activities_on_over_off", "audit_on.rps", "audit_off.rps"),
           ("ratio_attributes_on_over_off", "attr_on.rps", "attr_off.rps"),
-          ("ratio_dpop_es256_over_es256", "dpop_on.rps", "dpop_off.rps")]
+          ("ratio_dpop_es256_over_es256", "dpop_on.rps", "dpop_off.rps"),
+          ("ratio_rs256_tls_over_plain", "tg_rs256_tls.rps", "tg_rs256.rps"),
+          ("ratio_es256_tls_over_plain", "tg_es256_tls.rps", "tg_es256.rps"),
+          ("ratio_tls_handshakes_over_limit", "tls_handshakes.rps", "limit_hs.rsa2048")]
 per_round = {}
 for name, a, b in RATIOS:
     r, rs = ratio(a, b)
@@ -251,6 +256,10 @@ rows = [("openssl RSA-2048 sign/s, -multi (limit)", "limit_around.rsa2048", None
         ("node-oidc-provider RS256", "oidc", "ratio_oidc_provider_over_limit"),
         ("Tollgate ES256", "tg_es256", "ratio_es256_over_nginx"),
         ("Tollgate EdDSA", "tg_eddsa", "ratio_eddsa_over_nginx"),
+        ("Tollgate RS256 over TLS (keep-alive)", "tg_rs256_tls", "ratio_rs256_tls_over_plain"),
+        ("Tollgate ES256 over TLS (keep-alive)", "tg_es256_tls", "ratio_es256_tls_over_plain"),
+        ("TLS handshakes (RSA-2048 certificate)", "tls_handshakes",
+         "ratio_tls_handshakes_over_limit"),
         ("nginx fixed 200 (HTTP ceiling)", "nginx", None)]
 fv = {n: v for n, v, _ in figures}
 
@@ -273,7 +282,8 @@ for label, key, rname in rows:
         continue
     rtext = ""
     if rname and fv.get(rname) is not None:
-        rtext = f"{fv[rname]:.2f} " + ("of limit" if "limit" in rname else "of nginx")
+        rtext = f"{fv[rname]:.2f} " + ("of limit" if "limit" in rname else
+                                       "of plain HTTP" if "plain" in rname else "of nginx")
     print(f"{label:<40} {f(med(key + '.rps')):>9} {f(med(key + '.p50_ms'), 2):>7} "
           f"{f(med(key + '.p99_ms'), 2):>7} {f(total(key + '.non2xx')):>7} "
           f"{f(med(key + '.rss_mb'), 1):>7} {f(med(key + '.srv_cpu_pct')):>8}  {rtext}")
@@ -348,6 +358,9 @@ goal("token activities on / off, tokens/s", fv.get("ratio_activities_on_over_off
 goal("token activities dropped", fv.get("audit_activities_dropped"), "<=", 0)
 goal("ratio attributes on/off, RS256 tokens/s", fv.get("ratio_attributes_on_over_off"), ">=", 0.95)
 goal("attributes non-2xx + socket errors", fv.get("attributes_errors"), "<=", 0)
+goal("RS256 tokens/s over TLS / plain HTTP", fv.get("ratio_rs256_tls_over_plain"), ">=", 0.9)
+goal("TLS handshakes/s / openssl RSA-2048 sign/s", fv.get("ratio_tls_handshakes_over_limit"),
+     ">=", 0.8)
 goal("DPoP-bound ES256 tokens/s / plain ES256", fv.get("ratio_dpop_es256_over_es256"), ">=", 0.6)
 goal("DPoP non-2xx + socket errors", fv.get("dpop_errors"), "<=", 0)
 goal("resident memory per application", fv.get("grow_rss_per_app_kib"), "<=", 4, " KiB")

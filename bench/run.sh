@@ -14,7 +14,7 @@
 # Environment: TOLLGATE_BIN, TOLLGATE_SEED_BIN, TOLLGATE_MICRO_BIN use those binaries instead of
 # building (the smoke test passes its own build's); PEERS (default ../shared/peers beside the
 # repository, else the copy in bench/peers/); PORT_A, PORT_B0, PORT_B1, PORT_C, PORT_D0, PORT_D1
-# (Tollgate's servers), PORT_P1, PORT_P2 (the PostgreSQL nodes), NGINX_PORT, OIDC_PORT (the peers): free
+# (Tollgate's servers), PORT_T (server A's HTTPS listener), PORT_P1, PORT_P2 (the PostgreSQL nodes), NGINX_PORT, OIDC_PORT (the peers): free
 # loopback ports unless given.
 #
 # Method (same load as the peers' bench.sh, which this script calls by path): wrk -t1 -c32,
@@ -79,10 +79,10 @@ for _ in range(int(sys.argv[1])):
     ports.append(free_port(ports))
 print(*ports)' "$1"
 }
-read -r f1 f2 f3 f4 f5 f6 f7 f8 f9 f10 < <(free_ports 10)
+read -r f1 f2 f3 f4 f5 f6 f7 f8 f9 f10 f11 < <(free_ports 11)
 PORT_A=${PORT_A:-$f1}; PORT_B0=${PORT_B0:-$f2}; PORT_B1=${PORT_B1:-$f3}; PORT_C=${PORT_C:-$f4}
 PORT_P1=${PORT_P1:-$f5}; PORT_P2=${PORT_P2:-$f6}; NGINX_PORT=${NGINX_PORT:-$f7}; OIDC_PORT=${OIDC_PORT:-$f8}
-PORT_D0=${PORT_D0:-$f9}; PORT_D1=${PORT_D1:-$f10}
+PORT_D0=${PORT_D0:-$f9}; PORT_D1=${PORT_D1:-$f10}; PORT_T=${PORT_T:-$f11}
 
 WORK=$(mktemp -d /tmp/tollgate-bench.XXXXXX)
 OUT=${OUT:-$WORK/results}
@@ -240,12 +240,13 @@ record() {
   awk -v l="$key" '/^run1:/ { printf "   %-10s %s\n", l, $0 }' "$file" | cut -c1-160 >&2
 }
 
-# load_dpop KEY LABEL URL CLIENT_ID SECRET PROOFS_PER_S: wrk -t1 -c32 with bench/dpop.lua (the
-# token request of bench.lua, built per request), warm-up + 1 run, recorded like load. With
-# PROOFS_PER_S > 0, each wrk run gets its own file of that many fresh proofs per second of its
-# duration, made just before it (a proof is accepted once, within 60 s of its iat); 0: no proofs.
-load_dpop() {
-  local key=$1 label=$2 url=$3 id=$4 secret=$5 per_s=$6 file phase d proofs line
+# load_script KEY LABEL URL SCRIPT PROOFS_PER_S: wrk -t1 -c32 with a bench/ script that loads
+# the peers' bench.lua (dpop.lua, handshake.lua), warm-up + 1 run, recorded like load; CLIENT_ID
+# and CLIENT_SECRET (bench.lua's) from the caller's environment. With PROOFS_PER_S > 0, each wrk
+# run gets its own file of that many fresh DPoP proofs per second of its duration for URL, made
+# just before it (a proof is accepted once, within 60 s of its iat).
+load_script() {
+  local key=$1 label=$2 url=$3 script=$4 per_s=$5 file phase d proofs line
   file="$OUT/wrk/$label.txt"
   mkdir -p "$OUT/wrk"
   : >"$file"
@@ -257,9 +258,9 @@ load_dpop() {
       proofs="$WORK/$label.$phase.proofs"
       "$PY" "$HERE/mgmt.py" proofs --token-url "$url" --count $(( per_s * ${d%s} )) --out "$proofs" >/dev/null
     fi
-    line=$(CLIENT_ID=$id CLIENT_SECRET=$secret PROOFS=$proofs BENCH_LUA="$PEERS/bench.lua" \
-      wrk -t1 -c32 -d"$d" --timeout 5s -s "$HERE/dpop.lua" "$url" | grep '^RESULT') || {
-      echo "wrk with bench/dpop.lua failed ($label)" >&2; exit 1; }
+    line=$(PROOFS=$proofs BENCH_LUA="$PEERS/bench.lua" \
+      wrk -t1 -c32 -d"$d" --timeout 5s -s "$HERE/$script" "$url" | grep '^RESULT') || {
+      echo "wrk with bench/$script failed ($label)" >&2; exit 1; }
     echo "$phase: $line" >>"$file"
     [ -z "$proofs" ] || rm -f "$proofs"
   done
@@ -281,7 +282,15 @@ peer() {
 # --- A: the realistic setup -----------------------------------------------------------------------
 PA=$PORT_A
 init_store a "$PA"
+# Server A also serves HTTPS on PORT_T with an RSA-2048 certificate: its handshakes sign with the
+# key whose speed `openssl speed rsa2048` measures. The public base stays the plain URL.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/tls.key" -out "$WORK/tls.pem" -days 2 \
+  -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null
+SERVE_ARGS=(--auth-url "http://127.0.0.1:$PA" --tls-listen "127.0.0.1:$PORT_T"
+            --tls-cert "$WORK/tls.pem" --tls-key "$WORK/tls.key")
 start_server a "$STORE" "$PA"; A_PID=$SPID
+SERVE_ARGS=()
+tls_url() { echo "${1/http:\/\/127.0.0.1:$PA\//https://127.0.0.1:$PORT_T/}"; }  # URL -> same on HTTPS
 read -r -a AA <<<"$(admin_args "$PA")"
 log "setup: a SERVICE application with a custom resource grant, in three environments"
 RS=$("$PY" "$HERE/mgmt.py" setup "${AA[@]}" --name "Bench RS256")
@@ -334,6 +343,12 @@ for R in $(seq 1 "$ROUNDS"); do
   if [ "$DO_PEERS" = 1 ]; then
     PORT=$NGINX_PORT peer run-nginx.sh nginx nginx-return200
   fi
+  # HTTPS: the same loads over TLS (keep-alive: one handshake per connection), then new
+  # connections only (a full handshake per request).
+  load tg_rs256_tls "tollgate-rs256-tls-r$R" "$(tls_url "$(jget "$RS" tokenUrl)")" "$A_PID" "$(jget "$RS" clientId)" "$(jget "$RS" clientSecret)"
+  load tg_es256_tls "tollgate-es256-tls-r$R" "$(tls_url "$(jget "$ES" tokenUrl)")" "$A_PID" "$(jget "$ES" clientId)" "$(jget "$ES" clientSecret)"
+  while read -r alg v; do raw "limit_hs.$alg $R $v"; echo "   openssl speed -multi $CORES $alg: $v sign/s" >&2; done < <(ssl_speed rsa2048)
+  load_script tls_handshakes "tollgate-tls-handshakes-r$R" "https://127.0.0.1:$PORT_T/healthz" handshake.lua 0
 done
 # --- resource attributes: the RS256 load with three custom claims vs without, same server --------
 log "resource attributes: Bench RS256 (off) and Bench RS256 attributes (on), alternated"
@@ -347,14 +362,17 @@ v=$("$PY" "$HERE/mgmt.py" verify --token-url "$(jget "$ES" tokenUrl)" --client-i
   --client-secret="$(jget "$ES" clientSecret)" --alg ES256 --dpop)
 echo "   ES256 DPoP-bound token: $v" >&2
 info tollgate_dpop_token "$v"
+export CLIENT_ID CLIENT_SECRET
+CLIENT_ID=$(jget "$ES" clientId); CLIENT_SECRET=$(jget "$ES" clientSecret)
 for R in $(seq 1 "$ROUNDS"); do
-  load_dpop dpop_off "tollgate-dpop-off-r$R" "$(jget "$ES" tokenUrl)" "$(jget "$ES" clientId)" "$(jget "$ES" clientSecret)" 0
+  load_script dpop_off "tollgate-dpop-off-r$R" "$(jget "$ES" tokenUrl)" dpop.lua 0
   # Proofs for 1.5 times the rate just measured without them: more than the server can use, as
   # a proof costs it a verification on top.
   per_s=$(awk '/^run1:/ { for (i = 2; i <= NF; i++) if ($i ~ /^rps=/) { split($i, kv, "="); printf "%d", kv[2] * 1.5 + 100 } }' \
     "$OUT/wrk/tollgate-dpop-off-r$R.txt")
-  load_dpop dpop_on "tollgate-dpop-on-r$R" "$(jget "$ES" tokenUrl)" "$(jget "$ES" clientId)" "$(jget "$ES" clientSecret)" "$per_s"
+  load_script dpop_on "tollgate-dpop-on-r$R" "$(jget "$ES" tokenUrl)" dpop.lua "$per_s"
 done
+unset CLIENT_ID CLIENT_SECRET
 if [ "$DO_PEERS" = 1 ] && [ "$DO_OIDC" = 1 ]; then
   info oidc_provider "$(node -p "require('/tmp/peers/oidc/node_modules/oidc-provider/package.json').version" 2>/dev/null || echo '?')"
 fi

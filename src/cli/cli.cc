@@ -32,6 +32,12 @@ Options (each also read from the environment variable in brackets; the option wi
                                            second. Give every node the same master key.
   --listen HOST:PORT       serve: address to listen on (default 127.0.0.1:8080; port 0 picks
                            a free port) [TOLLGATE_LISTEN]
+  --tls-cert FILE          serve: PEM certificate (then any intermediates) for an HTTPS
+                           listener beside the plain one; with --tls-key [TOLLGATE_TLS_CERT]
+  --tls-key FILE           serve: its PEM private key, unencrypted [TOLLGATE_TLS_KEY]
+  --tls-listen HOST:PORT   serve: the HTTPS listener's address (default 127.0.0.1:8443; port 0
+                           picks a free port); SIGHUP reads the two files again
+                           [TOLLGATE_TLS_LISTEN]
   --threads N              serve: I/O threads (default: one per core) [TOLLGATE_THREADS]
   --max-connections N      serve: client connections open at once; at the limit the oldest
                            idle keep-alive connection is closed for each new one (default:
@@ -39,7 +45,8 @@ Options (each also read from the environment variable in brackets; the option wi
                            minus 64 and 3 per I/O thread kept for the store, fetches and the
                            log; at least 16; at most the file-descriptor limit)
                            [TOLLGATE_MAX_CONNECTIONS]
-  --auth-url URL           public base of the auth surface (default http://<listen address>)
+  --auth-url URL           public base of the auth surface (default https://<tls-listen
+                           address> with --tls-cert, else http://<listen address>)
                            [TOLLGATE_AUTH_URL]
   --api-url URL            public base of the management API, also the audience of its tokens
                            (default: the auth-url) [TOLLGATE_API_URL]
@@ -123,6 +130,9 @@ int Usage(std::string_view error) {
 int Main(int argc, char** argv) {
   static const OptionSpec kSpecs[] = {
       {"--store", "TOLLGATE_STORE", &server::Options::store_uri},
+      {"--tls-cert", "TOLLGATE_TLS_CERT", &server::Options::tls_cert},
+      {"--tls-key", "TOLLGATE_TLS_KEY", &server::Options::tls_key},
+      {"--tls-listen", "TOLLGATE_TLS_LISTEN", &server::Options::tls_listen},
       {"--listen", "TOLLGATE_LISTEN", &server::Options::listen},
       {"--auth-url", "TOLLGATE_AUTH_URL", &server::Options::auth_url},
       {"--api-url", "TOLLGATE_API_URL", &server::Options::api_url},

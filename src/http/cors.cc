@@ -10,7 +10,7 @@ namespace {
 constexpr const char* kAllowedHeaders =
     "Authorization, Content-Type, Correlation-Id, X-Request-Id, DPoP";
 // Response headers a page may read besides the safelisted ones.
-constexpr const char* kExposedHeaders = "Correlation-Id, WWW-Authenticate, Retry-After";
+constexpr const char* kExposedHeaders = "Correlation-Id, WWW-Authenticate, Retry-After, DPoP-Nonce";
 
 // `r` with Vary: Origin and, for an allowed `origin`, the headers that let the page read it;
 // for an answer still to come (a wait, a blocking step), on that answer.

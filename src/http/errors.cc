@@ -32,6 +32,7 @@ Response WriteOAuthError(const oauth::OAuthError& error, std::string_view correl
   if (error.retry_after_seconds > 0) {
     r.headers.emplace_back("Retry-After", std::to_string(error.retry_after_seconds));
   }
+  if (!error.dpop_nonce.empty()) r.headers.emplace_back("DPoP-Nonce", error.dpop_nonce);
   return r;
 }
 

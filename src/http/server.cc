@@ -1,4 +1,5 @@
-// The only translation unit that includes Beast and Asio.
+// With url_fetcher.cc, the only translation units that include Beast; with tls.cc and
+// url_fetcher.cc, the only ones that include Asio's TLS (decision 0008).
 #include "http/server.h"
 
 #include <pthread.h>
@@ -10,8 +11,10 @@
 #include <boost/asio/experimental/as_tuple.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <csignal>
 #include <map>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -27,12 +30,14 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using asio::experimental::as_tuple;
 
 constexpr uint32_t kHeaderLimit = 8 * 1024;  // SPEC §2.1: request line + headers
 constexpr auto kIdleTimeout = std::chrono::seconds(60);
 constexpr auto kIoTimeout = std::chrono::seconds(30);
+constexpr auto kHandshakeTimeout = std::chrono::seconds(10);  // a TLS handshake, from accept
 // After accept() fails for want of resources, the acceptor waits this long (doubling up to the
 // maximum while it keeps failing) or until a connection ends.
 constexpr auto kAcceptBackoffMin = std::chrono::milliseconds(50);
@@ -104,6 +109,45 @@ std::string_view JoinedHeader(const bhttp::request<bhttp::string_body>& req, std
   return out;
 }
 
+// A connection's byte stream: plain TCP, or TLS over TCP. Beast's algorithms see one stream type
+// either way; both kinds of operation return the same type for a given completion token. The
+// lower-case names are the ones Asio's stream concepts require.
+class SessionStream {
+ public:
+  // NOLINTNEXTLINE(readability-identifier-naming)
+  using executor_type = beast::tcp_stream::executor_type;
+
+  explicit SessionStream(tcp::socket s) : plain_(std::in_place, std::move(s)) {}
+  SessionStream(tcp::socket s, std::shared_ptr<ssl::context> context)
+      : context_(std::move(context)), tls_(std::in_place, std::move(s), *context_) {}
+
+  // NOLINTNEXTLINE(readability-identifier-naming)
+  executor_type get_executor() { return Tcp().get_executor(); }
+  beast::tcp_stream& Tcp() { return tls_ ? tls_->next_layer() : *plain_; }
+  tcp::socket& Socket() { return Tcp().socket(); }
+  void ExpiresAfter(std::chrono::steady_clock::duration d) { Tcp().expires_after(d); }
+  // The TLS stream; null for plain TCP.
+  beast::ssl_stream<beast::tcp_stream>* Tls() { return tls_ ? &*tls_ : nullptr; }
+
+  template <class Buffers, class Token>
+  // NOLINTNEXTLINE(readability-identifier-naming)
+  auto async_read_some(const Buffers& buffers, Token&& token) {
+    if (tls_) return tls_->async_read_some(buffers, std::forward<Token>(token));
+    return plain_->async_read_some(buffers, std::forward<Token>(token));
+  }
+  template <class Buffers, class Token>
+  // NOLINTNEXTLINE(readability-identifier-naming)
+  auto async_write_some(const Buffers& buffers, Token&& token) {
+    if (tls_) return tls_->async_write_some(buffers, std::forward<Token>(token));
+    return plain_->async_write_some(buffers, std::forward<Token>(token));
+  }
+
+ private:
+  std::shared_ptr<ssl::context> context_;  // the TLS stream's, which must outlive it
+  std::optional<beast::tcp_stream> plain_;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> tls_;
+};
+
 }  // namespace
 
 class HttpServer::Impl {
@@ -114,32 +158,33 @@ class HttpServer::Impl {
         max_connections_(std::max<size_t>(options_.max_connections, 1)),
         contexts_(MakeContexts(threads_)),
         ioc_(*contexts_.front()),
-        acceptor_(ioc_),
+        plain_(ioc_, false),
+        secure_(ioc_, true),
         signals_(ioc_, SIGINT, SIGTERM),
-        room_timer_(ioc_) {}
+        reload_signal_(ioc_, SIGHUP) {}
 
   Result<uint16_t, std::string> Listen() {
-    boost::system::error_code ec;
-    auto address = asio::ip::make_address(options_.host, ec);
-    if (ec) return Fail("invalid listen address '" + options_.host + "'");
-    tcp::endpoint endpoint(address, options_.port);
-    acceptor_.open(endpoint.protocol(), ec);
-    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec) acceptor_.bind(endpoint, ec);
-    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) {
-      return Fail("cannot listen on " + options_.host + ":" + std::to_string(options_.port) + ": " +
-                  ec.message());
+    if (options_.tls) {
+      auto tls = TlsServerContext::Load(options_.tls->files);
+      if (!tls) return Fail(std::move(tls).error());
+      tls_ = std::move(*tls);
+      auto port = Bind(secure_, options_.tls->host, options_.tls->port);
+      if (!port) return port;
+      tls_port_ = *port;
     }
-    return acceptor_.local_endpoint().port();
+    return Bind(plain_, options_.host, options_.port);
   }
+
+  uint16_t TlsPort() const { return tls_port_; }
 
   void Run(const Router& router) {
     router_ = &router;
     signals_.async_wait([this](const boost::system::error_code& ec, int) {
       if (!ec) BeginStop();
     });
-    asio::co_spawn(ioc_, Accept(), asio::detached);
+    WaitForReload();
+    asio::co_spawn(ioc_, Accept(plain_), asio::detached);
+    if (tls_) asio::co_spawn(ioc_, Accept(secure_), asio::detached);
     // Every context runs until Finish() stops them all, with or without connections.
     std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
     for (auto& c : contexts_) guards.push_back(asio::make_work_guard(*c));
@@ -167,9 +212,52 @@ class HttpServer::Impl {
   void RunInBackground(std::function<void()> job) { asio::post(fetch_pool_, std::move(job)); }
 
  private:
+  // One listening socket, plain or TLS, with its acceptor's wait for room.
+  struct Listener {
+    Listener(asio::io_context& ioc, bool is_tls) : acceptor(ioc), tls(is_tls), room_timer(ioc) {}
+    tcp::acceptor acceptor;
+    const bool tls;
+    asio::steady_timer room_timer;  // on ioc_: the acceptor's wait in MakeRoom()
+  };
+
+  static Result<uint16_t, std::string> Bind(Listener& listener, const std::string& host,
+                                            uint16_t port) {
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(host, ec);
+    if (ec) return Fail("invalid listen address '" + host + "'");
+    tcp::endpoint endpoint(address, port);
+    tcp::acceptor& acceptor = listener.acceptor;
+    acceptor.open(endpoint.protocol(), ec);
+    if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor.bind(endpoint, ec);
+    if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec)
+      return Fail("cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message());
+    return acceptor.local_endpoint().port();
+  }
+
+  // SIGHUP: the TLS certificate and key are read again; new connections get them, open ones keep
+  // theirs. A failed reload changes nothing.
+  void WaitForReload() {
+    reload_signal_.async_wait([this](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      if (!tls_) {
+        log::Info("SIGHUP: no TLS certificate to reload (--tls-cert)");
+      } else if (auto reloaded = tls_->Reload(); reloaded) {
+        log::Info("SIGHUP: TLS certificate reloaded ({})", tls_->Subject());
+      } else {
+        log::Error("SIGHUP: TLS certificate not reloaded, the current one stays: {}",
+                   reloaded.error());
+      }
+      WaitForReload();
+    });
+  }
+
   struct Connection {
     Connection(tcp::socket s, uint64_t n) : stream(std::move(s)), serial(n) {}
-    beast::tcp_stream stream;
+    Connection(tcp::socket s, std::shared_ptr<ssl::context> tls, uint64_t n)
+        : stream(std::move(s), std::move(tls)), serial(n) {}
+    SessionStream stream;
     const uint64_t serial;  // accept order: at the limit, the oldest idle connection goes first
     std::string remote_address;
     std::string head;  // the response head being written, kept for its capacity
@@ -214,16 +302,19 @@ class HttpServer::Impl {
     if (stopping_.exchange(true)) return;
     log::Info("stopping: no new connections; finishing in-flight requests");
     signals_.cancel();
+    reload_signal_.cancel();
     boost::system::error_code ignored;
-    acceptor_.close(ignored);
-    room_timer_.cancel();  // the acceptor may be waiting for room
+    for (Listener* l : {&plain_, &secure_}) {
+      l->acceptor.close(ignored);
+      l->room_timer.cancel();  // the acceptor may be waiting for room
+    }
     {
       common::MutexLock lock(mu_);
       for (const auto& entry : connections_) {
         const std::shared_ptr<Connection>& c = entry.second;  // clang 14 cannot capture a binding
         asio::post(c->stream.get_executor(), [c] {
           boost::system::error_code close_error;
-          if (c->idle) c->stream.socket().close(close_error);
+          if (c->idle) c->stream.Socket().close(close_error);
         });
       }
     }
@@ -251,7 +342,7 @@ class HttpServer::Impl {
   // (never accepting only to close). When accept(2) fails for want of resources it does the
   // same, waiting from kAcceptBackoffMin, doubled while it keeps failing, up to
   // kAcceptBackoffMax. Each shortage is logged when it begins and when it is over.
-  asio::awaitable<void> Accept() {
+  asio::awaitable<void> Accept(Listener& listener) {
     auto backoff = kAcceptBackoffMin;
     for (;;) {
       if (stopping_) co_return;
@@ -264,11 +355,11 @@ class HttpServer::Impl {
               "new one; see --max-connections",
               open);
         }
-        co_await MakeRoom(kAcceptBackoffMax, /*close_idle=*/true);
+        co_await MakeRoom(listener, kAcceptBackoffMax, /*close_idle=*/true);
         continue;
       }
       auto [ec, socket] =
-          co_await acceptor_.async_accept(NextContext(), as_tuple(asio::use_awaitable));
+          co_await listener.acceptor.async_accept(NextContext(), as_tuple(asio::use_awaitable));
       if (ec) {
         if (stopping_) co_return;
         if (ec == asio::error::operation_aborted) co_return;
@@ -291,7 +382,7 @@ class HttpServer::Impl {
         } else {
           log::Warn("accept failed: {}; retrying in {} ms", ec.message(), backoff.count());
         }
-        co_await MakeRoom(backoff, out_of_resources);
+        co_await MakeRoom(listener, backoff, out_of_resources);
         backoff = std::min(backoff * 2, kAcceptBackoffMax);
         continue;
       }
@@ -300,7 +391,9 @@ class HttpServer::Impl {
       socket.set_option(tcp::no_delay(true), ignored);
       boost::system::error_code peer_error;
       auto peer = socket.remote_endpoint(peer_error);
-      auto conn = std::make_shared<Connection>(std::move(socket), next_serial_++);
+      auto conn = listener.tls ? std::make_shared<Connection>(std::move(socket), tls_->Current(),
+                                                              next_serial_++)
+                               : std::make_shared<Connection>(std::move(socket), next_serial_++);
       if (!peer_error) conn->remote_address = peer.address().to_string();
       size_t open = 0;
       {
@@ -324,7 +417,7 @@ class HttpServer::Impl {
           connections_.erase(conn->serial);
           --live_;
           if (conn->closing) closing_one_ = false;
-          wake = acceptor_waiting_;
+          wake = acceptors_waiting_ > 0;
         }
         if (wake) WakeAcceptor();
         MaybeFinish();
@@ -340,10 +433,11 @@ class HttpServer::Impl {
   // Asks the thread of the oldest idle connection to close it (with `close_idle`, and unless
   // such a close is under way), then waits until a connection ends, that thread finds the
   // connection busy, Stop() is called, or `timeout` passes.
-  asio::awaitable<void> MakeRoom(std::chrono::milliseconds timeout, bool close_idle) {
+  asio::awaitable<void> MakeRoom(Listener& listener, std::chrono::milliseconds timeout,
+                                 bool close_idle) {
     {
       common::MutexLock lock(mu_);
-      acceptor_waiting_ = true;
+      ++acceptors_waiting_;
       if (close_idle && !closing_one_) {
         for (const auto& entry : connections_) {
           const std::shared_ptr<Connection>& c = entry.second;
@@ -354,10 +448,10 @@ class HttpServer::Impl {
         }
       }
     }
-    room_timer_.expires_after(timeout);
-    co_await room_timer_.async_wait(as_tuple(asio::use_awaitable));
+    listener.room_timer.expires_after(timeout);
+    co_await listener.room_timer.async_wait(as_tuple(asio::use_awaitable));
     common::MutexLock lock(mu_);
-    acceptor_waiting_ = false;
+    --acceptors_waiting_;
   }
 
   // On the connection's thread. RFC 9112 §9.6: a server may close an idle connection at any
@@ -365,7 +459,7 @@ class HttpServer::Impl {
   void CloseIfIdle(Connection& c) {
     if (c.idle.load(std::memory_order_relaxed)) {
       boost::system::error_code ignored;
-      c.stream.socket().close(ignored);  // the session ends, and its end wakes the acceptor
+      c.stream.Socket().close(ignored);  // the session ends, and its end wakes the acceptor
       closed_for_room_.fetch_add(1, std::memory_order_relaxed);
       return;
     }
@@ -373,15 +467,18 @@ class HttpServer::Impl {
     {
       common::MutexLock lock(mu_);
       c.closing = closing_one_ = false;
-      wake = acceptor_waiting_;
+      wake = acceptors_waiting_ > 0;
     }
     if (wake) WakeAcceptor();  // busy after all: the acceptor chooses again
   }
 
-  // Ends the acceptor's wait in MakeRoom(). From any thread; a wake that finds no wait makes a
+  // Ends the acceptors' waits in MakeRoom(). From any thread; a wake that finds no wait makes a
   // later wait end early, after which the acceptor only looks again.
   void WakeAcceptor() {
-    asio::post(ioc_, [this] { room_timer_.cancel(); });
+    asio::post(ioc_, [this] {
+      plain_.room_timer.cancel();
+      secure_.room_timer.cancel();
+    });
   }
 
   // The acceptor's coroutine only.
@@ -456,11 +553,21 @@ class HttpServer::Impl {
     // Counted before it is sent: a client that has the answer finds it in /metrics.
     router_->Record(conn.route != nullptr ? *conn.route : NoRoute(), r.status,
                     std::chrono::steady_clock::now() - conn.started);
-    conn.stream.expires_after(kIoTimeout);
+    conn.stream.ExpiresAfter(kIoTimeout);
     co_await asio::async_write(conn.stream, buffers, as_tuple(asio::use_awaitable));
   }
 
   asio::awaitable<void> Session(std::shared_ptr<Connection> conn) {
+    if (auto* tls = conn->stream.Tls()) {
+      conn->stream.ExpiresAfter(kHandshakeTimeout);
+      auto [ec] =
+          co_await tls->async_handshake(ssl::stream_base::server, as_tuple(asio::use_awaitable));
+      if (ec) {
+        boost::system::error_code ignored;
+        conn->stream.Socket().close(ignored);
+        co_return;
+      }
+    }
     beast::flat_buffer buffer;
     for (;;) {
       bhttp::request_parser<bhttp::string_body> parser;
@@ -468,14 +575,14 @@ class HttpServer::Impl {
       parser.body_limit(MaxBodyLimit());  // lowered once the route is known
       conn->idle.store(true, std::memory_order_relaxed);
       if (stopping_) break;
-      conn->stream.expires_after(kIdleTimeout);
+      conn->stream.ExpiresAfter(kIdleTimeout);
       auto [ec, n] = co_await bhttp::async_read_header(conn->stream, buffer, parser,
                                                        as_tuple(asio::use_awaitable));
       conn->idle.store(false, std::memory_order_relaxed);
       conn->started = std::chrono::steady_clock::now();
       conn->route = &NoRoute();
       // Closed to make room while the header arrived (CloseIfIdle): the request is not handled.
-      if (!conn->stream.socket().is_open()) break;
+      if (!conn->stream.Socket().is_open()) break;
       if (ec) {
         if (ec == bhttp::error::body_limit) {
           // Content-Length above the largest limit: refused before the body is read.
@@ -522,13 +629,13 @@ class HttpServer::Impl {
       auto expect = header.find(bhttp::field::expect);
       if (expect != header.end() && beast::iequals(expect->value(), "100-continue")) {
         bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, header.version()};
-        conn->stream.expires_after(kIoTimeout);
+        conn->stream.ExpiresAfter(kIoTimeout);
         auto [wec, wn] =
             co_await bhttp::async_write(conn->stream, cont, as_tuple(asio::use_awaitable));
         if (wec) break;
       }
       if (!parser.is_done()) {
-        conn->stream.expires_after(kIoTimeout);
+        conn->stream.ExpiresAfter(kIoTimeout);
         auto [bec, bn] =
             co_await bhttp::async_read(conn->stream, buffer, parser, as_tuple(asio::use_awaitable));
         if (bec) {
@@ -601,8 +708,8 @@ class HttpServer::Impl {
       if (!keep_alive || response.close) break;
     }
     boost::system::error_code ignored;
-    conn->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    conn->stream.socket().close(ignored);
+    conn->stream.Socket().shutdown(tcp::socket::shutdown_send, ignored);
+    conn->stream.Socket().close(ignored);
   }
 
   // Router::HandleHeader() on a request without its body: the answer and its Correlation-Id.
@@ -669,8 +776,12 @@ class HttpServer::Impl {
   std::vector<std::unique_ptr<asio::io_context>> contexts_;  // one per I/O thread
   asio::io_context& ioc_;    // contexts_[0]: the acceptor, signals and the drain timer
   size_t next_context_ = 0;  // touched by the acceptor's coroutine only
-  tcp::acceptor acceptor_;
+  Listener plain_;
+  Listener secure_;  // bound only with TLS
+  std::unique_ptr<TlsServerContext> tls_;
+  uint16_t tls_port_ = 0;
   asio::signal_set signals_;
+  asio::signal_set reload_signal_;
   asio::thread_pool blocking_pool_{2};
   asio::thread_pool fetch_pool_{4};
   std::atomic<bool> stopping_{false};
@@ -678,10 +789,9 @@ class HttpServer::Impl {
   // By serial: oldest first.
   std::map<uint64_t, std::shared_ptr<Connection>> connections_ GUARDED_BY(mu_);
   size_t live_ GUARDED_BY(mu_) = 0;
-  bool closing_one_ GUARDED_BY(mu_) = false;       // a close for room is under way
-  bool acceptor_waiting_ GUARDED_BY(mu_) = false;  // the acceptor waits in MakeRoom()
-  asio::steady_timer room_timer_;                  // on ioc_: the acceptor's wait in MakeRoom()
-  uint64_t next_serial_ = 0;                       // the acceptor's coroutine only
+  bool closing_one_ GUARDED_BY(mu_) = false;   // a close for room is under way
+  int acceptors_waiting_ GUARDED_BY(mu_) = 0;  // acceptors waiting in MakeRoom()
+  uint64_t next_serial_ = 0;                   // the acceptor's coroutine only
   std::atomic<uint64_t> closed_for_room_{0};
   // The current shortage (connection limit or accept failures), the acceptor's coroutine only.
   struct Shortage {
@@ -701,6 +811,7 @@ int HttpServer::IoThreads(int threads) {
 HttpServer::HttpServer(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 HttpServer::~HttpServer() = default;
 Result<uint16_t, std::string> HttpServer::Listen() { return impl_->Listen(); }
+uint16_t HttpServer::TlsPort() const { return impl_->TlsPort(); }
 void HttpServer::Run(const Router& router) { impl_->Run(router); }
 void HttpServer::Stop() { impl_->Stop(); }
 void HttpServer::RunInBackground(std::function<void()> job) {

@@ -6,18 +6,28 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/result.h"
 #include "http/client_address.h"
 #include "http/router.h"
+#include "http/tls.h"
 
 namespace tollgate::http {
 
+// An HTTPS listener beside the plain one (decision 0008).
+struct TlsListenerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8443;  // 0: any free port
+  TlsFiles files;
+};
+
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  uint16_t port = 8080;  // 0: any free port
-  int threads = 0;       // 0: one per core
+  uint16_t port = 8080;                   // 0: any free port
+  std::optional<TlsListenerOptions> tls;  // none: plain HTTP only
+  int threads = 0;                        // 0: one per core
   int drain_seconds = 10;
   // Peers whose Forwarded / X-Forwarded-For headers name the client (Request::remote_address);
   // nobody by default.
@@ -36,9 +46,13 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds and listens. Returns the bound port, or a one-line error.
+  // Binds and listens (and, with TLS, reads the certificate and key). Returns the plain
+  // listener's bound port, or a one-line error.
   Result<uint16_t, std::string> Listen();
-  // Serves with `router` until SIGINT/SIGTERM or Stop(), then stops accepting, finishes
+  // The HTTPS listener's bound port after Listen(); 0 without TLS.
+  uint16_t TlsPort() const;
+  // Serves with `router` until SIGINT/SIGTERM or Stop() (SIGHUP reloads the TLS certificate and
+  // key for new connections), then stops accepting, finishes
   // in-flight requests (up to drain_seconds), closes idle connections and returns. `router` must
   // outlive the call.
   void Run(const Router& router);

@@ -20,6 +20,7 @@ json::object EnvironmentJson(const Call& call, const model::Environment& env) {
   o["description"] = env.description;
   o["type"] = model::ToString(env.type);
   o["region"] = model::ToString(env.region);
+  o["dpopNonceRequired"] = env.dpop_nonce_required;  // ours (docs/dpop.md)
   o["organization"] = Ref(env.organization_id.str());
   o["createdAt"] = FormatRfc3339(env.created_at);
   o["updatedAt"] = FormatRfc3339(env.updated_at);
@@ -36,6 +37,7 @@ Result<model::Environment, ApiError> ReadEnvironment(const ApiRequest& request,
   auto description = r.String("description", false);
   auto type = r.String("type", false);
   auto region = r.String("region", false);
+  auto nonce = r.Bool("dpopNonceRequired", false);
   if (name && Utf8Length(*name) > 256) {
     r.Invalid("name", "The name must be at most 256 characters.");
   }
@@ -54,6 +56,7 @@ Result<model::Environment, ApiError> ReadEnvironment(const ApiRequest& request,
   env.description = description.value_or("");
   env.type = *parsed_type;
   env.region = *parsed_region;
+  env.dpop_nonce_required = nonce.value_or(false);
   return env;
 }
 

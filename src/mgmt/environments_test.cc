@@ -38,6 +38,9 @@ TEST(EnvironmentsTest, InvalidEnvironmentsNameTheField) {
       {"type unknown", {{"name", "E"}, {"type", "STAGING"}}, {{"INVALID_VALUE", "type"}}},
       {"region unknown", {{"name", "E"}, {"region", "US"}}, {{"INVALID_VALUE", "region"}}},
       {"region a number", {{"name", "E"}, {"region", 1}}, {{"INVALID_VALUE", "region"}}},
+      {"dpopNonceRequired a string",
+       {{"name", "E"}, {"dpopNonceRequired", "true"}},
+       {{"INVALID_VALUE", "dpopNonceRequired"}}},
   };
   const std::string before = h.DumpStore(h.env_e());
   for (const auto& c : cases) {
@@ -59,6 +62,7 @@ TEST(EnvironmentsTest, PutReplacesTheWritableFieldsAndNamesAreUnique) {
                                    {"description", "d"},
                                    {"type", "PRODUCTION"},
                                    {"region", "EU"},
+                                   {"dpopNonceRequired", true},
                                    {"id", h.env_e()},
                                    {"organization", json::object{{"id", h.env_e()}}}});
   ASSERT_EQ(r.status, 200) << r.body;
@@ -67,6 +71,8 @@ TEST(EnvironmentsTest, PutReplacesTheWritableFieldsAndNamesAreUnique) {
   EXPECT_EQ(o.at("organization"), (json::object{{"id", h.org_id()}}));
   EXPECT_EQ(o.at("type"), "PRODUCTION");
   EXPECT_EQ(o.at("region"), "EU");
+  EXPECT_EQ(o.at("dpopNonceRequired"), true);
+  EXPECT_TRUE(h.config().Current()->FindEnvironment(h.env_f())->environment.dpop_nonce_required);
   // docs/security.md: names are limited in characters, not bytes.
   r = h.Call(kAdmin, "PUT", EnvPath(h.env_f()),
              json::object{{"name", testutil::TwoByteCharacters(256)}});
@@ -77,6 +83,7 @@ TEST(EnvironmentsTest, PutReplacesTheWritableFieldsAndNamesAreUnique) {
   EXPECT_EQ(r.Object().at("type"), "SANDBOX");
   EXPECT_EQ(r.Object().at("region"), "NA");
   EXPECT_EQ(r.Object().at("description"), "");
+  EXPECT_EQ(r.Object().at("dpopNonceRequired"), false);
   EXPECT_TRUE(IsInvalidData(
       h.Call(kAdmin, "PUT", EnvPath(h.env_f()), json::object{{"name", "Administrators"}}),
       "UNIQUENESS_VIOLATION", "name"));

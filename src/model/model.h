@@ -29,6 +29,8 @@ struct Environment {
   std::string description;
   EnvironmentType type = EnvironmentType::kSandbox;
   Region region = Region::kNA;
+  // DPoP proofs must carry a nonce this server issued (RFC 9449 §8; docs/dpop.md). Ours.
+  bool dpop_nonce_required = false;
   TimePoint created_at;
   TimePoint updated_at;
 };

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "common/base64.h"
+#include "common/constant_time.h"
 #include "crypto/keys.h"
 #include "jwt/dpop.h"
 
@@ -9,6 +11,18 @@ namespace tollgate::oauth {
 namespace {
 
 constexpr std::string_view kMethod = "POST";  // the token endpoint's one method
+constexpr int64_t kNoncePeriodSeconds = 60;
+constexpr size_t kNonceMacSize = 16;
+
+// The period's number as 8 big-endian bytes.
+std::string PeriodBytes(int64_t period) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    out[static_cast<size_t>(i)] = static_cast<char>(period & 0xff);
+    period >>= 8;
+  }
+  return out;
+}
 
 OAuthError InvalidProof(std::string description) {
   return ValidationError(OAuthErrorCode::kInvalidDpopProof, std::move(description));
@@ -16,11 +30,33 @@ OAuthError InvalidProof(std::string description) {
 
 }  // namespace
 
-Result<std::string, OAuthError> DpopProofs::Check(const TokenRequest& request,
-                                                  const config::EnvironmentSnapshot& env,
-                                                  const config::AppEntry& app) const {
+DpopProofs::DpopProofs(const Clock& clock, size_t max_per_environment, std::string nonce_key)
+    : clock_(clock),
+      max_per_environment_(max_per_environment),
+      nonce_key_(nonce_key.empty() ? crypto::RandomBytes(32) : std::move(nonce_key)) {}
+
+std::string DpopProofs::Nonce(const EnvId& env, TimePoint now) const {
+  const std::string period = PeriodBytes(ToUnixSeconds(now) / kNoncePeriodSeconds);
+  const std::string mac = crypto::Hmac(256, nonce_key_, env.str() + period);
+  return Base64UrlEncode(period + mac.substr(0, kNonceMacSize));
+}
+
+bool DpopProofs::NonceIsCurrent(const EnvId& env, std::string_view nonce, TimePoint now) const {
+  auto raw = Base64UrlDecode(nonce);
+  if (!raw || raw->size() != 8 + kNonceMacSize) return false;
+  const int64_t current = ToUnixSeconds(now) / kNoncePeriodSeconds;
+  const std::string period = raw->substr(0, 8);
+  if (period != PeriodBytes(current) && period != PeriodBytes(current - 1)) return false;
+  const std::string mac = crypto::Hmac(256, nonce_key_, env.str() + period);
+  return ConstantTimeEquals(std::string_view(mac).substr(0, kNonceMacSize),
+                            std::string_view(*raw).substr(8));
+}
+
+Result<DpopProofs::Binding, OAuthError> DpopProofs::Check(const TokenRequest& request,
+                                                          const config::EnvironmentSnapshot& env,
+                                                          const config::AppEntry& app) const {
   if (request.dpop.empty()) {
-    if (!app.app.dpop_bound_access_tokens) return std::string();
+    if (!app.app.dpop_bound_access_tokens) return Binding{};
     return Fail(InvalidProof("The application requires a DPoP proof (dpopBoundAccessTokens)"));
   }
   // §4.3 item 1: one header, one proof.
@@ -28,6 +64,17 @@ Result<std::string, OAuthError> DpopProofs::Check(const TokenRequest& request,
   const jwt::DpopRules rules{.method = kMethod, .uri = env.token_endpoint, .now = clock_.Now()};
   auto proof = jwt::VerifyDpopProof(request.dpop.front(), rules);
   if (!proof) return Fail(InvalidProof("The DPoP proof is invalid: " + proof.error()));
+  // §8: the nonce after every other check, so that a client retries only for the nonce.
+  Binding out;
+  if (env.environment.dpop_nonce_required) {
+    out.nonce = Nonce(env.environment.id, rules.now);
+    if (!proof->nonce || !NonceIsCurrent(env.environment.id, *proof->nonce, rules.now)) {
+      OAuthError e = ValidationError(OAuthErrorCode::kUseDpopNonce,
+                                     "Authorization server requires nonce in DPoP proof");
+      e.dpop_nonce = std::move(out.nonce);
+      return Fail(std::move(e));
+    }
+  }
 
   // §11.1: a proof is used once. jtis are the client's choice, so they count per key.
   const std::string digest = crypto::Sha256(proof->jkt + ' ' + proof->jti);
@@ -36,7 +83,8 @@ Result<std::string, OAuthError> DpopProofs::Check(const TokenRequest& request,
   const int64_t until = ToUnixSeconds(jwt::DpopRememberUntil(*proof, rules));
   switch (Remember(env.environment.id, key, until, ToUnixSeconds(rules.now))) {
     case Use::kFirst:
-      return std::move(proof->jkt);
+      out.jkt = std::move(proof->jkt);
+      return out;
     case Use::kReplay:
       return Fail(InvalidProof("The DPoP proof has been used before (jti)"));
     case Use::kFull:

@@ -23,17 +23,30 @@ class DpopProofs {
   // At most `max_per_environment` accepted proofs are remembered per environment (an entry
   // costs about 64 bytes), until their `iat` leaves the window; beyond that, new proofs of that
   // environment are answered temporarily_unavailable until older ones expire (docs/security.md).
-  DpopProofs(const Clock& clock, size_t max_per_environment)
-      : clock_(clock), max_per_environment_(max_per_environment) {}
+  // `nonce_key` (32 bytes) keys the server nonces of environments that require them (RFC 9449
+  // §8): every node given the same key accepts the others' nonces. Empty: a random key of this
+  // process.
+  DpopProofs(const Clock& clock, size_t max_per_environment, std::string nonce_key = {});
 
-  // The JWK thumbprint to bind the token to: "" when the request carries no proof and `app` does
-  // not require one (dpopBoundAccessTokens). Otherwise the request must carry exactly one DPoP
-  // header holding a valid proof (jwt::VerifyDpopProof) for POST to the environment's token
-  // endpoint, whose jti (for its key) this node has not accepted before: else invalid_dpop_proof.
-  // Thread-safe; never blocks.
-  Result<std::string, OAuthError> Check(const TokenRequest& request,
-                                        const config::EnvironmentSnapshot& env,
-                                        const config::AppEntry& app) const;
+  struct Binding {
+    std::string jkt;    // the JWK thumbprint to bind the token to (cnf.jkt); empty: none
+    std::string nonce;  // the nonce to send back (DPoP-Nonce); empty: none
+  };
+  // The binding for the token: none when the request carries no proof and `app` does not
+  // require one (dpopBoundAccessTokens). Otherwise the request must carry exactly one DPoP header
+  // holding a valid proof (jwt::VerifyDpopProof) for POST to the environment's token endpoint,
+  // whose jti (for its key) this node has not accepted before: else invalid_dpop_proof. When the
+  // environment requires nonces (dpopNonceRequired), a valid proof without a current nonce is
+  // use_dpop_nonce, which carries the nonce to use. Thread-safe; never blocks.
+  Result<Binding, OAuthError> Check(const TokenRequest& request,
+                                    const config::EnvironmentSnapshot& env,
+                                    const config::AppEntry& app) const;
+
+  // The nonce of `env` at `now`: base64url of the 60 s period's number (8 bytes) and a 16-byte
+  // HMAC-SHA256 of the environment ID and that number. A nonce is accepted during its period and
+  // the next one.
+  std::string Nonce(const EnvId& env, TimePoint now) const;
+  bool NonceIsCurrent(const EnvId& env, std::string_view nonce, TimePoint now) const;
 
   // Accepted proofs remembered for `env`, expired ones included until the next sweep.
   size_t SizeOf(const EnvId& env) const;
@@ -55,6 +68,7 @@ class DpopProofs {
 
   const Clock& clock_;
   const size_t max_per_environment_;
+  const std::string nonce_key_;
   mutable common::SharedMutex mu_;
   mutable std::unordered_map<std::string, std::unique_ptr<Environment>> environments_
       GUARDED_BY(mu_);

@@ -38,9 +38,10 @@ class DpopTest : public ::testing::Test {
     env_ = b.Build();
   }
 
-  // A proof for the token endpoint, signed by `key`.
+  // A proof for the token endpoint, signed by `key`, with `nonce` unless it is empty.
   std::string Proof(const std::string& jti, int64_t iat = kNow,
-                    crypto::KeyKind kind = crypto::KeyKind::kEcP256, int slot = 0) const {
+                    crypto::KeyKind kind = crypto::KeyKind::kEcP256, int slot = 0,
+                    const std::string& nonce = "") const {
     auto key = testutil::SharedKey(kind, slot);
     const crypto::PublicJwk jwk = key->Public();
     std::string header = R"({"typ":"dpop+jwt","alg":")" + std::string(key->JwsAlg()) +
@@ -49,8 +50,10 @@ class DpopTest : public ::testing::Test {
     if (!jwk.crv.empty()) header += R"(,"crv":")" + jwk.crv + R"(","x":")" + jwk.x + '"';
     if (!jwk.y.empty()) header += R"(,"y":")" + jwk.y + '"';
     header += "}}";
-    const std::string claims = R"({"jti":")" + jti + R"(","htm":"POST","htu":")" +
-                               env_->token_endpoint + R"(","iat":)" + std::to_string(iat) + "}";
+    std::string claims = R"({"jti":")" + jti + R"(","htm":"POST","htu":")" + env_->token_endpoint +
+                         R"(","iat":)" + std::to_string(iat);
+    if (!nonce.empty()) claims += R"(,"nonce":")" + nonce + '"';
+    claims += "}";
     return jwt::SignCompact(header, claims, *key).value();
   }
 
@@ -157,6 +160,71 @@ TEST_F(DpopTest, TheMemoryIsBoundedPerEnvironmentAndFreedAsProofsExpire) {
             "The DPoP proof is invalid: claim iat is too old");
   ASSERT_TRUE(Handle(Request("svc", {Proof("5", kNow + 61)})).ok());
   EXPECT_EQ(proofs_.SizeOf(env_->environment.id), 1u);
+}
+
+TEST_F(DpopTest, AnEnvironmentMayRequireServerNonces) {
+  testutil::EnvBuilder b;
+  b.Resource("one", "https://api.one", 600, {"read"}).App("svc").Grant("svc", "one", {"read"});
+  b.Environment().dpop_nonce_required = true;
+  auto env = b.Build();
+  auto handle = [&](const std::string& proof) {
+    return Settled(endpoint_.Handle(Request("svc", {proof}), *env));
+  };
+  auto proof = [&](const std::string& jti, const std::string& nonce) {
+    auto key = testutil::SharedKey(crypto::KeyKind::kEcP256);
+    std::string header =
+        R"({"typ":"dpop+jwt","alg":"ES256","jwk":{"kty":"EC","crv":"P-256","x":")" +
+        key->Public().x + R"(","y":")" + key->Public().y + R"("}})";
+    std::string claims = R"({"jti":")" + jti + R"(","htm":"POST","htu":")" + env->token_endpoint +
+                         R"(","iat":)" + std::to_string(ToUnixSeconds(clock_.Now()));
+    if (!nonce.empty()) claims += R"(,"nonce":")" + nonce + '"';
+    return jwt::SignCompact(header, claims + "}", *key).value();
+  };
+  // Without a nonce: use_dpop_nonce (RFC 9449 §8), carrying the nonce to use.
+  auto asked = handle(proof("n1", ""));
+  ASSERT_FALSE(asked.ok());
+  EXPECT_EQ(asked.error().WireCode(), "use_dpop_nonce");
+  EXPECT_EQ(asked.error().HttpStatus(), 400);
+  EXPECT_EQ(asked.error().description, "Authorization server requires nonce in DPoP proof");
+  const std::string nonce = asked.error().dpop_nonce;
+  EXPECT_EQ(nonce.size(), 32u);
+  EXPECT_EQ(nonce, proofs_.Nonce(env->environment.id, clock_.Now()));
+  // With it: the token, and the nonce again for the next request.
+  auto token = handle(proof("n2", nonce));
+  ASSERT_TRUE(token.ok()) << token.error().description;
+  EXPECT_TRUE(token->dpop);
+  EXPECT_EQ(token->dpop_nonce, nonce);
+  // A nonce lasts its 60 s period and the next one; a forged or another environment's is refused.
+  clock_.Advance(seconds(60));
+  EXPECT_TRUE(handle(proof("n3", nonce)).ok());
+  const EnvId elsewhere("00000000-0000-4000-8000-000000000000");
+  EXPECT_EQ(handle(proof("n4", proofs_.Nonce(elsewhere, clock_.Now()))).error().WireCode(),
+            "use_dpop_nonce");
+  std::string forged = nonce;
+  forged.back() = forged.back() == 'A' ? 'B' : 'A';
+  EXPECT_EQ(handle(proof("n5", forged)).error().WireCode(), "use_dpop_nonce");
+  clock_.Advance(seconds(60));
+  auto stale = handle(proof("n6", nonce));
+  EXPECT_EQ(stale.error().WireCode(), "use_dpop_nonce");
+  EXPECT_NE(stale.error().dpop_nonce, nonce);
+  // An invalid proof is invalid_dpop_proof first, whatever its nonce.
+  EXPECT_EQ(handle("e30.e30.AA").error().WireCode(), "invalid_dpop_proof");
+  // Environments without the requirement send no nonce.
+  auto plain = Handle(Request("svc", {Proof("n7", ToUnixSeconds(clock_.Now()))}));
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->dpop_nonce, "");
+}
+
+TEST_F(DpopTest, NodesWithOneKeyAcceptEachOthersNonces) {
+  const std::string key(32, 'k');
+  DpopProofs a(clock_, 10, key);
+  DpopProofs b(clock_, 10, key);
+  DpopProofs other(clock_, 10);
+  const std::string nonce = a.Nonce(env_->environment.id, clock_.Now());
+  EXPECT_TRUE(b.NonceIsCurrent(env_->environment.id, nonce, clock_.Now()));
+  EXPECT_FALSE(other.NonceIsCurrent(env_->environment.id, nonce, clock_.Now()));
+  EXPECT_FALSE(b.NonceIsCurrent(env_->environment.id, "", clock_.Now()));
+  EXPECT_FALSE(b.NonceIsCurrent(env_->environment.id, nonce + "A", clock_.Now()));
 }
 
 TEST_F(DpopTest, WithoutProofMemoryDpopIsRefused) {

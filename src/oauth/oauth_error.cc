@@ -34,6 +34,8 @@ std::string_view OAuthError::WireCode() const {
       return "invalid_target";
     case OAuthErrorCode::kInvalidDpopProof:
       return "invalid_dpop_proof";
+    case OAuthErrorCode::kUseDpopNonce:
+      return "use_dpop_nonce";
     case OAuthErrorCode::kServerError:
       return "server_error";
     case OAuthErrorCode::kTemporarilyUnavailable:

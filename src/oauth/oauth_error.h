@@ -16,6 +16,7 @@ enum class OAuthErrorCode {
   kInvalidScope,
   kInvalidTarget,
   kInvalidDpopProof,  // RFC 9449 §5
+  kUseDpopNonce,      // RFC 9449 §8
   kServerError,
   kTemporarilyUnavailable,
 };
@@ -35,6 +36,7 @@ struct OAuthError {
   // RFC 6749 §5.2: a 401 to a client that used HTTP Basic carries WWW-Authenticate.
   bool basic_challenge = false;
   int retry_after_seconds = 0;  // > 0: answered 429 with Retry-After
+  std::string dpop_nonce;       // RFC 9449 §8: sent as the DPoP-Nonce header when not empty
 
   int HttpStatus() const;
   std::string_view WireCode() const;

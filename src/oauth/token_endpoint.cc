@@ -77,7 +77,7 @@ Result<TokenResponse, ErrorOrPending> TokenEndpoint::Issue(
                                       std::string(grant.grant_type) + " grant"));
   }
   // RFC 9449 §5: a proof binds the token to its key; a client may be required to send one.
-  std::string jkt;
+  DpopProofs::Binding binding;
   if (!request.dpop.empty() || client.dpop_bound_access_tokens) {
     if (dpop_ == nullptr) {
       return Refuse(request, env, *app,
@@ -85,12 +85,13 @@ Result<TokenResponse, ErrorOrPending> TokenEndpoint::Issue(
     }
     auto checked = dpop_->Check(request, env, **app);
     if (!checked) return Refuse(request, env, *app, std::move(checked).error());
-    jkt = std::move(*checked);
+    binding = std::move(*checked);
   }
   auto issued = grant.issue(request, GrantContext{env, **app, issuer_, api_url_, auth_.clock,
-                                                  revoked_, auth_.remote_jwks, jkt});
+                                                  revoked_, auth_.remote_jwks, binding.jkt});
   if (!issued) return Refuse(request, env, *app, std::move(issued).error());
-  issued->dpop = !jkt.empty();
+  issued->dpop = !binding.jkt.empty();
+  issued->dpop_nonce = std::move(binding.nonce);
   metrics_.Issued(env.environment.id, client.id);
   if (issued->claims_left_out > 0) metrics_.ClaimsLeftOut(issued->claims_left_out);
   Report(request, env, *app, nullptr, issued->jti);

@@ -5,7 +5,7 @@
 namespace tollgate::oauth {
 
 static_assert(static_cast<size_t>(ErrorStage::kServer) == 2, "kStages follows ErrorStage");
-static_assert(static_cast<size_t>(OAuthErrorCode::kTemporarilyUnavailable) == 9,
+static_assert(static_cast<size_t>(OAuthErrorCode::kTemporarilyUnavailable) == 10,
               "kCodes follows OAuthErrorCode");
 
 void TokenMetrics::Issued(const EnvId& environment, const AppId& client) {

@@ -53,7 +53,7 @@ class TokenMetrics {
  private:
   static constexpr size_t kShards = 16;
   static constexpr size_t kStages = 3;  // ErrorStage
-  static constexpr size_t kCodes = 10;  // OAuthErrorCode
+  static constexpr size_t kCodes = 11;  // OAuthErrorCode
   struct Counted {
     EnvId environment;
     uint64_t tokens = 0;

@@ -56,7 +56,8 @@ struct TokenResponse {
   int claims_left_out = 0;  // custom claims that failed (counted for /metrics); not sent
   // RFC 8693 §2.2.1: the type of the token issued by a token exchange; empty: no member.
   std::string_view issued_token_type;
-  bool dpop = false;  // bound to a DPoP key (RFC 9449 §5): token_type DPoP, else Bearer
+  bool dpop = false;       // bound to a DPoP key (RFC 9449 §5): token_type DPoP, else Bearer
+  std::string dpop_nonce;  // RFC 9449 §8: the nonce to send as DPoP-Nonce; empty: none
 };
 
 }  // namespace tollgate::oauth

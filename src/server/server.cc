@@ -18,6 +18,7 @@
 #include "config/store/change_feed.h"
 #include "config/store/holder.h"
 #include "config/store/store_jtis.h"
+#include "crypto/keys.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "http/url_fetcher.h"
@@ -184,14 +185,18 @@ std::string TrimSlash(std::string url) {
 void PrintError(const std::string& line) { std::cerr << "tollgate: " << line << std::endl; }
 
 // Opens the store with the master key. `create_key`: init may create the key file.
-Result<std::unique_ptr<storage::Store>, std::string> OpenWithKey(const Options& options,
-                                                                 bool create_key) {
+// `dpop_nonce_key`, when not null, receives a key derived from the master key for DPoP nonces
+// (the same on every node of a deployment).
+Result<std::unique_ptr<storage::Store>, std::string> OpenWithKey(
+    const Options& options, bool create_key, std::string* dpop_nonce_key = nullptr) {
   std::string key_file =
       options.master_key_file.empty() ? DefaultKeyFile(options.store_uri) : options.master_key_file;
   auto key = LoadMasterKey(options.master_key, key_file, create_key);
   if (!key) return Fail(std::move(key).error());
   auto codec = MakeSecretCodec(*key);
   if (!codec) return Fail(std::string("the master key is unusable"));
+  if (dpop_nonce_key != nullptr)
+    *dpop_nonce_key = crypto::Hmac(256, *key, "tollgate dpop nonce v1");
   auto store = storage::OpenStore(options.store_uri, codec);
   if (!store) {
     const auto& e = store.error();
@@ -245,6 +250,16 @@ int Serve(const Options& options) {
     PrintError("--listen must be HOST:PORT, got '" + options.listen + "'");
     return 2;
   }
+  HostPort tls_listen;
+  const bool tls = !options.tls_cert.empty() || !options.tls_key.empty();
+  if (tls && (options.tls_cert.empty() || options.tls_key.empty())) {
+    PrintError("--tls-cert and --tls-key go together");
+    return 2;
+  }
+  if (tls && !ParseListen(options.tls_listen, tls_listen)) {
+    PrintError("--tls-listen must be HOST:PORT, got '" + options.tls_listen + "'");
+    return 2;
+  }
   auto proxies = http::TrustedProxies::Parse(options.trusted_proxies);
   if (!proxies) {
     PrintError(proxies.error());
@@ -279,7 +294,8 @@ int Serve(const Options& options) {
     return 2;
   }
 
-  auto store = OpenWithKey(options, /*create_key=*/false);
+  std::string dpop_nonce_key;
+  auto store = OpenWithKey(options, /*create_key=*/false, &dpop_nonce_key);
   if (!store) {
     PrintError(store.error());
     return 1;
@@ -291,6 +307,12 @@ int Serve(const Options& options) {
   http_options.threads = io_threads;
   http_options.max_connections = max_connections;
   http_options.trusted_proxies = std::move(*proxies);
+  if (tls) {
+    http_options.tls = http::TlsListenerOptions{
+        .host = tls_listen.host,
+        .port = tls_listen.port,
+        .files = {.cert_file = options.tls_cert, .key_file = options.tls_key}};
+  }
   http::HttpServer server(http_options);
   auto port = server.Listen();
   if (!port) {
@@ -298,11 +320,16 @@ int Serve(const Options& options) {
     return 1;
   }
   // With port 0 the default public base needs the real port, so it is settled after binding.
-  std::string host =
-      listen.host.find(':') != std::string::npos ? "[" + listen.host + "]" : listen.host;
+  auto bracketed = [](const std::string& h) {
+    return h.find(':') != std::string::npos ? "[" + h + "]" : h;
+  };
+  const std::string plain_url = "http://" + bracketed(listen.host) + ":" + std::to_string(*port);
+  const std::string tls_url =
+      tls ? "https://" + bracketed(tls_listen.host) + ":" + std::to_string(server.TlsPort()) : "";
   config::Urls urls;
-  urls.auth_url = TrimSlash(
-      options.auth_url.empty() ? "http://" + host + ":" + std::to_string(*port) : options.auth_url);
+  urls.auth_url = TrimSlash(!options.auth_url.empty() ? options.auth_url
+                            : tls                     ? tls_url
+                                                      : plain_url);
   urls.api_url = TrimSlash(options.api_url.empty() ? urls.auth_url : options.api_url);
 
   config::ConfigHolder config(**store, urls);
@@ -357,7 +384,7 @@ int Serve(const Options& options) {
                                        .used_assertions = &used_assertions,
                                        .remote_jwks = &remote_jwks,
                                        .activities = &auth_activities};
-  const oauth::DpopProofs dpop(clock, options.max_dpop_proofs);
+  const oauth::DpopProofs dpop(clock, options.max_dpop_proofs, std::move(dpop_nonce_key));
   oauth::TokenEndpoint endpoint(auth, urls.api_url, &revoked, &dpop);
   oauth::Introspection introspection(auth, revoked);
   oauth::Revocation revocation(auth, revoked);
@@ -402,8 +429,8 @@ int Serve(const Options& options) {
   mgmt::KeyRotator rotator(**store, config, clock);
   rotator.RunOnce();
   PurgeActivities(**store, clock, options.activity_retention_days);
-  log::Info("tollgate listening on http://{}:{} (auth-url {}, api-url {})", host, *port,
-            urls.auth_url, urls.api_url);
+  log::Info("tollgate listening on {}{}{} (auth-url {}, api-url {})", plain_url, tls ? " and " : "",
+            tls_url, urls.auth_url, urls.api_url);
   {
     Maintenance maintenance(used_assertions, revoked);
     SlowUpkeep slow(rotator,

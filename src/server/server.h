@@ -9,6 +9,10 @@ namespace tollgate::server {
 struct Options {
   std::string store_uri = "sqlite:tollgate.db";
   std::string listen = "127.0.0.1:8080";
+  // HTTPS beside the plain listener when both files are given (decision 0008).
+  std::string tls_listen = "127.0.0.1:8443";
+  std::string tls_cert;        // PEM certificate (and chain) file
+  std::string tls_key;         // PEM private key file
   size_t threads = 0;          // 0: one per core
   size_t max_connections = 0;  // 0: the file-descriptor limit minus a reserve (fd_limit.h)
   // Per-environment budgets of remembered jtis (config::JtiCache; docs/security.md).
@@ -23,7 +27,8 @@ struct Options {
   // Which answers of the token, introspection and revocation endpoints become activities:
   // "all", "failures" or "none".
   std::string token_activities = "all";
-  std::string auth_url;         // empty: http://<listen address>
+  std::string
+      auth_url;  // empty: https://<tls-listen address> with TLS, else http://<listen address>
   std::string api_url;          // empty: auth_url
   std::string master_key;       // TOLLGATE_MASTER_KEY (base64), or empty
   std::string master_key_file;  // empty: next to a SQLite store

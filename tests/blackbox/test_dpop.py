@@ -90,28 +90,34 @@ class Key:
 def server(request):
     if request.param == "sqlite":
         with serving() as s:
+            s.deployment = None
             yield s
         return
     from pg_support import Deployment, shared_cluster
     cluster, owned = shared_cluster()
     deployment = Deployment(cluster)
     try:
-        yield deployment.node()
+        node = deployment.node()
+        node.deployment = deployment  # for a second node of the same deployment
+        yield node
     finally:
         codes = deployment.close()
         if owned is not None:
             owned.destroy()
-    assert codes == [0], codes
+    assert codes and all(c == 0 for c in codes), codes
 
 
 class World:
-    """An environment with an orders resource, a client that may use DPoP and one that must."""
+    """An environment with an orders resource, a client that may use DPoP and one that must.
+    `nonces`: the environment requires server nonces (dpopNonceRequired)."""
 
-    def __init__(self, server):
+    def __init__(self, server, nonces=False):
         self.server = server
         self.admin = AdminApi(server)
-        self.env = self.admin.create("/environments", {"name": f"dpop {uuid.uuid4().hex[:8]}",
-                                                       "type": "SANDBOX"})["id"]
+        env = self.admin.create("/environments", {"name": f"dpop {uuid.uuid4().hex[:8]}",
+                                                  "type": "SANDBOX", "dpopNonceRequired": nonces})
+        assert env["dpopNonceRequired"] is nonces, env
+        self.env = env["id"]
         res = self.create("/resources", {"name": "orders", "audience": ORDERS})
         self.resource = res["id"]
         self.scope = self.create(f"/resources/{res['id']}/scopes", {"name": "read"})["id"]
@@ -295,6 +301,42 @@ def test_discovery_lists_the_proof_algorithms(world):
     assert not any(a.startswith("HS") for a in doc["dpop_signing_alg_values_supported"])
 
 
+@pytest.fixture(scope="module")
+def nonce_world(server):
+    return World(server, nonces=True)
+
+
+def test_an_environment_may_require_server_nonces(nonce_world, server):
+    w = nonce_world
+    key = Key("ES256")
+    # RFC 9449 §8: a valid proof without a nonce is use_dpop_nonce, with the nonce in DPoP-Nonce.
+    resp = w.post(w.free, key.proof(w.token_url))
+    assert_oauth_error(resp, 400, "use_dpop_nonce", VALIDATION,
+                       "Authorization server requires nonce in DPoP proof")
+    nonce = resp.headers["DPoP-Nonce"]
+    assert len(nonce) == 32
+    resp = w.post(w.free, key.proof(w.token_url, claims={"nonce": nonce}))
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["token_type"] == "DPoP"
+    assert resp.headers["DPoP-Nonce"] == nonce  # the current one, for the next request
+    # A made-up nonce is refused the same way; an invalid proof is invalid_dpop_proof first.
+    resp = w.post(w.free, key.proof(w.token_url, claims={"nonce": "x" * 32}))
+    assert resp.json()["error"] == "use_dpop_nonce" and resp.headers["DPoP-Nonce"] == nonce
+    resp = w.post(w.free, key.proof(w.token_url, htm="GET", claims={"nonce": nonce}))
+    assert resp.json()["error"] == "invalid_dpop_proof"
+    # Bearer requests are not affected.
+    assert w.post(w.free).json()["token_type"] == "Bearer"
+    # With PostgreSQL, another node of the deployment accepts the nonce (one master key).
+    if server.deployment is not None:
+        other = server.deployment.node()
+        url = other.token_url(w.env)
+        resp = requests.post(url, data={"grant_type": "client_credentials"}, auth=w.free,
+                             headers={"DPoP": key.proof(url, claims={"nonce": nonce})},
+                             timeout=30)
+        assert resp.status_code == 200, resp.text
+        assert resp.headers["DPoP-Nonce"] == nonce
+
+
 @pytest.mark.parametrize("alg", ["ES256", "EdDSA", "PS256"])
 def test_oauth4webapi_gets_and_checks_a_bound_token(world, node_work, alg):
     plan = {"issuer": world.issuer, "clientId": world.bound[0], "secret": world.bound[1],
@@ -307,3 +349,16 @@ def test_oauth4webapi_gets_and_checks_a_bound_token(world, node_work, alg):
     assert result["response"]["token_type"].lower() == "dpop", result
     assert result["claims"]["cnf"] == {"jkt": result["jkt"]}, result
     assert world.verify(result["response"]["access_token"])["cnf"]["jkt"] == result["jkt"]
+
+
+def test_oauth4webapi_retries_with_the_server_nonce(nonce_world, node_work):
+    w = nonce_world
+    plan = {"issuer": w.issuer, "clientId": w.bound[0], "secret": w.bound[1],
+            "audience": ORDERS, "alg": "ES256"}
+    out = subprocess.run(["node", os.path.join(node_work, "dpop.mjs"), json.dumps(plan)],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert not result.get("failed"), result
+    assert result["nonceRetries"] == 1, result
+    assert result["claims"]["cnf"] == {"jkt": result["jkt"]}, result

@@ -67,8 +67,8 @@ inline auto Fields(const model::Organization& v) {
 inline auto Fields(const model::Environment& v) {
   return std::make_tuple(v.id.str(), v.organization_id.str(), v.name, v.description,
                          std::string(model::ToString(v.type)),
-                         std::string(model::ToString(v.region)), Ms(v.created_at),
-                         Ms(v.updated_at));
+                         std::string(model::ToString(v.region)), Ms(v.created_at), Ms(v.updated_at),
+                         v.dpop_nonce_required);
 }
 inline auto Fields(const model::Application& v) {
   std::vector<std::string> grant_types;

@@ -301,6 +301,7 @@ TEST_P(StoreContractTest, UpdateEnvironment) {
   changed.description = "new description";
   changed.type = model::EnvironmentType::kSandbox;
   changed.region = model::Region::kAU;
+  changed.dpop_nonce_required = true;
   changed.updated_at = Time(99'999);
   ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Update(changed); })));
   EXPECT_EQ(Fields(LoadEnv(env_.id).environment), Fields(changed));

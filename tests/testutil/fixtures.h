@@ -38,6 +38,7 @@ class EnvBuilder {
   EnvBuilder& Grant(const std::string& app_id, const std::string& resource_name,
                     const std::vector<std::string>& scopes);
   EnvBuilder& Role(const std::string& app_id);
+  model::Environment& Environment() { return data_.environment; }
   model::Application& LastApp() { return data_.applications.back(); }
   model::ApplicationSecret& LastSecret() { return data_.secrets.back(); }
 

@@ -68,6 +68,7 @@ class TollgateServer:
         self.proc = None
         self.log_lines = []
         self.base_url = None
+        self.tls_url = None
         self._pumps = []
         self._signalled = False
 
@@ -81,6 +82,7 @@ class TollgateServer:
     def start(self, timeout=30):
         self.log_lines = []
         self.base_url = None
+        self.tls_url = None
         self._signalled = False
         self.proc = subprocess.Popen(
             [TOLLGATE_BIN, "serve", "--store", self.store, "--listen", "127.0.0.1:0",
@@ -94,9 +96,10 @@ class TollgateServer:
                 self.log_lines.append(line)
                 if not watch or ready.is_set():
                     continue
-                m = re.search(r"listening on (http://[^ ]+)", line)
+                m = re.search(r"listening on (http://[^ ]+)(?: and (https://[^ ]+))?", line)
                 if m:
                     self.base_url = m.group(1)
+                    self.tls_url = m.group(2)  # None without --tls-cert
                     ready.set()
 
         # Both streams are drained, so a chatty server never blocks on a full pipe.
@@ -133,9 +136,11 @@ class TollgateServer:
         return self.proc is not None and self.proc.poll() is None
 
     def send_signal(self, sig=signal.SIGTERM):
-        """Sends `sig` once; a later stop() then only waits for the exit."""
+        """Sends `sig`; after a stopping signal (not SIGHUP, which reloads the TLS files) a later
+        stop() only waits for the exit."""
         self.proc.send_signal(sig)
-        self._signalled = True
+        if sig != signal.SIGHUP:
+            self._signalled = True
 
     def stop(self, timeout=15, sig=signal.SIGTERM):
         """Sends `sig` (SIGTERM) unless send_signal() already did, then waits up to `timeout` s;

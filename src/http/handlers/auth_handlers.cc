@@ -129,6 +129,7 @@ Response Token(const Request& request, const config::EnvironmentSnapshot& env,
     }
     r.body += "}";
     AddNoStore(r);
+    if (!token.dpop_nonce.empty()) r.headers.emplace_back("DPoP-Nonce", token.dpop_nonce);
     return r;
   };
   return AnswerOrResume(endpoint.Handle(*parsed, env), *parsed, env, request.correlation_id, again,

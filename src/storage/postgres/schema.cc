@@ -385,9 +385,11 @@ CREATE TRIGGER trusted_issuers_changed AFTER INSERT OR UPDATE OR DELETE ON trust
   FOR EACH ROW EXECUTE FUNCTION tollgate_child_row_changed();
 )sql";
 
-// RFC 9449 §5.2 dpop_bound_access_tokens of an application (docs/dpop.md).
+// DPoP (docs/dpop.md): RFC 9449 §5.2 dpop_bound_access_tokens of an application, and whether an
+// environment's proofs must carry a server nonce (§8).
 constexpr const char* kMigration9 = R"sql(
 ALTER TABLE applications ADD COLUMN dpop_bound_access_tokens BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE environments ADD COLUMN dpop_nonce_required BOOLEAN NOT NULL DEFAULT FALSE;
 )sql";
 
 constexpr std::array<sql::Migration, 9> kMigrations{{

@@ -85,8 +85,8 @@ namespace environments {
 namespace {
 
 constexpr const char* kColumns =
-    "SELECT id, organization_id, name, description, type, region, created_at, updated_at "
-    "FROM environments";
+    "SELECT id, organization_id, name, description, type, region, created_at, updated_at, "
+    "dpop_nonce_required FROM environments";
 
 StoreResult<model::Environment> Read(const Row& r) {
   model::Environment e;
@@ -100,6 +100,7 @@ StoreResult<model::Environment> Read(const Row& r) {
   TG_STORE_ASSIGN(e.region, Decode(model::ParseRegion(region), "region", region));
   e.created_at = Time(r.Int(6));
   e.updated_at = Time(r.Int(7));
+  e.dpop_nonce_required = r.Bool(8);
   return e;
 }
 
@@ -108,18 +109,19 @@ StoreResult<model::Environment> Read(const Row& r) {
 StoreResult<void> Insert(Connection& db, const model::Environment& v) {
   return Execute(db,
                  "INSERT INTO environments (id, organization_id, name, description, type, "
-                 "region, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                 "region, created_at, updated_at, dpop_nonce_required) VALUES (?1, ?2, ?3, ?4, "
+                 "?5, ?6, ?7, ?8, ?9)",
                  v.id.str(), v.organization_id.str(), v.name, v.description,
                  model::ToString(v.type), model::ToString(v.region), Millis(v.created_at),
-                 Millis(v.updated_at));
+                 Millis(v.updated_at), v.dpop_nonce_required);
 }
 
 StoreResult<void> Update(Connection& db, const model::Environment& v) {
   return Execute(db,
                  "UPDATE environments SET name = ?2, description = ?3, type = ?4, "
-                 "region = ?5, updated_at = ?6 WHERE id = ?1",
+                 "region = ?5, updated_at = ?6, dpop_nonce_required = ?7 WHERE id = ?1",
                  v.id.str(), v.name, v.description, model::ToString(v.type),
-                 model::ToString(v.region), Millis(v.updated_at));
+                 model::ToString(v.region), Millis(v.updated_at), v.dpop_nonce_required);
 }
 
 StoreResult<void> Delete(Connection& db, const EnvId& id) {

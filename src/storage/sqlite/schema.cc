@@ -284,9 +284,11 @@ CREATE TABLE trusted_issuers (
 CREATE INDEX trusted_issuers_by_environment ON trusted_issuers (environment_id, created_at);
 )sql";
 
-// RFC 9449 §5.2 dpop_bound_access_tokens of an application (docs/dpop.md).
+// DPoP (docs/dpop.md): RFC 9449 §5.2 dpop_bound_access_tokens of an application, and whether an
+// environment's proofs must carry a server nonce (§8).
 constexpr const char* kMigration9 = R"sql(
 ALTER TABLE applications ADD COLUMN dpop_bound_access_tokens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE environments ADD COLUMN dpop_nonce_required INTEGER NOT NULL DEFAULT 0;
 )sql";
 
 constexpr std::array<sql::Migration, 9> kMigrations{{

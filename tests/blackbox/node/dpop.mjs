@@ -10,7 +10,8 @@
 // Usage: node dpop.mjs PLAN_JSON
 //   PLAN: {"issuer", "clientId", "secret", "audience", "alg"}
 //   Prints {"response": the token response as processed, "jkt": the thumbprint jose computes for
-//   the public key, "claims": what validateJwtAccessToken returned}, or {"failed": true, ...}.
+//   the public key, "claims": what validateJwtAccessToken returned, "nonceRetries": requests made
+//   again for a server nonce}, or {"failed": true, ...}.
 import * as http from 'node:http';
 import * as jose from 'jose';
 import * as oauth from 'oauth4webapi';
@@ -26,9 +27,21 @@ try {
     await oauth.discoveryRequest(issuer, { ...insecure, algorithm: 'oauth2' }));
   const keyPair = await oauth.generateKeyPair(plan.alg, { extractable: true });
   const dpop = oauth.DPoP(client, keyPair);
-  const response = await oauth.clientCredentialsGrantRequest(as, client,
-    oauth.ClientSecretBasic(plan.secret), new URLSearchParams(), { ...insecure, DPoP: dpop });
-  const body = await oauth.processClientCredentialsResponse(as, client, response);
+  // RFC 9449 §8: a server that requires nonces answers use_dpop_nonce with one; the handle
+  // keeps it, and the request is made again once.
+  let body;
+  let nonceRetries = 0;
+  for (;;) {
+    const response = await oauth.clientCredentialsGrantRequest(as, client,
+      oauth.ClientSecretBasic(plan.secret), new URLSearchParams(), { ...insecure, DPoP: dpop });
+    try {
+      body = await oauth.processClientCredentialsResponse(as, client, response);
+      break;
+    } catch (e) {
+      if (!oauth.isDPoPNonceError(e) || nonceRetries > 0) throw e;
+      nonceRetries += 1;
+    }
+  }
   const jkt = await jose.calculateJwkThumbprint(await jose.exportJWK(keyPair.publicKey), 'sha256');
 
   // The resource server's view: a real request carrying the token and a proof for it, received
@@ -43,7 +56,7 @@ try {
   const request = new Request(url, { method: seen.method, headers: seen.headers });
   const claims = await oauth.validateJwtAccessToken(as, request, plan.audience,
     { ...insecure, requireDPoP: true });
-  out = { response: body, jkt, claims };
+  out = { response: body, jkt, claims, nonceRetries };
 } catch (e) {
   out = {
     failed: true,
