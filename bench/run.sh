@@ -157,6 +157,7 @@ ssl_speed() { # ALG... -> "alg sign/s" lines, with -multi CORES
 }
 
 rss_kb() { awk '/^VmRSS/{print $2}' "/proc/$1/status"; }
+cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }  # PID -> utime+stime
 
 # start_server NAME STORE PORT: starts `tollgate serve` (with the options in SERVE_ARGS), waits
 # until /readyz answers; sets SPID and STARTUP_MS (from exec to the first 200).
@@ -240,13 +241,14 @@ record() {
   awk -v l="$key" '/^run1:/ { printf "   %-10s %s\n", l, $0 }' "$file" | cut -c1-160 >&2
 }
 
-# load_script KEY LABEL URL SCRIPT PROOFS_PER_S: wrk -t1 -c32 with a bench/ script that loads
-# the peers' bench.lua (dpop.lua, handshake.lua), warm-up + 1 run, recorded like load; CLIENT_ID
+# load_script KEY LABEL URL PID SCRIPT PROOFS_PER_S: wrk -t1 -c32 with a bench/ script that loads
+# the peers' bench.lua (dpop.lua, handshake.lua), warm-up + 1 run, recorded like load with the
+# CPU time of the server PID and of wrk over the run (srv_cpu_pct, wrk_cpu_pct); CLIENT_ID
 # and CLIENT_SECRET (bench.lua's) from the caller's environment. With PROOFS_PER_S > 0, each wrk
 # run gets its own file of that many fresh DPoP proofs per second of its duration for URL, made
 # just before it (a proof is accepted once, within 60 s of its iat).
 load_script() {
-  local key=$1 label=$2 url=$3 script=$4 per_s=$5 file phase d proofs line
+  local key=$1 label=$2 url=$3 pid=$4 script=$5 per_s=$6 file phase d proofs line t0 t1 w0 w1
   file="$OUT/wrk/$label.txt"
   mkdir -p "$OUT/wrk"
   : >"$file"
@@ -258,9 +260,15 @@ load_script() {
       proofs="$WORK/$label.$phase.proofs"
       "$PY" "$HERE/mgmt.py" proofs --token-url "$url" --count $(( per_s * ${d%s} )) --out "$proofs" >/dev/null
     fi
-    line=$(PROOFS=$proofs BENCH_LUA="$PEERS/bench.lua" \
-      wrk -t1 -c32 -d"$d" --timeout 5s -s "$HERE/$script" "$url" | grep '^RESULT') || {
-      echo "wrk with bench/$script failed ($label)" >&2; exit 1; }
+    t0=$(cpu_ticks "$pid")
+    line=$(PROOFS=$proofs BENCH_LUA="$PEERS/bench.lua" /usr/bin/time -f 'WRKTIME %U %S' \
+      -o "$WORK/$label.time" wrk -t1 -c32 -d"$d" --timeout 5s -s "$HERE/$script" "$url" |
+      grep '^RESULT') || { echo "wrk with bench/$script failed ($label)" >&2; exit 1; }
+    t1=$(cpu_ticks "$pid")
+    read -r w0 w1 < <(awk '/^WRKTIME/ {print $2, $3}' "$WORK/$label.time")
+    # CPU in % of one core over the run's duration, as bench.sh reports it.
+    line+=$(awk -v s=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v d="${d%s}" -v wu="$w0" -v ws="$w1" \
+      'BEGIN { printf " srv_cpu_pct=%.0f wrk_cpu_pct=%.0f", 100 * s / hz / d, 100 * (wu + ws) / d }')
     echo "$phase: $line" >>"$file"
     [ -z "$proofs" ] || rm -f "$proofs"
   done
@@ -348,7 +356,7 @@ for R in $(seq 1 "$ROUNDS"); do
   load tg_rs256_tls "tollgate-rs256-tls-r$R" "$(tls_url "$(jget "$RS" tokenUrl)")" "$A_PID" "$(jget "$RS" clientId)" "$(jget "$RS" clientSecret)"
   load tg_es256_tls "tollgate-es256-tls-r$R" "$(tls_url "$(jget "$ES" tokenUrl)")" "$A_PID" "$(jget "$ES" clientId)" "$(jget "$ES" clientSecret)"
   while read -r alg v; do raw "limit_hs.$alg $R $v"; echo "   openssl speed -multi $CORES $alg: $v sign/s" >&2; done < <(ssl_speed rsa2048)
-  load_script tls_handshakes "tollgate-tls-handshakes-r$R" "https://127.0.0.1:$PORT_T/healthz" handshake.lua 0
+  load_script tls_handshakes "tollgate-tls-handshakes-r$R" "https://127.0.0.1:$PORT_T/healthz" "$A_PID" handshake.lua 0
 done
 # --- resource attributes: the RS256 load with three custom claims vs without, same server --------
 log "resource attributes: Bench RS256 (off) and Bench RS256 attributes (on), alternated"
@@ -365,12 +373,12 @@ info tollgate_dpop_token "$v"
 export CLIENT_ID CLIENT_SECRET
 CLIENT_ID=$(jget "$ES" clientId); CLIENT_SECRET=$(jget "$ES" clientSecret)
 for R in $(seq 1 "$ROUNDS"); do
-  load_script dpop_off "tollgate-dpop-off-r$R" "$(jget "$ES" tokenUrl)" dpop.lua 0
+  load_script dpop_off "tollgate-dpop-off-r$R" "$(jget "$ES" tokenUrl)" "$A_PID" dpop.lua 0
   # Proofs for 1.5 times the rate just measured without them: more than the server can use, as
   # a proof costs it a verification on top.
   per_s=$(awk '/^run1:/ { for (i = 2; i <= NF; i++) if ($i ~ /^rps=/) { split($i, kv, "="); printf "%d", kv[2] * 1.5 + 100 } }' \
     "$OUT/wrk/tollgate-dpop-off-r$R.txt")
-  load_script dpop_on "tollgate-dpop-on-r$R" "$(jget "$ES" tokenUrl)" dpop.lua "$per_s"
+  load_script dpop_on "tollgate-dpop-on-r$R" "$(jget "$ES" tokenUrl)" "$A_PID" dpop.lua "$per_s"
 done
 unset CLIENT_ID CLIENT_SECRET
 if [ "$DO_PEERS" = 1 ] && [ "$DO_OIDC" = 1 ]; then
