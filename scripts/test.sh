@@ -93,7 +93,8 @@ if [ "$fuzz_seconds" != 0 ]; then
   echo "== libFuzzer (clang, ASan + UBSan), ${fuzz_seconds} s per target"
   CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DTOLLGATE_FUZZ=ON >/dev/null
-  targets=(token_request jwk_set assertion management client_address expression dpop)
+  targets=(token_request jwk_set assertion management client_address expression dpop
+    client_certificate)
   cmake --build build-fuzz -j "$jobs" --target "${targets[@]/#/fuzz_}"
   found=$(mktemp -d /tmp/tollgate-fuzz.XXXXXX)
   for t in "${targets[@]}"; do

@@ -50,6 +50,9 @@ Options (each also read from the environment variable in brackets; the option wi
                            [TOLLGATE_AUTH_URL]
   --api-url URL            public base of the management API, also the audience of its tokens
                            (default: the auth-url) [TOLLGATE_API_URL]
+  --mtls-url URL           serve: public base where clients present TLS certificates (RFC 8705
+                           mtls_endpoint_aliases in discovery), when it is not the auth-url,
+                           such as a proxy's mTLS host (default: none) [TOLLGATE_MTLS_URL]
   --max-used-assertions N  serve: used client-assertion jtis remembered per environment
                            (default 1000000, about 200 bytes each); beyond, that environment's
                            JWT clients get 503 until older assertions expire
@@ -78,8 +81,9 @@ Options (each also read from the environment variable in brackets; the option wi
   --trusted-proxies CIDRS  serve: comma-separated networks of reverse proxies (such as
                            10.0.0.0/8,fd00::/8) whose Forwarded / X-Forwarded-For headers name
                            the client for brute-force throttling (the rightmost hop that is not
-                           a trusted proxy); default none: the TCP peer is the client
-                           [TOLLGATE_TRUSTED_PROXIES]
+                           a trusted proxy), and whose Client-Cert / Client-Cert-Chain
+                           headers (RFC 9440) carry the client's TLS certificate; default
+                           none: the TCP peer is the client [TOLLGATE_TRUSTED_PROXIES]
   --master-key-file PATH   file holding the base64 master key that encrypts secrets at rest;
                            created by init with mode 0600 (default: <sqlite path>.key;
                            a PostgreSQL store needs this or TOLLGATE_MASTER_KEY)
@@ -136,6 +140,7 @@ int Main(int argc, char** argv) {
       {"--listen", "TOLLGATE_LISTEN", &server::Options::listen},
       {"--auth-url", "TOLLGATE_AUTH_URL", &server::Options::auth_url},
       {"--api-url", "TOLLGATE_API_URL", &server::Options::api_url},
+      {"--mtls-url", "TOLLGATE_MTLS_URL", &server::Options::mtls_url},
       {"--master-key-file", "TOLLGATE_MASTER_KEY_FILE", &server::Options::master_key_file},
       {"--trusted-proxies", "TOLLGATE_TRUSTED_PROXIES", &server::Options::trusted_proxies},
       {"--token-activities", "TOLLGATE_TOKEN_ACTIVITIES", &server::Options::token_activities},

@@ -30,6 +30,7 @@ using ResourceId = Id<struct ResourceTag>;
 using ScopeId = Id<struct ScopeTag>;
 using AttributeId = Id<struct AttributeTag>;
 using TrustedIssuerId = Id<struct TrustedIssuerTag>;
+using TrustedCaId = Id<struct TrustedCaTag>;
 using GrantId = Id<struct GrantTag>;
 using RoleId = Id<struct RoleTag>;
 using RoleAssignmentId = Id<struct RoleAssignmentTag>;

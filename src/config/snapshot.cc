@@ -8,6 +8,20 @@
 #include "jwt/jwk_set.h"
 
 namespace tollgate::config {
+namespace {
+
+std::string TlsClientName(const model::TlsClientAuth& name) {
+  switch (name.name) {
+    case model::TlsClientAuthName::kSubjectDn:
+      return crypto::NormalizeDn(name.value).value_or("");
+    case model::TlsClientAuthName::kSanIp:
+      return crypto::ParseIpAddress(name.value).value_or("");
+    default:
+      return name.value;
+  }
+}
+
+}  // namespace
 
 bool CustomGrant::HasScope(std::string_view name) const {
   return std::find(scope_names.begin(), scope_names.end(), name) != scope_names.end();
@@ -63,6 +77,9 @@ Result<std::shared_ptr<const EnvironmentSnapshot>, BuildError> BuildEnvironmentS
   env->organization_id = data.environment.organization_id;
   env->issuer = urls.auth_url + "/" + data.environment.id.str() + "/as";
   env->token_endpoint = env->issuer + "/token";
+  if (!urls.mtls_url.empty()) {
+    env->mtls_issuer = urls.mtls_url + "/" + data.environment.id.str() + "/as";
+  }
   env->resources = data.resources;  // never resized after this point: pointers stay valid
   for (const auto& r : env->resources) {
     env->max_token_lifetime_seconds =
@@ -86,6 +103,19 @@ Result<std::shared_ptr<const EnvironmentSnapshot>, BuildError> BuildEnvironmentS
   for (const auto& t : data.trusted_issuers) {
     if (t.enabled) env->trusted_issuers.push_back(t);
   }
+  // Checked when written; one that no longer parses is left out rather than failing the
+  // environment.
+  std::vector<crypto::CertificatePtr> anchors;
+  for (const auto& ca : data.trusted_cas) {
+    if (auto cert = crypto::Certificate::FromPem(ca.certificate); cert) {
+      anchors.push_back(std::move(*cert));
+    }
+  }
+  if (auto built = crypto::TrustAnchors::Create(anchors); built) {
+    env->trusted_cas = std::move(*built);
+  } else if (auto none = crypto::TrustAnchors::Create({}); none) {
+    env->trusted_cas = std::move(*none);
+  }
 
   std::unordered_map<std::string, const model::Resource*> resource_by_id;
   for (const auto& r : env->resources) resource_by_id[r.id.str()] = &r;
@@ -95,12 +125,16 @@ Result<std::shared_ptr<const EnvironmentSnapshot>, BuildError> BuildEnvironmentS
   for (const auto& app : data.applications) {
     AppEntry entry;
     entry.app = app;
-    if (app.token_endpoint_auth_method == model::AuthMethod::kPrivateKeyJwt && !app.jwks.empty()) {
+    const bool keyed =
+        app.token_endpoint_auth_method == model::AuthMethod::kPrivateKeyJwt ||
+        app.token_endpoint_auth_method == model::AuthMethod::kSelfSignedTlsClientAuth;
+    if (keyed && !app.jwks.empty()) {
       // Validated strictly when it was written; a set that no longer parses leaves the client
       // without keys (its assertions are refused) rather than failing the environment.
       auto set = jwt::ParseJwkSet(app.jwks, jwt::JwkSetMode::kLenient);
       if (set) entry.jwks = std::make_shared<const jwt::JwkSet>(std::move(*set));
     }
+    if (app.tls_client_auth) entry.tls_client_name = TlsClientName(*app.tls_client_auth);
     env->apps.emplace(app.id.str(), std::move(entry));
     if (app.enabled && app.cors_settings &&
         app.cors_settings->behavior == model::CorsBehavior::kAllowSpecificOrigins) {

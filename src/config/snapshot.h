@@ -14,6 +14,7 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "crypto/keys.h"
+#include "crypto/x509.h"
 #include "jwt/jwk_set.h"
 #include "model/model.h"
 
@@ -23,6 +24,7 @@ namespace tollgate::config {
 struct Urls {
   std::string auth_url;
   std::string api_url;
+  std::string mtls_url = {};  // RFC 8705 §5's aliases live here; empty: none
 };
 
 // The CUSTOM attributes of one resource, compiled (docs/token-customization.md): the claims a
@@ -63,8 +65,13 @@ struct AppEntry {
   std::vector<CustomGrant> custom_grants;  // ordered by resource creation
   std::vector<model::RoleAssignment> role_assignments;
   bool has_role_assignments = false;
-  // PRIVATE_KEY_JWT with an inline `jwks`: its keys, parsed once; null otherwise.
+  // PRIVATE_KEY_JWT or SELF_SIGNED_TLS_CLIENT_AUTH with an inline `jwks`: its keys, parsed
+  // once; null otherwise.
   std::shared_ptr<const jwt::JwkSet> jwks;
+  // TLS_CLIENT_AUTH: its certificate name as compared (RFC 8705 §2.1.2): the canonical subject
+  // DN (crypto::NormalizeDn), the 4 or 16 bytes of an IP address, or the name as written; empty
+  // when the stored name no longer parses (then no certificate matches).
+  std::string tls_client_name;
 };
 
 struct KeyEntry {
@@ -79,6 +86,7 @@ struct EnvironmentSnapshot {
   OrgId organization_id;
   std::string issuer;                      // {auth-url}/{envID}/as
   std::string token_endpoint;              // {issuer}/token
+  std::string mtls_issuer;                 // {mtls-url}/{envID}/as, or empty (RFC 8705 §5)
   std::vector<model::Resource> resources;  // stable storage for CustomGrant::resource
   // By resource id, for the resources that have attributes; stable storage for CustomGrant::claims.
   std::unordered_map<std::string, ResourceClaims> claims;
@@ -93,6 +101,8 @@ struct EnvironmentSnapshot {
   std::vector<std::string> cors_origins;
   // The enabled trusted issuers, whose JWTs a token exchange accepts (docs/token-exchange.md).
   std::vector<model::TrustedIssuer> trusted_issuers;
+  // The trusted certificate authorities of TLS_CLIENT_AUTH clients (RFC 8705 §2.1); never null.
+  std::shared_ptr<const crypto::TrustAnchors> trusted_cas;
 
   // Everything stored for the environment, as loaded (private keys cleared), for the
   // management API's reads.

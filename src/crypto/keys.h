@@ -15,6 +15,8 @@
 
 #include "common/result.h"
 
+struct evp_pkey_st;  // OpenSSL's EVP_PKEY, opaque outside crypto/
+
 namespace tollgate::crypto {
 
 struct CryptoError {
@@ -108,6 +110,8 @@ class PublicKey {
   // alg (Ed448 included), and for a signature of the wrong length. Never fails otherwise.
   bool Verify(std::string_view alg, std::string_view signing_input,
               std::string_view signature) const;
+  // The key as OpenSSL holds it, for the rest of crypto/ (x509.cc); never null.
+  const evp_pkey_st* Native() const;
 
   struct Impl;
 

@@ -184,6 +184,7 @@ struct PublicKey::Impl {
 
 PublicKey::PublicKey(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 PublicKey::~PublicKey() = default;
+const EVP_PKEY* PublicKey::Native() const { return impl_->pkey.get(); }
 
 CryptoResult<std::shared_ptr<const PublicKey>> PublicKey::FromJwk(const PublicJwk& jwk) {
   PublicKind kind;

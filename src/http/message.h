@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -26,6 +27,13 @@ struct Request {
   std::optional<std::string_view> content_type;
   std::optional<std::string_view> authorization;
   std::vector<std::string_view> dpop;  // each DPoP header (RFC 9449 §4.1), in order
+  // The certificate the client presented in the TLS handshake (RFC 8705), DER, then the
+  // intermediates it sent; empty: none, or plain HTTP. Views the connection's storage.
+  std::span<const std::string> tls_client_certificates;
+  // A trusted proxy's RFC 9440 Client-Cert header and Client-Cert-Chain lines (joined with
+  // ", "); absent when the peer is not a trusted proxy (--trusted-proxies) or sent none.
+  std::optional<std::string_view> proxy_client_cert;
+  std::optional<std::string_view> proxy_client_cert_chain;
   // CORS (Fetch standard): the caller's web origin, and a preflight's requested method.
   std::optional<std::string_view> origin;
   std::optional<std::string_view> access_control_request_method;

@@ -109,6 +109,33 @@ std::string_view JoinedHeader(const bhttp::request<bhttp::string_body>& req, std
   return out;
 }
 
+// The certificate a TLS client presented and the intermediates it sent, DER (RFC 8705); empty
+// when it presented none. A resumed session remembers the certificate but not the intermediates.
+std::vector<std::string> PeerCertificates(SSL* ssl) {
+  constexpr int kMaxIntermediates = 8;  // oauth refuses more; the rest is not kept
+  auto der = [](X509* x) {
+    std::string out;
+    const int n = i2d_X509(x, nullptr);
+    if (n <= 0) return out;
+    out.resize(static_cast<size_t>(n));
+    auto* p = reinterpret_cast<unsigned char*>(out.data());
+    if (i2d_X509(x, &p) != n) out.clear();
+    return out;
+  };
+  std::vector<std::string> out;
+  X509* leaf = SSL_get0_peer_certificate(ssl);
+  if (leaf == nullptr) return out;
+  out.push_back(der(leaf));
+  if (out.back().empty()) return {};
+  // On a server the peer's chain holds the intermediates only.
+  STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl);
+  const int n = chain == nullptr ? 0 : std::min(sk_X509_num(chain), kMaxIntermediates + 1);
+  for (int i = 0; i < n; ++i) {
+    if (std::string d = der(sk_X509_value(chain, i)); !d.empty()) out.push_back(std::move(d));
+  }
+  return out;
+}
+
 // A connection's byte stream: plain TCP, or TLS over TCP. Beast's algorithms see one stream type
 // either way; both kinds of operation return the same type for a given completion token. The
 // lower-case names are the ones Asio's stream concepts require.
@@ -260,6 +287,7 @@ class HttpServer::Impl {
     SessionStream stream;
     const uint64_t serial;  // accept order: at the limit, the oldest idle connection goes first
     std::string remote_address;
+    std::vector<std::string> client_certificates;  // PeerCertificates() of a TLS connection
     std::string head;  // the response head being written, kept for its capacity
     // The request being answered, for /metrics: its route and when its header was read.
     const Route* route = nullptr;
@@ -567,6 +595,7 @@ class HttpServer::Impl {
         conn->stream.Socket().close(ignored);
         co_return;
       }
+      conn->client_certificates = PeerCertificates(tls->native_handle());
     }
     beast::flat_buffer buffer;
     for (;;) {
@@ -666,7 +695,19 @@ class HttpServer::Impl {
       request.host = Header(req, bhttp::field::host).value_or("");
       request.correlation_id = CorrelationId(req);
       request.remote_address = conn->remote_address;
+      request.tls_client_certificates = conn->client_certificates;
       std::string client_address;
+      std::string client_cert, client_cert_chain;
+      if (!options_.trusted_proxies.empty() &&
+          options_.trusted_proxies.Contains(conn->remote_address)) {
+        // RFC 9440: the client's certificate as the TLS-terminating proxy saw it (docs/deploy.md).
+        if (!JoinedHeader(req, "Client-Cert", client_cert).empty()) {
+          request.proxy_client_cert = client_cert;
+        }
+        if (!JoinedHeader(req, "Client-Cert-Chain", client_cert_chain).empty()) {
+          request.proxy_client_cert_chain = client_cert_chain;
+        }
+      }
       if (!options_.trusted_proxies.empty()) {
         // Behind trusted proxies the client is named by their headers (docs/deploy.md).
         std::string forwarded, x_forwarded_for;

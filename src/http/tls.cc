@@ -31,6 +31,8 @@ constexpr const char* kTls12Ciphers =
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
     "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 
+constexpr unsigned char kSessionIdContext[] = {'t', 'o', 'l', 'l', 'g', 'a', 't', 'e'};
+
 // Session tickets are encrypted under a key of this process, replaced every kTicketKeyPeriod;
 // the one before stays usable for decryption (its tickets are renewed), so a ticket lives at
 // most two periods. Tickets are not shared between nodes: a client resuming at another node
@@ -151,6 +153,11 @@ int SelectAlpn(SSL* /*ssl*/, const unsigned char** out, unsigned char* out_lengt
   return SSL_TLSEXT_ERR_OK;
 }
 
+// RFC 8705: the handshake asks for a client certificate and accepts whatever comes, or nothing.
+// Whether it proves anything is for client authentication to say, per environment (its trusted
+// CAs) or per client (its registered keys); the handshake already proved the key's possession.
+int AcceptAnyClientCertificate(int /*preverified*/, X509_STORE_CTX* /*ctx*/) { return 1; }
+
 // OpenSSL's reason for the last failure, for a one-line message.
 std::string OpenSslReason(const boost::system::error_code& ec) {
   std::string reason = ec.message();
@@ -206,12 +213,14 @@ Result<std::shared_ptr<ssl::context>, std::string> Build(const TlsFiles& files,
     return Fail("--tls-key " + files.key_file + " is not the private key of --tls-cert " +
                 files.cert_file);
   }
-  const bool ok = SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION) == 1 &&
-                  SSL_CTX_set_cipher_list(native, kTls12Ciphers) == 1 &&
-                  SSL_CTX_set_tlsext_ticket_key_evp_cb(native, TicketKeyCallback) == 1 &&
-                  TicketKeysIndex() >= 0 &&
-                  SSL_CTX_set_ex_data(native, TicketKeysIndex(), keys.get()) == 1 &&
-                  SSL_CTX_set_num_tickets(native, 1) == 1;
+  const bool ok =
+      SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION) == 1 &&
+      SSL_CTX_set_cipher_list(native, kTls12Ciphers) == 1 &&
+      SSL_CTX_set_tlsext_ticket_key_evp_cb(native, TicketKeyCallback) == 1 &&
+      TicketKeysIndex() >= 0 && SSL_CTX_set_ex_data(native, TicketKeysIndex(), keys.get()) == 1 &&
+      SSL_CTX_set_num_tickets(native, 1) == 1 &&
+      // Resumed sessions must name their context once peers are verified.
+      SSL_CTX_set_session_id_context(native, kSessionIdContext, sizeof(kSessionIdContext)) == 1;
   if (!ok) {
     ERR_clear_error();
     return Fail(std::string("cannot configure TLS (OpenSSL)"));
@@ -223,6 +232,8 @@ Result<std::shared_ptr<ssl::context>, std::string> Build(const TlsFiles& files,
   SSL_CTX_set_timeout(native,
                       static_cast<long>(std::chrono::seconds(kTicketKeyPeriod).count()));  // NOLINT
   SSL_CTX_set_alpn_select_cb(native, SelectAlpn, nullptr);
+  // Requested, never required; once per connection (no renegotiation asks again).
+  SSL_CTX_set_verify(native, SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE, AcceptAnyClientCertificate);
   return std::shared_ptr<ssl::context>(holder, &holder->context);
 }
 

@@ -1,6 +1,7 @@
 #pragma once
-// JWK Sets (RFC 7517 §5) holding client public keys, for PRIVATE_KEY_JWT (SPEC §2.2): an
-// application's inline `jwks` and the documents served at its `jwksUrl`.
+// JWK Sets (RFC 7517 §5) holding client public keys, for PRIVATE_KEY_JWT (SPEC §2.2) and
+// SELF_SIGNED_TLS_CLIENT_AUTH (RFC 8705 §2.2): an application's inline `jwks` and the documents
+// served at its `jwksUrl`.
 
 #include <cstddef>
 #include <memory>

@@ -26,18 +26,20 @@ struct Family {
   std::string_view collection;
   std::string_view type;
 };
-constexpr std::array<Family, 12> kFamilies{{{"environments", "ENVIRONMENT"},
-                                            {"applications", "APPLICATION"},
-                                            {"resources", "RESOURCE"},
-                                            {"scopes", "SCOPE"},
-                                            {"attributes", "RESOURCE_ATTRIBUTE"},
-                                            {"grants", "GRANT"},
-                                            {"roleAssignments", "ROLE_ASSIGNMENT"},
-                                            {"keys", "KEY"},
-                                            {"keyRotationPolicies", "KEY_ROTATION_POLICY"},
-                                            {"trustedIssuers", "TRUSTED_ISSUER"},
-                                            {"secret", "SECRET"},
-                                            {"revokeTokens", "APPLICATION"}}};
+constexpr std::array<Family, 13> kFamilies{
+    {{"environments", "ENVIRONMENT"},
+     {"applications", "APPLICATION"},
+     {"resources", "RESOURCE"},
+     {"scopes", "SCOPE"},
+     {"attributes", "RESOURCE_ATTRIBUTE"},
+     {"grants", "GRANT"},
+     {"roleAssignments", "ROLE_ASSIGNMENT"},
+     {"keys", "KEY"},
+     {"keyRotationPolicies", "KEY_ROTATION_POLICY"},
+     {"trustedIssuers", "TRUSTED_ISSUER"},
+     {"trustedCertificateAuthorities", "TRUSTED_CERTIFICATE_AUTHORITY"},
+     {"secret", "SECRET"},
+     {"revokeTokens", "APPLICATION"}}};
 
 std::optional<std::string_view> TypeOf(std::string_view collection) {
   for (const Family& f : kFamilies) {

@@ -9,6 +9,7 @@
 
 #include "common/form.h"
 #include "common/uuid.h"
+#include "crypto/x509.h"
 #include "jwt/jwk_set.h"
 #include "mgmt/body.h"
 #include "mgmt/internal.h"
@@ -59,6 +60,11 @@ json::object ApplicationJson(const Call& call, const model::Application& app) {
   o["includeX5t"] = app.include_x5t;
   o["includeTyp"] = app.include_typ;
   o["dpopBoundAccessTokens"] = app.dpop_bound_access_tokens;  // ours (docs/dpop.md)
+  // RFC 8705 §2.1.2 and §3.4's metadata, camel-cased (docs/client-authentication.md).
+  if (app.tls_client_auth) {
+    o[model::ToString(app.tls_client_auth->name)] = app.tls_client_auth->value;
+  }
+  o["tlsClientCertificateBoundAccessTokens"] = app.tls_client_certificate_bound_access_tokens;
   if (app.cors_settings) {
     json::object cors{{"behavior", model::ToString(app.cors_settings->behavior)}};
     if (app.cors_settings->behavior == model::CorsBehavior::kAllowSpecificOrigins) {
@@ -305,6 +311,47 @@ std::optional<ApiError> CheckGrantsAndMethod(const std::vector<model::GrantType>
   return std::nullopt;
 }
 
+// The tlsClientAuth* fields (RFC 8705 §2.1.2): at most one may be sent, and it must be a name a
+// certificate can carry. Marks `r` invalid otherwise.
+std::optional<model::TlsClientAuth> ReadTlsClientAuth(BodyReader& r) {
+  constexpr model::TlsClientAuthName kNames[] = {
+      model::TlsClientAuthName::kSubjectDn, model::TlsClientAuthName::kSanDns,
+      model::TlsClientAuthName::kSanUri, model::TlsClientAuthName::kSanIp,
+      model::TlsClientAuthName::kSanEmail};
+  std::optional<model::TlsClientAuth> out;
+  for (model::TlsClientAuthName name : kNames) {
+    const std::string field(model::ToString(name));
+    auto value = r.String(field, false);
+    if (!value) continue;
+    if (out) {
+      r.Invalid(field, "Only one of the tlsClientAuth* fields may be set.");
+      return std::nullopt;
+    }
+    const bool printable = !value->empty() && value->size() <= 2048 &&
+                           std::all_of(value->begin(), value->end(), [](char c) {
+                             return static_cast<unsigned char>(c) >= 0x20 && c != 0x7F;
+                           });
+    bool valid = printable;
+    if (valid && name == model::TlsClientAuthName::kSubjectDn) {
+      valid = crypto::NormalizeDn(*value).has_value();
+    } else if (valid && name == model::TlsClientAuthName::kSanIp) {
+      valid = crypto::ParseIpAddress(*value).has_value();
+    } else if (valid) {
+      valid = value->find(' ') == std::string::npos;
+    }
+    if (!valid) {
+      r.Invalid(field, name == model::TlsClientAuthName::kSubjectDn
+                           ? "The value must be an RFC 4514 distinguished name."
+                       : name == model::TlsClientAuthName::kSanIp
+                           ? "The value must be an IPv4 or IPv6 address."
+                           : "The value must be 1 to 2048 printable characters without spaces.");
+      return std::nullopt;
+    }
+    out = model::TlsClientAuth{name, std::move(*value)};
+  }
+  return out;
+}
+
 // The writable fields (create and PUT alike, SPEC §6): PUT replaces the whole object.
 Result<model::Application, ApiError> ReadApplication(const ApiRequest& request,
                                                      model::Application app) {
@@ -324,6 +371,8 @@ Result<model::Application, ApiError> ReadApplication(const ApiRequest& request,
   auto x5t = r.Bool("includeX5t", false);
   auto typ = r.Bool("includeTyp", false);
   auto dpop = r.Bool("dpopBoundAccessTokens", false);
+  auto bound_to_certificate = r.Bool("tlsClientCertificateBoundAccessTokens", false);
+  auto tls_name = ReadTlsClientAuth(r);
   auto jwks_url = r.String("jwksUrl", false);
   auto cors = ReadCorsSettings(r);
 
@@ -388,6 +437,18 @@ Result<model::Application, ApiError> ReadApplication(const ApiRequest& request,
   if (auto broken = CheckGrantsAndMethod(grants, *authenticator, jwks.has_value(), has_url)) {
     return Fail(std::move(*broken));
   }
+  // RFC 8705 §2.1.2: a TLS_CLIENT_AUTH client is known by exactly one name of its certificate,
+  // and only such a client has one.
+  if (final_method == AuthMethod::kTlsClientAuth && !tls_name) {
+    return Fail(InvalidValue("tlsClientAuthSubjectDn",
+                             "TLS_CLIENT_AUTH needs exactly one of tlsClientAuthSubjectDn, "
+                             "tlsClientAuthSanDns, tlsClientAuthSanUri, tlsClientAuthSanIp and "
+                             "tlsClientAuthSanEmail."));
+  }
+  if (final_method != AuthMethod::kTlsClientAuth && tls_name) {
+    return Fail(InvalidValue(std::string(model::ToString(tls_name->name)),
+                             "Only a TLS_CLIENT_AUTH application has a certificate name."));
+  }
 
   app.name = *name;
   app.description = description.value_or("");
@@ -402,6 +463,8 @@ Result<model::Application, ApiError> ReadApplication(const ApiRequest& request,
   app.include_x5t = x5t.value_or(false);
   app.include_typ = typ.value_or(true);
   app.dpop_bound_access_tokens = dpop.value_or(false);
+  app.tls_client_auth = std::move(tls_name);
+  app.tls_client_certificate_bound_access_tokens = bound_to_certificate.value_or(false);
   app.jwks = jwks.value_or("");
   app.jwks_url = has_url ? *jwks_url : "";
   app.cors_settings = std::move(cors);

@@ -128,8 +128,35 @@ TEST_F(ApplicationsTest, InvalidBodiesNameTheFieldOnCreateAndOnPut) {
        {{"grantTypes", json::array{1}}},
        {{"INVALID_VALUE", "grantTypes"}}},
       {"method unknown",
-       {{"tokenEndpointAuthMethod", "TLS_CLIENT_AUTH"}},
+       {{"tokenEndpointAuthMethod", "CLIENT_CERTIFICATE"}},
        {{"INVALID_VALUE", "tokenEndpointAuthMethod"}}},
+      // RFC 8705 §2.1.2: exactly one certificate name, for TLS_CLIENT_AUTH only.
+      {"TLS_CLIENT_AUTH without a name",
+       {{"tokenEndpointAuthMethod", "TLS_CLIENT_AUTH"}},
+       {{"INVALID_VALUE", "tlsClientAuthSubjectDn"}}},
+      {"TLS_CLIENT_AUTH with two names",
+       {{"tokenEndpointAuthMethod", "TLS_CLIENT_AUTH"},
+        {"tlsClientAuthSanDns", "a.example"},
+        {"tlsClientAuthSanUri", "spiffe://a"}},
+       {{"INVALID_VALUE", "tlsClientAuthSanUri"}}},
+      {"a certificate name for another method",
+       {{"tlsClientAuthSanDns", "a.example"}},
+       {{"INVALID_VALUE", "tlsClientAuthSanDns"}}},
+      {"subject DN not RFC 4514",
+       {{"tokenEndpointAuthMethod", "TLS_CLIENT_AUTH"}, {"tlsClientAuthSubjectDn", "client one"}},
+       {{"INVALID_VALUE", "tlsClientAuthSubjectDn"}}},
+      {"SAN IP not an address",
+       {{"tokenEndpointAuthMethod", "TLS_CLIENT_AUTH"}, {"tlsClientAuthSanIp", "192.0.2.300"}},
+       {{"INVALID_VALUE", "tlsClientAuthSanIp"}}},
+      {"SAN DNS with a space",
+       {{"tokenEndpointAuthMethod", "TLS_CLIENT_AUTH"}, {"tlsClientAuthSanDns", "a b"}},
+       {{"INVALID_VALUE", "tlsClientAuthSanDns"}}},
+      {"SELF_SIGNED_TLS_CLIENT_AUTH without keys",
+       {{"tokenEndpointAuthMethod", "SELF_SIGNED_TLS_CLIENT_AUTH"}},
+       {{"INVALID_VALUE", "jwks"}}},
+      {"certificate-bound tokens not a boolean",
+       {{"tlsClientCertificateBoundAccessTokens", "yes"}},
+       {{"INVALID_VALUE", "tlsClientCertificateBoundAccessTokens"}}},
       {"method a number",
        {{"tokenEndpointAuthMethod", 2}},
        {{"INVALID_VALUE", "tokenEndpointAuthMethod"}}},
@@ -230,10 +257,13 @@ TEST_F(ApplicationsTest, RuleMessagesAreWrittenFromTheRegistries) {
     std::string message;
   };
   const std::vector<Case> cases = {
-      {{{"tokenEndpointAuthMethod", "TLS_CLIENT_AUTH"}},
+      {{{"tokenEndpointAuthMethod", "CLIENT_CERTIFICATE"}},
        "tokenEndpointAuthMethod",
        "The method must be one of NONE, CLIENT_SECRET_BASIC, CLIENT_SECRET_POST, "
-       "CLIENT_SECRET_JWT, PRIVATE_KEY_JWT."},
+       "CLIENT_SECRET_JWT, PRIVATE_KEY_JWT, TLS_CLIENT_AUTH, SELF_SIGNED_TLS_CLIENT_AUTH."},
+      {{{"tokenEndpointAuthMethod", "SELF_SIGNED_TLS_CLIENT_AUTH"}},
+       "jwks",
+       "SELF_SIGNED_TLS_CLIENT_AUTH needs exactly one of jwks and jwksUrl."},
       {{{"tokenEndpointAuthMethod", "NONE"}},
        "tokenEndpointAuthMethod",
        "CLIENT_CREDENTIALS requires a confidential client; NONE is not allowed."},
@@ -281,6 +311,25 @@ TEST_F(ApplicationsTest, ValidVariantsAreAcceptedOnCreateAndOnPut) {
       {"jwks and an empty jwksUrl",
        {{"tokenEndpointAuthMethod", "PRIVATE_KEY_JWT"}, {"jwks", jwks_}, {"jwksUrl", ""}},
        "PRIVATE_KEY_JWT"},
+      {"TLS_CLIENT_AUTH by subject DN",
+       {{"tokenEndpointAuthMethod", "TLS_CLIENT_AUTH"},
+        {"tlsClientAuthSubjectDn", "CN=client one, O=Example"}},
+       "TLS_CLIENT_AUTH"},
+      {"TLS_CLIENT_AUTH by IPv6 address",
+       {{"tokenEndpointAuthMethod", "TLS_CLIENT_AUTH"}, {"tlsClientAuthSanIp", "2001:db8::7"}},
+       "TLS_CLIENT_AUTH"},
+      {"TLS_CLIENT_AUTH by e-mail, bound tokens",
+       {{"tokenEndpointAuthMethod", "TLS_CLIENT_AUTH"},
+        {"tlsClientAuthSanEmail", "client@example.com"},
+        {"tlsClientCertificateBoundAccessTokens", true}},
+       "TLS_CLIENT_AUTH"},
+      {"self-signed certificate's key in jwks",
+       {{"tokenEndpointAuthMethod", "SELF_SIGNED_TLS_CLIENT_AUTH"}, {"jwks", jwks_}},
+       "SELF_SIGNED_TLS_CLIENT_AUTH"},
+      {"self-signed certificate's key at jwksUrl",
+       {{"tokenEndpointAuthMethod", "SELF_SIGNED_TLS_CLIENT_AUTH"},
+        {"jwksUrl", "https://keys.example/jwks"}},
+       "SELF_SIGNED_TLS_CLIENT_AUTH"},
       {"public client without client_credentials",
        {{"type", "NATIVE_APP"},
         {"tokenEndpointAuthMethod", nullptr},
@@ -302,6 +351,19 @@ TEST_F(ApplicationsTest, ValidVariantsAreAcceptedOnCreateAndOnPut) {
     ApiReply updated = h_.Call(kAdmin, "PUT", AppPath(e, existing), body);
     ASSERT_EQ(updated.status, 200) << c.name << ": " << updated.body;
     EXPECT_EQ(updated.Object().at("tokenEndpointAuthMethod"), c.method) << c.name;
+    // The certificate fields come back as sent; the flag defaults to false.
+    for (const char* field :
+         {"tlsClientAuthSubjectDn", "tlsClientAuthSanDns", "tlsClientAuthSanUri",
+          "tlsClientAuthSanIp", "tlsClientAuthSanEmail"}) {
+      EXPECT_EQ(updated.Object().if_contains(field) != nullptr, c.changes.contains(field)) << field;
+      if (c.changes.contains(field)) {
+        EXPECT_EQ(updated.Object().at(field), c.changes.at(field)) << c.name;
+      }
+    }
+    const json::value* bound = c.changes.if_contains("tlsClientCertificateBoundAccessTokens");
+    EXPECT_EQ(updated.Object().at("tlsClientCertificateBoundAccessTokens"),
+              bound != nullptr ? *bound : json::value(false))
+        << c.name;
     if (c.changes.contains("jwks")) {
       // SPEC §6: an application's jwks is returned as a string.
       ASSERT_TRUE(updated.Object().at("jwks").is_string()) << c.name;

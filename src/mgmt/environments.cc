@@ -109,6 +109,7 @@ ApiResult HandleEnvironments(const Services& s, const Call& call) {
     if (family == "resources") return HandleResources(s, call, **env);
     if (family == "keys") return HandleKeys(s, call, **env);
     if (family == "trustedIssuers") return HandleTrustedIssuers(s, call, **env);
+    if (family == "trustedCertificateAuthorities") return HandleTrustedCas(s, call, **env);
     if (family == "keyRotationPolicies") return HandleKeyRotationPolicies(s, call, **env);
     if (family == "activities") return HandleActivities(s, call, **env);
     return Fail(NotFound());

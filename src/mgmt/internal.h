@@ -91,6 +91,9 @@ ApiResult HandleKeys(const Services& s, const Call& call, const config::Environm
 // /trustedIssuers[/{trustedIssuerID}] (trusted_issuers.cc).
 ApiResult HandleTrustedIssuers(const Services& s, const Call& call,
                                const config::EnvironmentSnapshot& env);
+// /trustedCertificateAuthorities[/{caID}] (trusted_cas.cc).
+ApiResult HandleTrustedCas(const Services& s, const Call& call,
+                           const config::EnvironmentSnapshot& env);
 // activities.cc: the audit activity of a management call that wrote (or tried to), and
 // GET /environments/{envID}/activities.
 void RecordActivity(const Services& s, const Call& call, const ApiResponse& response);

@@ -72,12 +72,14 @@ constexpr Names<GrantType, 7> kGrantTypes{{{GrantType::kAuthorizationCode, "AUTH
                                            {GrantType::kDeviceCode, "DEVICE_CODE"},
                                            {GrantType::kCiba, "CIBA"},
                                            {GrantType::kTokenExchange, "TOKEN_EXCHANGE"}}};
-constexpr Names<AuthMethod, 5> kAuthMethods{
+constexpr Names<AuthMethod, 7> kAuthMethods{
     {{AuthMethod::kNone, "NONE"},
      {AuthMethod::kClientSecretBasic, "CLIENT_SECRET_BASIC"},
      {AuthMethod::kClientSecretPost, "CLIENT_SECRET_POST"},
      {AuthMethod::kClientSecretJwt, "CLIENT_SECRET_JWT"},
-     {AuthMethod::kPrivateKeyJwt, "PRIVATE_KEY_JWT"}}};
+     {AuthMethod::kPrivateKeyJwt, "PRIVATE_KEY_JWT"},
+     {AuthMethod::kTlsClientAuth, "TLS_CLIENT_AUTH"},
+     {AuthMethod::kSelfSignedTlsClientAuth, "SELF_SIGNED_TLS_CLIENT_AUTH"}}};
 constexpr Names<ResourceType, 3> kResourceTypes{{{ResourceType::kCustom, "CUSTOM"},
                                                  {ResourceType::kOpenIdConnect, "OPENID_CONNECT"},
                                                  {ResourceType::kPingOneApi, "PINGONE_API"}}};
@@ -99,6 +101,13 @@ constexpr Names<CorsBehavior, 2> kCorsBehaviors{
     {{CorsBehavior::kAllowNoOrigins, "ALLOW_NO_ORIGINS"},
      {CorsBehavior::kAllowSpecificOrigins, "ALLOW_SPECIFIC_ORIGINS"}}};
 
+constexpr Names<TlsClientAuthName, 5> kTlsClientAuthNames{
+    {{TlsClientAuthName::kSubjectDn, "tlsClientAuthSubjectDn"},
+     {TlsClientAuthName::kSanDns, "tlsClientAuthSanDns"},
+     {TlsClientAuthName::kSanUri, "tlsClientAuthSanUri"},
+     {TlsClientAuthName::kSanIp, "tlsClientAuthSanIp"},
+     {TlsClientAuthName::kSanEmail, "tlsClientAuthSanEmail"}}};
+
 }  // namespace
 
 std::string_view ToString(EnvironmentType v) { return Lookup(kEnvTypes, v); }
@@ -112,6 +121,10 @@ std::string_view ToString(IntrospectAuthMethod v) { return Lookup(kIntrospectMet
 std::string_view ToString(RoleScopeType v) { return Lookup(kRoleScopeTypes, v); }
 std::string_view ToString(KeyAlgorithm v) { return Lookup(kKeyAlgorithms, v); }
 std::string_view ToString(CorsBehavior v) { return Lookup(kCorsBehaviors, v); }
+std::string_view ToString(TlsClientAuthName v) { return Lookup(kTlsClientAuthNames, v); }
+std::optional<TlsClientAuthName> ParseTlsClientAuthName(std::string_view s) {
+  return Parse(kTlsClientAuthNames, s);
+}
 std::optional<CorsBehavior> ParseCorsBehavior(std::string_view s) {
   return Parse(kCorsBehaviors, s);
 }

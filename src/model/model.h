@@ -54,6 +54,20 @@ enum class AuthMethod {
   kClientSecretPost,
   kClientSecretJwt,
   kPrivateKeyJwt,
+  kTlsClientAuth,            // RFC 8705 §2.1: a certificate chained to a trusted CA
+  kSelfSignedTlsClientAuth,  // RFC 8705 §2.2: a certificate registered in the app's jwks
+};
+
+// RFC 8705 §2.1.2: the one name of its certificate a TLS_CLIENT_AUTH client is known by.
+enum class TlsClientAuthName { kSubjectDn, kSanDns, kSanUri, kSanIp, kSanEmail };
+
+struct TlsClientAuth {
+  TlsClientAuthName name = TlsClientAuthName::kSubjectDn;
+  // kSubjectDn: an RFC 4514 string; kSanIp: an IPv4 or IPv6 address in text; else the exact
+  // dNSName, uniformResourceIdentifier or rfc822Name.
+  std::string value;
+
+  bool operator==(const TlsClientAuth&) const = default;
 };
 
 // PingOne's corsSettings.behavior.
@@ -88,6 +102,10 @@ struct Application {
   bool include_typ = true;
   std::optional<CorsSettings> cors_settings;  // absent: PingOne's default (no origin)
   bool dpop_bound_access_tokens = false;  // every token request must carry a DPoP proof (RFC 9449)
+  // TLS_CLIENT_AUTH only: the certificate name that identifies the client (RFC 8705 §2.1.2).
+  std::optional<TlsClientAuth> tls_client_auth;
+  // Tokens carry cnf.x5t#S256 of the client's certificate, which is then required (RFC 8705 §3).
+  bool tls_client_certificate_bound_access_tokens = false;
   // Tokens issued to the application before this instant are inactive (revokeTokens); set by
   // no field of the application's JSON. Whole seconds, as a token's `iat`.
   std::optional<TimePoint> tokens_not_before;
@@ -159,6 +177,17 @@ struct TrustedIssuer {
   std::string jwks_url;  // http(s) URL of its JWK Set
   std::string audience;  // its tokens' `aud` must contain this
   bool enabled = true;
+  TimePoint created_at;
+  TimePoint updated_at;
+};
+
+// A certificate authority whose certificates TLS_CLIENT_AUTH clients of the environment may
+// present (RFC 8705 §2.1; ours: docs/client-authentication.md).
+struct TrustedCa {
+  TrustedCaId id;
+  EnvId environment_id;
+  std::string name;
+  std::string certificate;  // one X.509 certificate, PEM
   TimePoint created_at;
   TimePoint updated_at;
 };
@@ -261,6 +290,7 @@ struct EnvironmentData {
   std::vector<Scope> scopes;
   std::vector<ResourceAttribute> resource_attributes;
   std::vector<TrustedIssuer> trusted_issuers;
+  std::vector<TrustedCa> trusted_cas;
   std::vector<Grant> grants;
   std::vector<RoleAssignment> role_assignments;
   std::vector<SigningKey> signing_keys;
@@ -324,6 +354,7 @@ std::string_view ToString(IntrospectAuthMethod v);
 std::string_view ToString(RoleScopeType v);
 std::string_view ToString(KeyAlgorithm v);
 std::string_view ToString(CorsBehavior v);
+std::string_view ToString(TlsClientAuthName v);  // the /v1 field name, e.g. tlsClientAuthSanDns
 std::optional<EnvironmentType> ParseEnvironmentType(std::string_view s);
 std::optional<Region> ParseRegion(std::string_view s);
 std::optional<AppType> ParseAppType(std::string_view s);
@@ -335,5 +366,6 @@ std::optional<IntrospectAuthMethod> ParseIntrospectAuthMethod(std::string_view s
 std::optional<RoleScopeType> ParseRoleScopeType(std::string_view s);
 std::optional<KeyAlgorithm> ParseKeyAlgorithm(std::string_view s);
 std::optional<CorsBehavior> ParseCorsBehavior(std::string_view s);
+std::optional<TlsClientAuthName> ParseTlsClientAuthName(std::string_view s);
 
 }  // namespace tollgate::model

@@ -83,6 +83,13 @@ std::string DiscoveryJson(const config::EnvironmentSnapshot& env) {
   boost::json::array dpop_algs;  // RFC 9449 §5.1
   for (std::string_view alg : jwt::DpopAlgorithms()) dpop_algs.emplace_back(alg);
   o["dpop_signing_alg_values_supported"] = std::move(dpop_algs);
+  o["tls_client_certificate_bound_access_tokens"] = true;  // RFC 8705 §3.3
+  if (!env.mtls_issuer.empty()) {                          // RFC 8705 §5
+    o["mtls_endpoint_aliases"] =
+        boost::json::object{{"token_endpoint", env.mtls_issuer + "/token"},
+                            {"introspection_endpoint", env.mtls_issuer + "/introspect"},
+                            {"revocation_endpoint", env.mtls_issuer + "/revoke"}};
+  }
   o["scopes_supported"] = Strings({"openid", "profile", "email", "address", "phone"});
   o["response_types_supported"] = boost::json::array();
   o["subject_types_supported"] = Strings({"public"});

@@ -2,6 +2,9 @@
 
 #include <vector>
 
+#include "common/base64.h"
+#include "crypto/keys.h"
+#include "crypto/x509.h"
 #include "oauth/auth_activities.h"
 #include "oauth/client_auth/client_auth.h"
 #include "oauth/grants/grant.h"
@@ -87,8 +90,27 @@ Result<TokenResponse, ErrorOrPending> TokenEndpoint::Issue(
     if (!checked) return Refuse(request, env, *app, std::move(checked).error());
     binding = std::move(*checked);
   }
-  auto issued = grant.issue(request, GrantContext{env, **app, issuer_, api_url_, auth_.clock,
-                                                  revoked_, auth_.remote_jwks, binding.jkt});
+  // RFC 8705 §3: a client that asks for certificate-bound tokens must present its certificate,
+  // whatever its authentication method.
+  std::string x5t;
+  if (client.tls_client_certificate_bound_access_tokens) {
+    if (request.client_certificates.empty()) {
+      return Refuse(request, env, *app,
+                    ValidationError(OAuthErrorCode::kInvalidRequest,
+                                    "The application requires a client certificate "
+                                    "(tlsClientCertificateBoundAccessTokens)"));
+    }
+    // A certificate from the TLS handshake parses; one a proxy forwarded is checked here.
+    if (!crypto::Certificate::FromDer(request.client_certificates.front())) {
+      return Refuse(request, env, *app,
+                    ValidationError(OAuthErrorCode::kInvalidRequest,
+                                    "The client certificate is not an X.509 certificate"));
+    }
+    x5t = Base64UrlEncode(crypto::Sha256(request.client_certificates.front()));
+  }
+  auto issued = grant.issue(
+      request, GrantContext{env, **app, issuer_, api_url_, auth_.clock, revoked_, auth_.remote_jwks,
+                            Confirmation{.jkt = binding.jkt, .x5t_s256 = x5t}});
   if (!issued) return Refuse(request, env, *app, std::move(issued).error());
   issued->dpop = !binding.jkt.empty();
   issued->dpop_nonce = std::move(binding.nonce);

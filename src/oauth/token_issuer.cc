@@ -14,7 +14,7 @@ Result<IssuedToken, OAuthError> TokenIssuer::Issue(const config::EnvironmentSnap
                                                    const ScopeDecision& decision,
                                                    const claims::Context& context,
                                                    const Delegation* delegation,
-                                                   std::string_view jkt) const {
+                                                   const Confirmation& confirmation) const {
   const config::KeyEntry* key = env.default_key;
   if (key == nullptr) return Fail(ServerError("environment has no default signing key"));
 
@@ -74,10 +74,21 @@ Result<IssuedToken, OAuthError> TokenIssuer::Issue(const config::EnvironmentSnap
     claims += ",\"act\":";
     claims += boost::json::serialize(*delegation->act);
   }
-  if (!jkt.empty()) {
-    claims += R"(,"cnf":{"jkt":")";
-    claims += jkt;  // base64url: nothing to escape
-    claims += "\"}";
+  if (!confirmation.jkt.empty() || !confirmation.x5t_s256.empty()) {
+    // Both values are base64url: nothing to escape.
+    claims += R"(,"cnf":{)";
+    if (!confirmation.jkt.empty()) {
+      claims += R"("jkt":")";
+      claims += confirmation.jkt;
+      claims += '"';
+    }
+    if (!confirmation.x5t_s256.empty()) {
+      if (!confirmation.jkt.empty()) claims += ',';
+      claims += R"("x5t#S256":")";
+      claims += confirmation.x5t_s256;
+      claims += '"';
+    }
+    claims += '}';
   }
   if (!decision.claims.empty()) out.claims_left_out = AppendCustomClaims(decision, context, claims);
   claims += "}";

@@ -29,20 +29,26 @@ struct Delegation {
   int64_t issued_at = 0;
 };
 
+// What a token is bound to (RFC 7800 `cnf`); both empty: a plain bearer token.
+struct Confirmation {
+  std::string_view jkt;       // RFC 9449 §6.1: a DPoP key's base64url thumbprint
+  std::string_view x5t_s256;  // RFC 8705 §3.1: the client certificate's base64url SHA-256
+};
+
 // Thread-safe; holds no state besides the clock.
 class TokenIssuer {
  public:
   explicit TokenIssuer(const Clock& clock) : clock_(clock) {}
 
   // The token carries the custom claims of `decision` (custom_claims.h), evaluated against
-  // `context`; its `sub` is the application unless `delegation` says otherwise. A non-empty
-  // `jkt` binds it to a DPoP key (RFC 9449 §6.1: `cnf.jkt`, a base64url thumbprint).
+  // `context`; its `sub` is the application unless `delegation` says otherwise; `cnf` holds
+  // what `confirmation` binds it to.
   // server_error when the environment has no usable default key or signing fails.
   Result<IssuedToken, OAuthError> Issue(const config::EnvironmentSnapshot& env,
                                         const config::AppEntry& app, const ScopeDecision& decision,
                                         const claims::Context& context = {},
                                         const Delegation* delegation = nullptr,
-                                        std::string_view jkt = {}) const;
+                                        const Confirmation& confirmation = {}) const;
 
  private:
   const Clock& clock_;

@@ -19,7 +19,9 @@ struct TokenRequest {
   std::string correlation_id;  // the request's (the audit's activities name it)
   std::optional<std::string> authorization;  // the raw Authorization header, if any
   std::vector<std::string> dpop;             // each DPoP header (RFC 9449 §4.1), in order
-  std::optional<std::string> grant_type;     // the token endpoint's
+  // The client's TLS certificate (RFC 8705), DER, then the intermediates it sent; empty: none.
+  std::vector<std::string> client_certificates;
+  std::optional<std::string> grant_type;  // the token endpoint's
   // Client authentication (RFC 6749 §2.3.1, RFC 7521 §4.2), the same at every endpoint.
   std::optional<std::string> client_id;
   std::optional<std::string> client_secret;

@@ -331,6 +331,7 @@ int Serve(const Options& options) {
                             : tls                     ? tls_url
                                                       : plain_url);
   urls.api_url = TrimSlash(options.api_url.empty() ? urls.auth_url : options.api_url);
+  urls.mtls_url = TrimSlash(options.mtls_url);
 
   config::ConfigHolder config(**store, urls);
   SystemClock clock;

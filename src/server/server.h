@@ -29,7 +29,10 @@ struct Options {
   std::string token_activities = "all";
   std::string
       auth_url;  // empty: https://<tls-listen address> with TLS, else http://<listen address>
-  std::string api_url;          // empty: auth_url
+  std::string api_url;  // empty: auth_url
+  // Public base of the endpoints where clients present TLS certificates, when it differs from
+  // auth_url (RFC 8705 §5 mtls_endpoint_aliases); empty: none published.
+  std::string mtls_url;
   std::string master_key;       // TOLLGATE_MASTER_KEY (base64), or empty
   std::string master_key_file;  // empty: next to a SQLite store
   std::string trusted_proxies;  // CIDR,CIDR,...: peers whose Forwarded/X-Forwarded-For count

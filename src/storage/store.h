@@ -83,6 +83,8 @@ class Transaction {
   // kNotFound ("environment.id") for an unknown environment; kConflict ("issuer") when the
   // environment already trusts an issuer of that `issuer`.
   virtual StoreResult<void> Insert(const model::TrustedIssuer& v) = 0;
+  // kNotFound ("environment.id") for an unknown environment. No uniqueness rule but the id's.
+  virtual StoreResult<void> Insert(const model::TrustedCa& v) = 0;
   virtual StoreResult<void> Insert(const model::Grant& v) = 0;
   virtual StoreResult<void> Insert(const model::RoleAssignment& v) = 0;
   virtual StoreResult<void> Insert(const model::SigningKey& v) = 0;
@@ -101,6 +103,8 @@ class Transaction {
   // Every field but id, environment and created_at, addressed by id and environment; the same
   // kConflict ("issuer") rule.
   virtual StoreResult<void> Update(const model::TrustedIssuer& v) = 0;
+  // Name, certificate and updated_at, addressed by id and environment.
+  virtual StoreResult<void> Update(const model::TrustedCa& v) = 0;
   virtual StoreResult<void> Update(const model::Grant& v) = 0;
   // Never changes key material (private key, certificate), which is immutable after Insert, nor
   // is_default and retired_at (MakeDefaultKey does). Revoking a key also clears it as its
@@ -135,6 +139,7 @@ class Transaction {
   virtual StoreResult<void> Delete(const ScopeId& id) = 0;
   virtual StoreResult<void> Delete(const AttributeId& id) = 0;
   virtual StoreResult<void> Delete(const TrustedIssuerId& id) = 0;
+  virtual StoreResult<void> Delete(const TrustedCaId& id) = 0;
   virtual StoreResult<void> Delete(const GrantId& id) = 0;
   virtual StoreResult<void> Delete(const RoleAssignmentId& id) = 0;
   // Also clears it as the next key of its environment's key rotation policy. kConflict

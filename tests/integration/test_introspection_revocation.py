@@ -226,7 +226,8 @@ def test_discovery_advertises_introspection_and_revocation(mgmt_server):  # noqa
     issuer = f"{mgmt_server.base_url}/{env}/as"
     assert doc["introspection_endpoint"] == issuer + "/introspect"
     assert doc["revocation_endpoint"] == issuer + "/revoke"
-    methods = ["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt"]
+    methods = ["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt",
+               "tls_client_auth", "self_signed_tls_client_auth"]
     for endpoint in ("token", "introspection", "revocation"):
         assert doc[f"{endpoint}_endpoint_auth_methods_supported"] == methods
         assert "none" not in doc[f"{endpoint}_endpoint_auth_signing_alg_values_supported"]

@@ -113,6 +113,7 @@ TEST_F(PostgresStoreTest, WrongPasswordIsUnavailableWithOneLineWithoutThePasswor
 
 TEST_F(PostgresStoreTest, EachMigrationIsRecordedOnceAcrossConcurrentOpens) {
   std::vector<std::thread> threads;
+  threads.reserve(4);
   std::atomic<int> opened{0};
   for (int i = 0; i < 4; ++i) {
     threads.emplace_back([&] {
@@ -123,9 +124,9 @@ TEST_F(PostgresStoreTest, EachMigrationIsRecordedOnceAcrossConcurrentOpens) {
   EXPECT_EQ(opened.load(), 4);
   EXPECT_EQ(Query("SELECT string_agg(version::text, ',' ORDER BY version) FROM " +
                   backend_->schema() + ".schema_migrations"),
-            "1,2,3,4,5,6,7,8,9");
+            "1,2,3,4,5,6,7,8,9,10");
   EXPECT_TRUE(Ok(OpenStore(backend_->uri(), CodecA())));
-  EXPECT_EQ(Query("SELECT count(*) FROM " + backend_->schema() + ".schema_migrations"), "9");
+  EXPECT_EQ(Query("SELECT count(*) FROM " + backend_->schema() + ".schema_migrations"), "10");
 }
 
 TEST_F(PostgresStoreTest, ApplicationNameOfTheUriOverridesTheDefault) {
@@ -317,6 +318,81 @@ TEST_F(PostgresStoreTest, ChangeSourceReportsTrustedIssuerWrites) {
     EXPECT_EQ(batch->environments[0].environment_id, env);
     EXPECT_EQ(batch->environments[0].version, ++version);
   }
+}
+
+TEST_F(PostgresStoreTest, ChangeSourceReportsTrustedCaWrites) {
+  auto store = OpenOk(backend_->uri());
+  ASSERT_NE(store, nullptr);
+  auto opened = store->OpenChangeSource();
+  ASSERT_TRUE(Ok(opened));
+  ASSERT_NE(opened->get(), nullptr);
+  ChangeSource& source = **opened;
+  const EnvId env = Seed(*store);
+  auto first = NextBatch(source);  // the environment's insertion
+  ASSERT_TRUE(Ok(first));
+  ASSERT_EQ(first->environments.size(), 1u);
+  int64_t version = first->environments[0].version;
+
+  // Each write that touches only trusted_cas is one new version of the environment.
+  model::TrustedCa ca;
+  ca.id = TrustedCaId(NewUuid());
+  ca.environment_id = env;
+  ca.name = "Issuing CA";
+  ca.certificate = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+  const std::vector<std::pair<const char*, std::function<StoreResult<void>(Transaction&)>>> writes =
+      {
+          {"insert", [&](Transaction& t) { return t.Insert(ca); }},
+          {"update",
+           [&](Transaction& t) {
+             model::TrustedCa changed = ca;
+             changed.name = "Renamed CA";
+             return t.Update(changed);
+           }},
+          {"delete", [&](Transaction& t) { return t.Delete(ca.id); }},
+      };
+  for (const auto& [what, write] : writes) {
+    SCOPED_TRACE(what);
+    ASSERT_TRUE(Ok(store->Write(write)));
+    auto batch = NextBatch(source);
+    ASSERT_TRUE(Ok(batch));
+    ASSERT_EQ(batch->environments.size(), 1u);
+    EXPECT_EQ(batch->environments[0].environment_id, env);
+    EXPECT_EQ(batch->environments[0].version, ++version);
+  }
+}
+
+// RFC 8705 §2.1.2: an absent tls_client_auth is stored as NULLs, and a name the code does not
+// know makes the row fail to load, like any other unknown enum spelling.
+TEST_F(PostgresStoreTest, UnknownTlsClientAuthNameIsALoadError) {
+  auto store = OpenOk(backend_->uri());
+  ASSERT_NE(store, nullptr);
+  const EnvId env = Seed(*store);
+  model::Application without = App(env);
+  model::Application with = App(env);
+  with.tls_client_auth = model::TlsClientAuth{model::TlsClientAuthName::kSanIp, "::1"};
+  with.tls_client_certificate_bound_access_tokens = true;
+  ASSERT_TRUE(Ok(store->Write([&](Transaction& t) -> StoreResult<void> {
+    if (auto r = t.Insert(without); !r.ok()) return r;
+    return t.Insert(with);
+  })));
+  const std::string table = backend_->schema() + ".applications";
+  EXPECT_EQ(Query("SELECT count(*) FROM " + table + " WHERE tls_client_auth_name IS NULL AND " +
+                  "tls_client_auth_value IS NULL AND NOT " +
+                  "tls_client_certificate_bound_access_tokens AND id = '" + without.id.str() + "'"),
+            "1");
+  EXPECT_EQ(
+      Query("SELECT tls_client_auth_name || ' ' || tls_client_auth_value FROM " + table +
+            " WHERE tls_client_certificate_bound_access_tokens AND id = '" + with.id.str() + "'"),
+      "tlsClientAuthSanIp ::1");
+  ASSERT_TRUE(Ok(store->LoadEnvironment(env)));
+  RawPg(backend_->admin_uri())
+      .Exec("UPDATE " + table + " SET tls_client_auth_name = 'tlsClientAuthSanX500' WHERE id = '" +
+            with.id.str() + "'");
+  auto all = store->LoadAll();
+  ASSERT_TRUE(IsError(all, StoreErrorCode::kInternal));
+  EXPECT_NE(all.error().message.find("tlsClientAuthSanX500"), std::string::npos)
+      << all.error().message;
+  EXPECT_TRUE(IsError(store->LoadEnvironment(env), StoreErrorCode::kInternal));
 }
 
 TEST_F(PostgresStoreTest, ChangeSourceCarriesRememberedJtisShortAndLong) {

@@ -61,12 +61,12 @@ TEST(SqliteStoreTest, FileUsesWalAndRecordsEachMigrationOnce) {
   ASSERT_TRUE(Ok(store));
   EXPECT_EQ(backend.RawQuery("PRAGMA journal_mode"), "wal");  // persistent in the file
   EXPECT_EQ(backend.RawQuery("SELECT group_concat(version) FROM schema_migrations"),
-            "1,2,3,4,5,6,7,8,9");
+            "1,2,3,4,5,6,7,8,9,10");
   EXPECT_EQ(backend.RawQuery("SELECT count(*) FROM meta WHERE key = 'master_key_check'"), "1");
   // Reopening applies no migration again.
   store->reset();
   ASSERT_TRUE(Ok(backend.Open(CodecA())));
-  EXPECT_EQ(backend.RawQuery("SELECT count(*) FROM schema_migrations"), "9");
+  EXPECT_EQ(backend.RawQuery("SELECT count(*) FROM schema_migrations"), "10");
 }
 
 // Populates a file store with two applications that both have a secret.
@@ -126,6 +126,38 @@ TEST(SqliteStoreTest, SecretUnderAnotherKeyFailsAtLoadEvenWithoutTheCheckValue) 
   auto other = backend.Open(std::make_shared<TestCodec>("key-B"));
   ASSERT_TRUE(Ok(other));  // no check value left to refuse it at open
   EXPECT_TRUE(IsError((*other)->LoadAll(), StoreErrorCode::kWrongMasterKey));
+}
+
+// RFC 8705 §2.1.2: an absent tls_client_auth is stored as NULLs, and a name the code does not
+// know makes the row fail to load, like any other unknown enum spelling.
+TEST(SqliteStoreTest, UnknownTlsClientAuthNameIsALoadError) {
+  SqliteFileBackend backend;
+  auto store = backend.Open(CodecA());
+  ASSERT_TRUE(Ok(store));
+  TwoSecrets s = WriteTwoSecrets(**store);
+  EXPECT_EQ(backend.RawQuery("SELECT count(*) FROM applications WHERE tls_client_auth_name IS NULL "
+                             "AND tls_client_auth_value IS NULL "
+                             "AND tls_client_certificate_bound_access_tokens = 0"),
+            "2");
+  model::Application a1 = s.a1;
+  a1.tls_client_auth = model::TlsClientAuth{model::TlsClientAuthName::kSanUri, "urn:client"};
+  ASSERT_TRUE(Ok((*store)->Write([&](Transaction& t) { return t.Update(a1); })));
+  EXPECT_EQ(backend.RawQuery("SELECT tls_client_auth_name || ' ' || tls_client_auth_value FROM "
+                             "applications WHERE id = '" +
+                             a1.id.str() + "'"),
+            "tlsClientAuthSanUri urn:client");
+  ASSERT_TRUE(Ok((*store)->LoadAll()));
+  store->reset();
+  backend.RawExec(
+      "UPDATE applications SET tls_client_auth_name = 'tlsClientAuthSanX500' WHERE id = '" +
+      a1.id.str() + "'");
+  auto reopened = backend.Open(CodecA());
+  ASSERT_TRUE(Ok(reopened));
+  auto all = (*reopened)->LoadAll();
+  ASSERT_TRUE(IsError(all, StoreErrorCode::kInternal));
+  EXPECT_NE(all.error().message.find("tlsClientAuthSanX500"), std::string::npos)
+      << all.error().message;
+  EXPECT_TRUE(IsError((*reopened)->LoadEnvironment(s.env.id), StoreErrorCode::kInternal));
 }
 
 TEST(SqliteStoreTest, CallFromInsideWriteBodyFailsInsteadOfDeadlocking) {

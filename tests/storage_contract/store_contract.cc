@@ -110,6 +110,9 @@ model::Application StoreContractTest::MakeApplication(const EnvId& env, std::str
   a.include_x5t = true;
   a.include_typ = false;
   a.dpop_bound_access_tokens = true;
+  a.tls_client_auth =
+      model::TlsClientAuth{model::TlsClientAuthName::kSanDns, fmt::format("client{}.example", n)};
+  a.tls_client_certificate_bound_access_tokens = true;
   a.cors_settings = model::CorsSettings{
       .behavior = model::CorsBehavior::kAllowSpecificOrigins,
       .origins = {"https://b.example", "http://[::1]:8080", "http://127.0.0.1:3000"}};
@@ -192,6 +195,22 @@ model::TrustedIssuer StoreContractTest::MakeTrustedIssuer(const EnvId& env, std:
   return ti;
 }
 
+model::TrustedCa StoreContractTest::MakeTrustedCa(const EnvId& env, std::string name) {
+  const int64_t n = ++counter_;
+  model::TrustedCa ca;
+  ca.id = TrustedCaId(NewUuid());
+  ca.environment_id = env;
+  ca.name = name.empty() ? fmt::format("Issuing CA {} \"quoted\" ünïcode", n) : std::move(name);
+  // Stored as text, exactly: line breaks and trailing newline included.
+  ca.certificate = fmt::format(
+      "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU{}\nAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNI\n"
+      "-----END CERTIFICATE-----\n",
+      NewUuid());
+  ca.created_at = Time(n * 10);
+  ca.updated_at = Time(n * 10 + 9);
+  return ca;
+}
+
 model::Grant StoreContractTest::MakeGrant(const model::Application& app,
                                           const model::Resource& resource,
                                           std::vector<ScopeId> scopes) {
@@ -271,6 +290,7 @@ StoreContractTest::Populated StoreContractTest::Populate(std::string env_name) {
   p.at1a = MakeAttribute(p.res1);
   p.at2a = MakeAttribute(p.res2);
   p.ti = MakeTrustedIssuer(p.env.id);
+  p.ca = MakeTrustedCa(p.env.id);
   p.g1 = MakeGrant(p.app1, p.res1, {p.s1b.id, p.s1a.id});
   p.g2 = MakeGrant(p.app2, p.res2, {p.s2a.id});
   p.ra_env = MakeRoleAssignment(p.app1, model::kEnvironmentAdminRoleId, p.env.id.str(),
@@ -283,8 +303,8 @@ StoreContractTest::Populated StoreContractTest::Populate(std::string env_name) {
     for (auto r :
          {t.Insert(p.env), t.Insert(p.app1), t.Insert(p.app2), t.Put(p.secret1), t.Insert(p.res1),
           t.Insert(p.res2), t.Insert(p.s1a), t.Insert(p.s1b), t.Insert(p.s2a), t.Insert(p.at1a),
-          t.Insert(p.at2a), t.Insert(p.ti), t.Insert(p.g1), t.Insert(p.g2), t.Insert(p.ra_env),
-          t.Insert(p.ra_org), t.Insert(p.key)}) {
+          t.Insert(p.at2a), t.Insert(p.ti), t.Insert(p.ca), t.Insert(p.g1), t.Insert(p.g2),
+          t.Insert(p.ra_env), t.Insert(p.ra_org), t.Insert(p.key)}) {
       if (!r.ok()) return r;
     }
     return {};

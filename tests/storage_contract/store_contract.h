@@ -13,10 +13,12 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "common/ids.h"
@@ -70,16 +72,23 @@ inline auto Fields(const model::Environment& v) {
                          std::string(model::ToString(v.region)), Ms(v.created_at), Ms(v.updated_at),
                          v.dpop_nonce_required);
 }
+// tls_client_auth as (name, value); std::nullopt when absent.
+inline std::optional<std::pair<std::string, std::string>> TlsClientAuthText(
+    const std::optional<model::TlsClientAuth>& v) {
+  if (!v) return std::nullopt;
+  return std::make_pair(std::string(model::ToString(v->name)), v->value);
+}
 inline auto Fields(const model::Application& v) {
   std::vector<std::string> grant_types;
   for (model::GrantType g : v.grant_types) grant_types.emplace_back(model::ToString(g));
-  return std::make_tuple(v.id.str(), v.environment_id.str(), v.name, v.description, v.enabled,
-                         v.protocol, std::string(model::ToString(v.type)), grant_types,
-                         std::string(model::ToString(v.token_endpoint_auth_method)), v.jwks,
-                         v.jwks_url, v.response_types, v.redirect_uris,
-                         v.request_scopes_for_multiple_resources_enabled, v.include_x5t,
-                         v.include_typ, Ms(v.created_at), Ms(v.updated_at), Ms(v.tokens_not_before),
-                         v.cors_settings, v.dpop_bound_access_tokens);
+  return std::make_tuple(
+      v.id.str(), v.environment_id.str(), v.name, v.description, v.enabled, v.protocol,
+      std::string(model::ToString(v.type)), grant_types,
+      std::string(model::ToString(v.token_endpoint_auth_method)), v.jwks, v.jwks_url,
+      v.response_types, v.redirect_uris, v.request_scopes_for_multiple_resources_enabled,
+      v.include_x5t, v.include_typ, Ms(v.created_at), Ms(v.updated_at), Ms(v.tokens_not_before),
+      v.cors_settings, v.dpop_bound_access_tokens, TlsClientAuthText(v.tls_client_auth),
+      v.tls_client_certificate_bound_access_tokens);
 }
 inline auto Fields(const model::ApplicationSecret& v) {
   return std::make_tuple(v.application_id.str(), v.environment_id.str(), v.secret, v.previous,
@@ -103,6 +112,10 @@ inline auto Fields(const model::ResourceAttribute& v) {
 inline auto Fields(const model::TrustedIssuer& v) {
   return std::make_tuple(v.id.str(), v.environment_id.str(), v.name, v.issuer, v.jwks_url,
                          v.audience, v.enabled, Ms(v.created_at), Ms(v.updated_at));
+}
+inline auto Fields(const model::TrustedCa& v) {
+  return std::make_tuple(v.id.str(), v.environment_id.str(), v.name, v.certificate,
+                         Ms(v.created_at), Ms(v.updated_at));
 }
 inline auto Fields(const model::Grant& v) {
   std::vector<std::string> scopes;
@@ -142,8 +155,9 @@ auto Fields(const std::vector<T>& v) {
 inline auto Fields(const model::EnvironmentData& d) {
   return std::make_tuple(Fields(d.environment), Fields(d.applications), Fields(d.secrets),
                          Fields(d.resources), Fields(d.scopes), Fields(d.resource_attributes),
-                         Fields(d.trusted_issuers), Fields(d.grants), Fields(d.role_assignments),
-                         Fields(d.signing_keys), Fields(d.key_rotation_policy));
+                         Fields(d.trusted_issuers), Fields(d.trusted_cas), Fields(d.grants),
+                         Fields(d.role_assignments), Fields(d.signing_keys),
+                         Fields(d.key_rotation_policy));
 }
 
 std::string Describe(const StoreError& e);
@@ -202,6 +216,7 @@ class StoreContractTest : public ::testing::TestWithParam<BackendParam> {
   model::Scope MakeScope(const model::Resource& resource, std::string name = "");
   model::ResourceAttribute MakeAttribute(const model::Resource& resource, std::string name = "");
   model::TrustedIssuer MakeTrustedIssuer(const EnvId& env, std::string issuer = "");
+  model::TrustedCa MakeTrustedCa(const EnvId& env, std::string name = "");
   model::Grant MakeGrant(const model::Application& app, const model::Resource& resource,
                          std::vector<ScopeId> scopes);
   model::RoleAssignment MakeRoleAssignment(const model::Application& app, RoleId role,
@@ -212,8 +227,8 @@ class StoreContractTest : public ::testing::TestWithParam<BackendParam> {
   void SeedEnvironment();
 
   // A populated environment (seeding the organization first if needed): two applications (one with
-  // a secret incl. previous), two resources with scopes and attributes, a trusted issuer, grants,
-  // role assignments and a key.
+  // a secret incl. previous), two resources with scopes and attributes, a trusted issuer, a trusted
+  // CA, grants, role assignments and a key.
   struct Populated {
     model::Environment env;
     model::Application app1, app2;
@@ -222,6 +237,7 @@ class StoreContractTest : public ::testing::TestWithParam<BackendParam> {
     model::Scope s1a, s1b, s2a;
     model::ResourceAttribute at1a, at2a;
     model::TrustedIssuer ti;
+    model::TrustedCa ca;
     model::Grant g1, g2;
     model::RoleAssignment ra_env, ra_org;
     model::SigningKey key;

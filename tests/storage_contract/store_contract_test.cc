@@ -70,6 +70,8 @@ TEST_P(StoreContractTest, ApplicationRoundtrip) {
   bare.include_typ = true;
   bare.dpop_bound_access_tokens = false;
   bare.cors_settings.reset();
+  bare.tls_client_auth.reset();
+  bare.tls_client_certificate_bound_access_tokens = false;
   ASSERT_TRUE(Ok(Write([&](Transaction& t) -> StoreResult<void> {
     if (auto r = t.Insert(full); !r.ok()) return r;
     return t.Insert(bare);
@@ -203,6 +205,62 @@ TEST_P(StoreContractTest, TrustedIssuerRoundtripLoadsOrderedByCreationThenId) {
   EXPECT_EQ(Fields(d.trusted_issuers), Fields(std::vector{tie_a, tie_b, late}));
 }
 
+// RFC 8705 §2.1.2: every name kind round-trips with its value byte for byte, an empty value
+// included (still present, unlike an absent tls_client_auth); so do both mTLS auth methods.
+TEST_P(StoreContractTest, EveryTlsClientAuthNameRoundTrips) {
+  SeedEnvironment();
+  const std::vector<model::TlsClientAuth> names = {
+      {model::TlsClientAuthName::kSubjectDn, R"(CN=Client "1" ünï,O=Acme\, Inc.,C=DE)"},
+      {model::TlsClientAuthName::kSanDns, "client.example.com"},
+      {model::TlsClientAuthName::kSanUri, "spiffe://example.org/ns/default/sa/client?x=1&y=2"},
+      {model::TlsClientAuthName::kSanIp, "2001:db8::1"},
+      {model::TlsClientAuthName::kSanIp, "192.0.2.7"},
+      {model::TlsClientAuthName::kSanEmail, "client@example.com"},
+      {model::TlsClientAuthName::kSanDns, ""},
+  };
+  std::vector<model::Application> apps;
+  for (size_t i = 0; i < names.size(); ++i) {
+    model::Application a = MakeApplication(env_.id);
+    a.token_endpoint_auth_method = model::AuthMethod::kTlsClientAuth;
+    a.tls_client_auth = names[i];
+    a.tls_client_certificate_bound_access_tokens = i % 2 == 0;
+    apps.push_back(a);
+  }
+  model::Application self_signed = MakeApplication(env_.id);
+  self_signed.token_endpoint_auth_method = model::AuthMethod::kSelfSignedTlsClientAuth;
+  self_signed.tls_client_auth.reset();
+  self_signed.tls_client_certificate_bound_access_tokens = true;
+  apps.push_back(self_signed);
+  ASSERT_TRUE(Ok(Write([&](Transaction& t) -> StoreResult<void> {
+    for (const model::Application& a : apps) {
+      if (auto r = t.Insert(a); !r.ok()) return r;
+    }
+    return {};
+  })));
+  model::EnvironmentData d = LoadEnv(env_.id);
+  EXPECT_EQ(Fields(d.applications), Fields(apps));
+}
+
+TEST_P(StoreContractTest, TrustedCaRoundtripLoadsOrderedByCreationThenId) {
+  SeedEnvironment();
+  model::TrustedCa late = MakeTrustedCa(env_.id);  // non-ASCII name, multi-line PEM
+  model::TrustedCa tie_b = MakeTrustedCa(env_.id, std::string(2048, 'n'));
+  model::TrustedCa tie_a = MakeTrustedCa(env_.id, "Root CA");
+  tie_b.certificate = std::string(size_t{16} * 1024, 'c');
+  late.created_at = Time(500);
+  tie_b.created_at = tie_a.created_at = Time(100);
+  tie_a.id = TrustedCaId("00000000-0000-4000-8000-00000000000a");
+  tie_b.id = TrustedCaId("00000000-0000-4000-8000-00000000000b");
+  ASSERT_TRUE(Ok(Write([&](Transaction& t) -> StoreResult<void> {
+    for (auto r : {t.Insert(late), t.Insert(tie_b), t.Insert(tie_a)}) {
+      if (!r.ok()) return r;
+    }
+    return {};
+  })));
+  model::EnvironmentData d = LoadEnv(env_.id);  // LoadEnvironment and LoadAll agree
+  EXPECT_EQ(Fields(d.trusted_cas), Fields(std::vector{tie_a, tie_b, late}));
+}
+
 TEST_P(StoreContractTest, GrantRoundtripKeepsScopeOrder) {
   SeedEnvironment();
   model::Application app = MakeApplication(env_.id);
@@ -328,11 +386,22 @@ TEST_P(StoreContractTest, UpdateApplication) {
   changed.include_typ = true;
   changed.dpop_bound_access_tokens = false;
   changed.cors_settings = model::CorsSettings{};  // ALLOW_NO_ORIGINS
+  changed.tls_client_auth =
+      model::TlsClientAuth{model::TlsClientAuthName::kSanEmail, "renamed@example.com"};
+  changed.tls_client_certificate_bound_access_tokens = false;
   changed.updated_at = Time(99'999);
   ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Update(changed); })));
   model::EnvironmentData d = LoadEnv(env_.id);
   ASSERT_EQ(d.applications.size(), 1u);
   EXPECT_EQ(Fields(d.applications[0]), Fields(changed));
+  // tls_client_auth can be removed again, and set once more.
+  changed.tls_client_auth.reset();
+  changed.tls_client_certificate_bound_access_tokens = true;
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Update(changed); })));
+  EXPECT_EQ(Fields(LoadEnv(env_.id).applications), Fields(std::vector{changed}));
+  changed.tls_client_auth = model::TlsClientAuth{model::TlsClientAuthName::kSubjectDn, "CN=x"};
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Update(changed); })));
+  EXPECT_EQ(Fields(LoadEnv(env_.id).applications), Fields(std::vector{changed}));
 }
 
 // revokeTokens: the not-before instant only moves forward, and Update (a PUT that read the
@@ -495,6 +564,31 @@ TEST_P(StoreContractTest, UpdateTrustedIssuerThroughAnotherEnvironmentIsNotFound
                       StoreErrorCode::kNotFound, "id"));
   EXPECT_EQ(Fields(LoadEnv(p.env.id).trusted_issuers), Fields(std::vector{p.ti}));
   EXPECT_TRUE(LoadEnv(env_.id).trusted_issuers.empty());
+}
+
+TEST_P(StoreContractTest, UpdateTrustedCaChangesNameCertificateAndUpdatedAt) {
+  Populated p = Populate();
+  model::TrustedCa other = MakeTrustedCa(p.env.id);
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Insert(other); })));
+  model::TrustedCa changed = p.ca;
+  changed.name = "Renamed CA";
+  changed.certificate = "-----BEGIN CERTIFICATE-----\nrenewed\n-----END CERTIFICATE-----\n";
+  changed.updated_at = Time(99'999);
+  model::TrustedCa sent = changed;
+  sent.created_at = Time(88'888);  // not updatable
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Update(sent); })));
+  EXPECT_EQ(Fields(LoadEnv(p.env.id).trusted_cas), Fields(std::vector{changed, other}));
+}
+
+TEST_P(StoreContractTest, UpdateTrustedCaThroughAnotherEnvironmentIsNotFound) {
+  Populated p = Populate();
+  model::TrustedCa elsewhere = p.ca;
+  elsewhere.environment_id = env_.id;  // exists, but is not the CA's
+  elsewhere.name = "moved";
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Update(elsewhere); }),
+                      StoreErrorCode::kNotFound, "id"));
+  EXPECT_EQ(Fields(LoadEnv(p.env.id).trusted_cas), Fields(std::vector{p.ca}));
+  EXPECT_TRUE(LoadEnv(env_.id).trusted_cas.empty());
 }
 
 TEST_P(StoreContractTest, UpdateGrantChangesResourceAndScopes) {
@@ -822,7 +916,7 @@ TEST_P(StoreContractTest, ActivitiesAreReadByQueryInOrderAndPurgedByAge) {
     model::Activity a;
     a.id = NewUuid();
     a.environment_id = i == 5 ? other : env_.id;
-    a.recorded_at = Time(1000 * i);
+    a.recorded_at = Time(int64_t{1000} * i);
     a.action_type = i % 2 == 0 ? "APPLICATION.CREATED" : "KEY.UPDATED";
     a.success = i != 3;
     a.client_id = i < 2 ? "client-a" : "client-b";
@@ -1037,6 +1131,26 @@ TEST_P(StoreContractTest, TrustedIssuerIsUniquePerEnvironment) {
   EXPECT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Insert(dup); })));
 }
 
+// Unlike trusted issuers, trusted CAs have no uniqueness rule but the id's: the same name and
+// certificate may be trusted twice, in one environment or several.
+TEST_P(StoreContractTest, TrustedCaHasNoUniquenessRuleButItsId) {
+  SeedEnvironment();
+  model::Environment env2 = MakeEnvironment();
+  model::TrustedCa c1 = MakeTrustedCa(env_.id, "Same name");
+  model::TrustedCa c2 = MakeTrustedCa(env_.id, "Same name");
+  c2.certificate = c1.certificate;
+  model::TrustedCa c3 = MakeTrustedCa(env2.id, "Same name");
+  c3.certificate = c1.certificate;
+  ASSERT_TRUE(Ok(Write([&](Transaction& t) -> StoreResult<void> {
+    for (auto r : {t.Insert(env2), t.Insert(c1), t.Insert(c2), t.Insert(c3)}) {
+      if (!r.ok()) return r;
+    }
+    return {};
+  })));
+  EXPECT_EQ(Fields(LoadEnv(env_.id).trusted_cas), Fields(std::vector{c1, c2}));
+  EXPECT_EQ(Fields(LoadEnv(env2.id).trusted_cas), Fields(std::vector{c3}));
+}
+
 TEST_P(StoreContractTest, DuplicateIdIsConflictOnId) {
   Populated p = Populate();
   auto expect_id_conflict = [&](const char* what, auto entity, auto rename) {
@@ -1061,6 +1175,9 @@ TEST_P(StoreContractTest, DuplicateIdIsConflictOnId) {
     v.environment_id = env_.id;
     v.issuer = "https://fresh.example";
   });
+  expect_id_conflict("trusted CA", p.ca, [](auto& v) { v.name = "fresh CA"; });
+  expect_id_conflict("trusted CA of another environment", p.ca,
+                     [&](auto& v) { v.environment_id = env_.id; });
   expect_id_conflict("grant", p.g1, [](auto&) {});
   expect_id_conflict("role assignment", p.ra_env, [](auto&) {});
   expect_id_conflict("signing key", p.key, [](auto&) {});
@@ -1085,7 +1202,10 @@ TEST_P(StoreContractTest, RowsOfUnknownEnvironmentAreNotFound) {
   model::Resource res = MakeResource(missing);
   model::SigningKey key = MakeSigningKey(missing);
   model::TrustedIssuer ti = MakeTrustedIssuer(missing);
+  model::TrustedCa ca = MakeTrustedCa(missing);
   EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Insert(ti); }),
+                      StoreErrorCode::kNotFound, "environment.id"));
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Insert(ca); }),
                       StoreErrorCode::kNotFound, "environment.id"));
   EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Insert(app); }),
                       StoreErrorCode::kNotFound, "environment.id"));
@@ -1234,6 +1354,7 @@ TEST_P(StoreContractTest, UpdateOfMissingRowIsNotFound) {
   expect_not_found("scope", MakeScope(p.res1));
   expect_not_found("resource attribute", MakeAttribute(p.res1));
   expect_not_found("trusted issuer", MakeTrustedIssuer(p.env.id));
+  expect_not_found("trusted CA", MakeTrustedCa(p.env.id));
   expect_not_found("grant", MakeGrant(p.app1, p.res1, {}));
   expect_not_found("signing key", MakeSigningKey(p.env.id));
   // An existing row addressed through another environment is missing there.
@@ -1255,6 +1376,7 @@ TEST_P(StoreContractTest, DeleteOfMissingRowIsNotFound) {
   expect_not_found("scope", ScopeId(NewUuid()));
   expect_not_found("resource attribute", AttributeId(NewUuid()));
   expect_not_found("trusted issuer", TrustedIssuerId(NewUuid()));
+  expect_not_found("trusted CA", TrustedCaId(NewUuid()));
   expect_not_found("grant", GrantId(NewUuid()));
   expect_not_found("role assignment", RoleAssignmentId(NewUuid()));
   expect_not_found("signing key", KeyId(NewUuid()));
@@ -1280,6 +1402,7 @@ TEST_P(StoreContractTest, DeletesRemoveExactlyTheirRow) {
   EXPECT_EQ(d.scopes.size(), 3u);
   EXPECT_EQ(d.resource_attributes.size(), 2u);
   EXPECT_EQ(Fields(d.trusted_issuers), Fields(std::vector{p.ti}));
+  EXPECT_EQ(Fields(d.trusted_cas), Fields(std::vector{p.ca}));
 }
 
 TEST_P(StoreContractTest, DeleteResourceAttributeRemovesExactlyIt) {
@@ -1309,6 +1432,20 @@ TEST_P(StoreContractTest, DeleteTrustedIssuerRemovesExactlyIt) {
   expected.trusted_issuers = {second};
   EXPECT_EQ(Fields(d), Fields(expected));  // nothing else changed
   EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Delete(p.ti.id); }),
+                      StoreErrorCode::kNotFound, "id"));
+}
+
+TEST_P(StoreContractTest, DeleteTrustedCaRemovesExactlyIt) {
+  Populated p = Populate();
+  model::TrustedCa second = MakeTrustedCa(p.env.id);
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Insert(second); })));
+  const auto before = LoadEnv(p.env.id);
+  ASSERT_TRUE(Ok(WriteOne([&](Transaction& t) { return t.Delete(p.ca.id); })));
+  model::EnvironmentData d = LoadEnv(p.env.id);
+  model::EnvironmentData expected = before;
+  expected.trusted_cas = {second};
+  EXPECT_EQ(Fields(d), Fields(expected));  // nothing else changed
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Delete(p.ca.id); }),
                       StoreErrorCode::kNotFound, "id"));
 }
 
@@ -1342,6 +1479,10 @@ TEST_P(StoreContractTest, DeleteEnvironmentTakesEverythingInIt) {
   EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Delete(doomed.at2a.id); }),
                       StoreErrorCode::kNotFound));
   EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Delete(doomed.ti.id); }),
+                      StoreErrorCode::kNotFound));
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Delete(doomed.ca.id); }),
+                      StoreErrorCode::kNotFound));
+  EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Update(doomed.ca); }),
                       StoreErrorCode::kNotFound));
   EXPECT_TRUE(IsError(WriteOne([&](Transaction& t) { return t.Delete(doomed.g1.id); }),
                       StoreErrorCode::kNotFound));

@@ -108,6 +108,17 @@ EnvBuilder& EnvBuilder::TrustedIssuer(const std::string& name, const std::string
   return *this;
 }
 
+EnvBuilder& EnvBuilder::TrustedCa(const std::string& name, const std::string& certificate_pem) {
+  model::TrustedCa c;
+  c.id = TrustedCaId(NewUuid());
+  c.environment_id = data_.environment.id;
+  c.name = name;
+  c.certificate = certificate_pem;
+  c.created_at = c.updated_at = At(++seq_);
+  data_.trusted_cas.push_back(c);
+  return *this;
+}
+
 EnvBuilder& EnvBuilder::Grant(const std::string& app_id, const std::string& resource_name,
                               const std::vector<std::string>& scopes) {
   model::Grant g;

@@ -35,6 +35,8 @@ class EnvBuilder {
   // and whose keys are at `jwks_url`; `audience` is what their `aud` must contain.
   EnvBuilder& TrustedIssuer(const std::string& name, const std::string& issuer,
                             const std::string& jwks_url, const std::string& audience);
+  // Adds a trusted CA (RFC 8705 §2.1) named `name` whose PEM certificate is `certificate_pem`.
+  EnvBuilder& TrustedCa(const std::string& name, const std::string& certificate_pem);
   EnvBuilder& Grant(const std::string& app_id, const std::string& resource_name,
                     const std::vector<std::string>& scopes);
   EnvBuilder& Role(const std::string& app_id);

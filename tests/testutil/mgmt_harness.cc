@@ -43,6 +43,9 @@ const std::array<mgmt::NewEnvironment, 2>& Templates() {
 std::string Ms(TimePoint t) { return std::to_string(ToUnixMillis(t)); }
 std::string Ms(const std::optional<TimePoint>& t) { return t ? Ms(*t) : "-"; }
 std::string Opt(const std::optional<std::string>& s) { return s ? "'" + *s + "'" : "-"; }
+std::string TlsClientAuthText(const std::optional<model::TlsClientAuth>& t) {
+  return t ? std::string(model::ToString(t->name)) + ":'" + t->value + "'" : "-";
+}
 std::string Digest(std::string_view material) {
   return material.empty() ? "-" : Base64UrlEncode(crypto::Sha256(material));
 }
@@ -324,6 +327,8 @@ std::string MgmtHarness::DumpStore(const std::string& env) {
         << " redirectUris=" << Join(a.redirect_uris)
         << " multi=" << a.request_scopes_for_multiple_resources_enabled << " x5t=" << a.include_x5t
         << " typ=" << a.include_typ << " dpop=" << a.dpop_bound_access_tokens
+        << " tlsClientAuth=" << TlsClientAuthText(a.tls_client_auth)
+        << " tlsBound=" << a.tls_client_certificate_bound_access_tokens
         << " created=" << Ms(a.created_at) << " updated=" << Ms(a.updated_at) << "\n";
   }
   for (const auto& s : d.secrets) {
@@ -351,6 +356,11 @@ std::string MgmtHarness::DumpStore(const std::string& env) {
     out << "trusted issuer " << t.id.str() << " name='" << t.name << "' issuer='" << t.issuer
         << "' jwksUrl='" << t.jwks_url << "' audience='" << t.audience << "' enabled=" << t.enabled
         << " created=" << Ms(t.created_at) << " updated=" << Ms(t.updated_at) << "\n";
+  }
+  for (const auto& c : d.trusted_cas) {
+    out << "trusted CA " << c.id.str() << " name='" << c.name
+        << "' certificate=" << Digest(c.certificate) << " created=" << Ms(c.created_at)
+        << " updated=" << Ms(c.updated_at) << "\n";
   }
   for (const auto& g : d.grants) {
     out << "grant " << g.id.str() << " app=" << g.application_id.str()

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "common/form.h"
+#include "http/client_cert.h"
 #include "http/errors.h"
 #include "oauth/discovery.h"
 
@@ -71,6 +72,9 @@ Result<oauth::TokenRequest, oauth::OAuthError> ParseTokenRequest(
   out.correlation_id = std::string(request.correlation_id);
   if (request.authorization) out.authorization = std::string(*request.authorization);
   for (std::string_view proof : request.dpop) out.dpop.emplace_back(proof);
+  auto certificates = ClientCertificates(request);
+  if (!certificates) return Fail(oauth::InvalidRequest(std::move(certificates).error()));
+  out.client_certificates = std::move(*certificates);
 
   // RFC 6749 §3.2: no parameter twice, except those declared repeatable (RFC 8707 `resource`).
   std::array<std::string_view, 8> repeatable;  // an endpoint declares one or two

@@ -56,26 +56,9 @@ bool CheckWithSet(const jwt::Assertion& a, const jwt::JwkSet& set) {
 Result<void, ErrorOrPending> CheckWithClientKeys(const jwt::Assertion& a,
                                                  const config::AppEntry& app,
                                                  const ClientAuthServices& services) {
-  if (app.jwks) {
-    if (CheckWithSet(a, *app.jwks)) return {};
-    return Fail(Denied("signature does not verify"));
-  }
-  if (app.app.jwks_url.empty() || services.remote_jwks == nullptr) {
-    return Fail(Denied("the application has no usable keys"));
-  }
-  RemoteJwks::Answer keys = services.remote_jwks->Get(app.app.jwks_url, a.kid);
-  switch (keys.outcome) {
-    case RemoteJwks::Outcome::kOk:
-      break;
-    case RemoteJwks::Outcome::kPending:  // not an answer: the keys are being fetched
-      return Fail(ErrorOrPending(std::move(*keys.pending)));
-    case RemoteJwks::Outcome::kBusy:
-      return Fail(ClientAuthError(OAuthErrorCode::kTemporarilyUnavailable,
-                                  "The server is busy; retry later", keys.debug));
-    case RemoteJwks::Outcome::kFailed:
-      return Fail(Denied(keys.debug));
-  }
-  if (CheckWithSet(a, *keys.keys)) return {};
+  auto keys = ClientKeys(app, a.kid, services, Denied);
+  if (!keys) return Fail(std::move(keys).error());
+  if (CheckWithSet(a, **keys)) return {};
   return Fail(Denied("signature does not verify"));
 }
 
@@ -148,6 +131,28 @@ Result<void, ErrorOrPending> VerifyPrivateKeyJwt(const PresentedCredentials& pre
 }
 
 }  // namespace
+
+Result<std::shared_ptr<const jwt::JwkSet>, ErrorOrPending> ClientKeys(
+    const config::AppEntry& app, std::string_view kid, const ClientAuthServices& services,
+    OAuthError (*denied)(std::string reason)) {
+  if (app.jwks) return app.jwks;
+  if (app.app.jwks_url.empty() || services.remote_jwks == nullptr) {
+    return Fail(ErrorOrPending(denied("the application has no usable keys")));
+  }
+  RemoteJwks::Answer keys = services.remote_jwks->Get(app.app.jwks_url, kid);
+  switch (keys.outcome) {
+    case RemoteJwks::Outcome::kOk:
+      return std::move(keys.keys);
+    case RemoteJwks::Outcome::kPending:  // not an answer: the keys are being fetched
+      return Fail(ErrorOrPending(std::move(*keys.pending)));
+    case RemoteJwks::Outcome::kBusy:
+      return Fail(ErrorOrPending(ClientAuthError(OAuthErrorCode::kTemporarilyUnavailable,
+                                                 "The server is busy; retry later", keys.debug)));
+    case RemoteJwks::Outcome::kFailed:
+      break;
+  }
+  return Fail(ErrorOrPending(denied(std::move(keys.debug))));
+}
 
 extern const Authenticator kClientSecretJwt;
 constexpr Authenticator kClientSecretJwt{

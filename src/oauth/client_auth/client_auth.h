@@ -28,7 +28,7 @@ class AuthActivities;
 
 // How a request carries its client's credentials (RFC 6749 §2.3: one way per request).
 enum class Mechanism {
-  kNone,       // only a client_id (public client)
+  kNone,       // only a client_id (a public client, or one proven by its TLS certificate)
   kBasic,      // Authorization: Basic
   kPost,       // client_id + client_secret in the body
   kAssertion,  // client_assertion_type + client_assertion (RFC 7521 §4.2)
@@ -39,6 +39,9 @@ struct PresentedCredentials {
   std::string client_id;                    // for kAssertion: the assertion's `sub`
   std::string secret;                       // kBasic, kPost
   std::optional<jwt::Assertion> assertion;  // kAssertion: decoded, not verified
+  // The client's certificate, DER, then the intermediates it sent (TokenRequest's; RFC 8705):
+  // a view into the request. Any mechanism may come with one.
+  std::span<const std::string> certificates;
 };
 
 // What client authentication uses besides the request and the snapshot. The referents outlive
@@ -92,6 +95,15 @@ const Authenticator* FindAuthenticator(model::AuthMethod method);
 Result<const config::AppEntry*, ErrorOrPending> Authenticate(const PresentedCredentials& presented,
                                                              const config::EnvironmentSnapshot& env,
                                                              const ClientAuthServices& services);
+
+// The keys of a client that registers `jwks` or `jwksUrl` (PRIVATE_KEY_JWT,
+// SELF_SIGNED_TLS_CLIENT_AUTH): its inline set, or the set its jwksUrl serves for `kid` (empty:
+// any key; an unknown kid may refetch). Never null on success. The failure is a Pending while
+// the set is fetched, temporarily_unavailable while too many callers wait for it, or
+// `denied(reason)` (the method's invalid_client) when the client has no usable keys.
+Result<std::shared_ptr<const jwt::JwkSet>, ErrorOrPending> ClientKeys(
+    const config::AppEntry& app, std::string_view kid, const ClientAuthServices& services,
+    OAuthError (*denied)(std::string reason));
 
 // Constant-time check of `presented` against the application's current and unexpired previous
 // secret. Used by CLIENT_SECRET_BASIC and CLIENT_SECRET_POST.

@@ -43,6 +43,7 @@ Result<PresentedCredentials, OAuthError> Present(const TokenRequest& request) {
   }
 
   PresentedCredentials out;
+  out.certificates = request.client_certificates;
   if (has_header) {
     out.mechanism = Mechanism::kBasic;
     std::string_view value = *request.authorization;

@@ -7,16 +7,19 @@
 
 namespace tollgate::oauth {
 
-extern const Authenticator kNoClientAuth;       // client_secret.cc
-extern const Authenticator kClientSecretBasic;  // client_secret.cc
-extern const Authenticator kClientSecretPost;   // client_secret.cc
-extern const Authenticator kClientSecretJwt;    // assertion.cc
-extern const Authenticator kPrivateKeyJwt;      // assertion.cc
+extern const Authenticator kNoClientAuth;             // client_secret.cc
+extern const Authenticator kClientSecretBasic;        // client_secret.cc
+extern const Authenticator kClientSecretPost;         // client_secret.cc
+extern const Authenticator kClientSecretJwt;          // assertion.cc
+extern const Authenticator kPrivateKeyJwt;            // assertion.cc
+extern const Authenticator kTlsClientAuth;            // tls_client.cc
+extern const Authenticator kSelfSignedTlsClientAuth;  // tls_client.cc
 
 namespace {
 
 constexpr const Authenticator* kAuthenticators[] = {
-    &kNoClientAuth, &kClientSecretBasic, &kClientSecretPost, &kClientSecretJwt, &kPrivateKeyJwt,
+    &kNoClientAuth,  &kClientSecretBasic, &kClientSecretPost,        &kClientSecretJwt,
+    &kPrivateKeyJwt, &kTlsClientAuth,     &kSelfSignedTlsClientAuth,
 };
 
 }  // namespace

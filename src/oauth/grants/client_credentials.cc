@@ -21,7 +21,7 @@ Result<TokenResponse, OAuthError> Issue(const TokenRequest& request, const Grant
   if (!decision) return Fail(std::move(decision).error());
   const ClaimInputs inputs(request, context.app, *decision);
   auto token = context.issuer.Issue(context.env, context.app, *decision, inputs.context(), nullptr,
-                                    context.jkt);
+                                    context.confirmation);
   if (!token) return Fail(std::move(token).error());
 
   return Answer(std::move(token).value(), *decision);

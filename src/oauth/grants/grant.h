@@ -30,7 +30,7 @@ struct GrantContext {
   const Clock& clock;
   const config::JtiCache* revoked = nullptr;  // revoked access tokens; null: none are known
   RemoteJwks* remote_jwks = nullptr;          // keys of trusted issuers; null: none reachable
-  std::string_view jkt = {};  // the DPoP key to bind the token to (oauth/dpop.h); empty: none
+  Confirmation confirmation = {};  // what to bind the token to (DPoP key, client certificate)
 };
 
 struct Grant {

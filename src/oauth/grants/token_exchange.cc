@@ -293,7 +293,7 @@ Result<TokenResponse, OAuthError> Issue(const TokenRequest& request, const Grant
 
   const ClaimInputs inputs(request, context.app, *decision, subject, actor);
   auto token = context.issuer.Issue(context.env, context.app, *decision, inputs.context(),
-                                    &delegation, context.jkt);
+                                    &delegation, context.confirmation);
   if (!token) return Fail(std::move(token).error());
 
   TokenResponse out = Answer(std::move(token).value(), *decision);

@@ -392,7 +392,29 @@ ALTER TABLE applications ADD COLUMN dpop_bound_access_tokens BOOLEAN NOT NULL DE
 ALTER TABLE environments ADD COLUMN dpop_nonce_required BOOLEAN NOT NULL DEFAULT FALSE;
 )sql";
 
-constexpr std::array<sql::Migration, 9> kMigrations{{
+// RFC 8705 mTLS (docs/client-authentication.md): the certificate name a TLS_CLIENT_AUTH
+// application is known by (§2.1.2; both NULL when it has none), whether its tokens are bound to
+// its certificate (§3), and the certificate authorities an environment trusts for TLS_CLIENT_AUTH
+// (§2.1). Changes to trusted CAs notify like trusted issuers do.
+constexpr const char* kMigration10 = R"sql(
+ALTER TABLE applications ADD COLUMN tls_client_auth_name TEXT;
+ALTER TABLE applications ADD COLUMN tls_client_auth_value TEXT;
+ALTER TABLE applications ADD COLUMN tls_client_certificate_bound_access_tokens BOOLEAN NOT NULL
+  DEFAULT FALSE;
+CREATE TABLE trusted_cas (
+  id             TEXT COLLATE "C" PRIMARY KEY NOT NULL,
+  environment_id TEXT COLLATE "C" NOT NULL REFERENCES environments (id) ON DELETE CASCADE,
+  name           TEXT NOT NULL,
+  certificate    TEXT NOT NULL,
+  created_at     BIGINT NOT NULL,
+  updated_at     BIGINT NOT NULL
+);
+CREATE INDEX trusted_cas_by_environment ON trusted_cas (environment_id, created_at);
+CREATE TRIGGER trusted_cas_changed AFTER INSERT OR UPDATE OR DELETE ON trusted_cas
+  FOR EACH ROW EXECUTE FUNCTION tollgate_child_row_changed();
+)sql";
+
+constexpr std::array<sql::Migration, 10> kMigrations{{
     {1, kMigration1},
     {2, kMigration2},
     {3, kMigration3},
@@ -402,6 +424,7 @@ constexpr std::array<sql::Migration, 9> kMigrations{{
     {7, kMigration7},
     {8, kMigration8},
     {9, kMigration9},
+    {10, kMigration10},
 }};
 
 constexpr sql::Schema kSchema{

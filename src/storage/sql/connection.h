@@ -31,8 +31,8 @@ struct Blob {
 
 // One parameter value: a typed view of the caller's data, valid while the call that binds it
 // runs. Built implicitly from text (std::string, std::string_view, const char*), int64_t,
-// int32_t, bool, Blob, and std::optional<int64_t> / std::optional<Blob> (empty: a NULL of that
-// type).
+// int32_t, bool, Blob, and std::optional<int64_t> / std::optional<Blob> /
+// std::optional<std::string_view> (empty: a NULL of that type).
 class Value {
  public:
   enum class Type { kText, kInt, kBool, kBlob };
@@ -49,6 +49,9 @@ class Value {
   }
   Value(const std::optional<Blob>& v) : type_(Type::kBlob), null_(!v) {  // NOLINT
     if (v) bytes_ = v->bytes;
+  }
+  Value(const std::optional<std::string_view>& v) : type_(Type::kText), null_(!v) {  // NOLINT
+    if (v) bytes_ = *v;
   }
 
   Type type() const { return type_; }

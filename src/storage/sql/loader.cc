@@ -19,6 +19,7 @@ StoreResult<model::EnvironmentData> LoadContents(Connection& db, const SecretCod
   TG_STORE_ASSIGN(data.scopes, scopes::Load(db, id));
   TG_STORE_ASSIGN(data.resource_attributes, resource_attributes::Load(db, id));
   TG_STORE_ASSIGN(data.trusted_issuers, trusted_issuers::Load(db, id));
+  TG_STORE_ASSIGN(data.trusted_cas, trusted_cas::Load(db, id));
   TG_STORE_ASSIGN(data.grants, grants::Load(db, id));
   TG_STORE_ASSIGN(data.role_assignments, role_assignments::Load(db, id));
   TG_STORE_ASSIGN(data.signing_keys, signing_keys::Load(db, codec, id));

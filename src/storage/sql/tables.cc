@@ -237,7 +237,26 @@ StoreResult<void> Read(const Row& r, const EnvId& env, model::Application& a) {
     a.cors_settings = std::move(cors);
   }
   a.dpop_bound_access_tokens = r.Bool(17);
+  if (!r.IsNull(18)) {
+    model::TlsClientAuth tls;
+    const std::string name = r.Text(18);
+    TG_STORE_ASSIGN(tls.name,
+                    Decode(model::ParseTlsClientAuthName(name), "TLS client auth name", name));
+    if (r.IsNull(19)) {
+      return Fail(InternalError("corrupt row: tls_client_auth_name without tls_client_auth_value"));
+    }
+    tls.value = r.Text(19);
+    a.tls_client_auth = std::move(tls);
+  }
+  a.tls_client_certificate_bound_access_tokens = r.Bool(20);
   return {};
+}
+
+// The stored form of tls_client_auth: (name, value), both NULL when absent.
+std::pair<std::optional<std::string_view>, std::optional<std::string_view>> TlsClientAuthColumns(
+    const model::Application& v) {
+  if (!v.tls_client_auth) return {};
+  return {model::ToString(v.tls_client_auth->name), v.tls_client_auth->value};
 }
 
 // The stored form of corsSettings: (behavior, space-separated origins); ("", "") when absent.
@@ -255,35 +274,42 @@ std::pair<std::string, std::string> CorsColumns(const model::Application& v) {
 
 StoreResult<void> Insert(Connection& db, const model::Application& v) {
   auto [cors_behavior, cors_origins] = CorsColumns(v);
+  auto [tls_name, tls_value] = TlsClientAuthColumns(v);
   TG_STORE_TRY(Execute(
       db,
       "INSERT INTO applications (id, environment_id, name, description, enabled, protocol, "
       "type, token_endpoint_auth_method, jwks, jwks_url, "
       "request_scopes_for_multiple_resources_enabled, include_x5t, include_typ, created_at, "
-      "updated_at, tokens_not_before, cors_behavior, cors_origins, dpop_bound_access_tokens) "
+      "updated_at, tokens_not_before, cors_behavior, cors_origins, dpop_bound_access_tokens, "
+      "tls_client_auth_name, tls_client_auth_value, "
+      "tls_client_certificate_bound_access_tokens) "
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
-      "?19)",
+      "?19, ?20, ?21, ?22)",
       v.id.str(), v.environment_id.str(), v.name, v.description, v.enabled, v.protocol,
       model::ToString(v.type), model::ToString(v.token_endpoint_auth_method), v.jwks, v.jwks_url,
       v.request_scopes_for_multiple_resources_enabled, v.include_x5t, v.include_typ,
       Millis(v.created_at), Millis(v.updated_at), Millis(v.tokens_not_before), cors_behavior,
-      cors_origins, v.dpop_bound_access_tokens));
+      cors_origins, v.dpop_bound_access_tokens, tls_name, tls_value,
+      v.tls_client_certificate_bound_access_tokens));
   return ReplaceLists(db, v);
 }
 
 StoreResult<void> Update(Connection& db, const model::Application& v) {
   auto [cors_behavior, cors_origins] = CorsColumns(v);
+  auto [tls_name, tls_value] = TlsClientAuthColumns(v);
   TG_STORE_TRY(Execute(
       db,
       "UPDATE applications SET name = ?3, description = ?4, enabled = ?5, protocol = ?6, "
       "type = ?7, token_endpoint_auth_method = ?8, jwks = ?9, jwks_url = ?10, "
       "request_scopes_for_multiple_resources_enabled = ?11, include_x5t = ?12, "
       "include_typ = ?13, updated_at = ?14, cors_behavior = ?15, cors_origins = ?16, "
-      "dpop_bound_access_tokens = ?17 WHERE id = ?1 AND environment_id = ?2",
+      "dpop_bound_access_tokens = ?17, tls_client_auth_name = ?18, tls_client_auth_value = ?19, "
+      "tls_client_certificate_bound_access_tokens = ?20 WHERE id = ?1 AND environment_id = ?2",
       v.id.str(), v.environment_id.str(), v.name, v.description, v.enabled, v.protocol,
       model::ToString(v.type), model::ToString(v.token_endpoint_auth_method), v.jwks, v.jwks_url,
       v.request_scopes_for_multiple_resources_enabled, v.include_x5t, v.include_typ,
-      Millis(v.updated_at), cors_behavior, cors_origins, v.dpop_bound_access_tokens));
+      Millis(v.updated_at), cors_behavior, cors_origins, v.dpop_bound_access_tokens, tls_name,
+      tls_value, v.tls_client_certificate_bound_access_tokens));
   return ReplaceLists(db, v);
 }
 
@@ -308,7 +334,8 @@ StoreResult<std::vector<model::Application>> Load(Connection& db, const EnvId& e
           "SELECT id, name, description, enabled, protocol, type, token_endpoint_auth_method, "
           "jwks, jwks_url, request_scopes_for_multiple_resources_enabled, include_x5t, "
           "include_typ, created_at, updated_at, tokens_not_before, cors_behavior, cors_origins, "
-          "dpop_bound_access_tokens FROM applications "
+          "dpop_bound_access_tokens, tls_client_auth_name, tls_client_auth_value, "
+          "tls_client_certificate_bound_access_tokens FROM applications "
           "WHERE environment_id = ?1 ORDER BY created_at, id",
           env, [&](const Row& r, model::Application& a) { return Read(r, env, a); }));
   std::unordered_map<std::string, size_t> index;
@@ -604,6 +631,48 @@ StoreResult<std::vector<model::TrustedIssuer>> Load(Connection& db, const EnvId&
 }
 
 }  // namespace trusted_issuers
+
+// ---------------------------------------------------------------------------------------------
+// trusted_cas
+
+namespace trusted_cas {
+
+StoreResult<void> Insert(Connection& db, const model::TrustedCa& v) {
+  return Execute(db,
+                 "INSERT INTO trusted_cas (id, environment_id, name, certificate, created_at, "
+                 "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                 v.id.str(), v.environment_id.str(), v.name, v.certificate, Millis(v.created_at),
+                 Millis(v.updated_at));
+}
+
+StoreResult<void> Update(Connection& db, const model::TrustedCa& v) {
+  return Execute(db,
+                 "UPDATE trusted_cas SET name = ?3, certificate = ?4, updated_at = ?5 "
+                 "WHERE id = ?1 AND environment_id = ?2",
+                 v.id.str(), v.environment_id.str(), v.name, v.certificate, Millis(v.updated_at));
+}
+
+StoreResult<void> Delete(Connection& db, const TrustedCaId& id) {
+  return ChangeOneRow(db, "trusted CA", "DELETE FROM trusted_cas WHERE id = ?1", id.str());
+}
+
+StoreResult<std::vector<model::TrustedCa>> Load(Connection& db, const EnvId& env) {
+  return LoadRows<model::TrustedCa>(
+      db,
+      "SELECT id, name, certificate, created_at, updated_at "
+      "FROM trusted_cas WHERE environment_id = ?1 ORDER BY created_at, id",
+      env, [&](const Row& r, model::TrustedCa& v) -> StoreResult<void> {
+        v.id = TrustedCaId(r.Text(0));
+        v.environment_id = env;
+        v.name = r.Text(1);
+        v.certificate = r.Text(2);
+        v.created_at = Time(r.Int(3));
+        v.updated_at = Time(r.Int(4));
+        return {};
+      });
+}
+
+}  // namespace trusted_cas
 
 // ---------------------------------------------------------------------------------------------
 // grants

@@ -40,7 +40,8 @@ StoreResult<std::optional<model::Environment>> Load(Connection& db, const EnvId&
 }  // namespace environments
 
 // applications, with application_grant_types, application_response_types and
-// application_redirect_uris (one row per list entry, by position).
+// application_redirect_uris (one row per list entry, by position). tls_client_auth is stored as
+// (tls_client_auth_name, tls_client_auth_value), both NULL when absent.
 namespace applications {
 StoreResult<void> Insert(Connection& db, const model::Application& v);
 // Leaves tokens_not_before as it is.
@@ -92,6 +93,14 @@ StoreResult<void> Update(Connection& db, const model::TrustedIssuer& v);
 StoreResult<void> Delete(Connection& db, const TrustedIssuerId& id);
 StoreResult<std::vector<model::TrustedIssuer>> Load(Connection& db, const EnvId& env);
 }  // namespace trusted_issuers
+
+namespace trusted_cas {
+StoreResult<void> Insert(Connection& db, const model::TrustedCa& v);
+// Changes the name, certificate and updated_at.
+StoreResult<void> Update(Connection& db, const model::TrustedCa& v);
+StoreResult<void> Delete(Connection& db, const TrustedCaId& id);
+StoreResult<std::vector<model::TrustedCa>> Load(Connection& db, const EnvId& env);
+}  // namespace trusted_cas
 
 // grants, with grant_scopes (the grant's scopes in its order).
 namespace grants {

@@ -186,6 +186,24 @@ class SqlTransaction final : public Transaction {
     });
   }
 
+  StoreResult<void> Insert(const model::TrustedCa& v) override {
+    return Atomically([&]() -> StoreResult<void> {
+      TG_STORE_TRY(FailIfRow(db_, IdConflict("trusted CA"),
+                             "SELECT 1 FROM trusted_cas WHERE id = ?1", v.id.str()));
+      TG_STORE_TRY(RequireEnvironment(v.environment_id));
+      return trusted_cas::Insert(db_, v);
+    });
+  }
+
+  StoreResult<void> Update(const model::TrustedCa& v) override {
+    return Atomically([&]() -> StoreResult<void> {
+      TG_STORE_TRY(FailIfNoRow(db_, NotFound("id", "no such trusted CA"),
+                               "SELECT 1 FROM trusted_cas WHERE id = ?1 AND environment_id = ?2",
+                               v.id.str(), v.environment_id.str()));
+      return trusted_cas::Update(db_, v);
+    });
+  }
+
   StoreResult<void> Insert(const model::Grant& v) override {
     return Atomically([&]() -> StoreResult<void> {
       TG_STORE_TRY(
@@ -305,6 +323,9 @@ class SqlTransaction final : public Transaction {
   }
   StoreResult<void> Delete(const TrustedIssuerId& id) override {
     return Atomically([&]() { return trusted_issuers::Delete(db_, id); });
+  }
+  StoreResult<void> Delete(const TrustedCaId& id) override {
+    return Atomically([&]() { return trusted_cas::Delete(db_, id); });
   }
   StoreResult<void> Delete(const GrantId& id) override {
     return Atomically([&]() { return grants::Delete(db_, id); });

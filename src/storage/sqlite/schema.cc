@@ -291,7 +291,27 @@ ALTER TABLE applications ADD COLUMN dpop_bound_access_tokens INTEGER NOT NULL DE
 ALTER TABLE environments ADD COLUMN dpop_nonce_required INTEGER NOT NULL DEFAULT 0;
 )sql";
 
-constexpr std::array<sql::Migration, 9> kMigrations{{
+// RFC 8705 mTLS (docs/client-authentication.md): the certificate name a TLS_CLIENT_AUTH
+// application is known by (§2.1.2; both NULL when it has none), whether its tokens are bound to
+// its certificate (§3), and the certificate authorities an environment trusts for TLS_CLIENT_AUTH
+// (§2.1).
+constexpr const char* kMigration10 = R"sql(
+ALTER TABLE applications ADD COLUMN tls_client_auth_name TEXT;
+ALTER TABLE applications ADD COLUMN tls_client_auth_value TEXT;
+ALTER TABLE applications ADD COLUMN tls_client_certificate_bound_access_tokens INTEGER NOT NULL
+  DEFAULT 0;
+CREATE TABLE trusted_cas (
+  id             TEXT PRIMARY KEY NOT NULL,
+  environment_id TEXT NOT NULL REFERENCES environments (id) ON DELETE CASCADE,
+  name           TEXT NOT NULL,
+  certificate    TEXT NOT NULL,
+  created_at     INTEGER NOT NULL,
+  updated_at     INTEGER NOT NULL
+);
+CREATE INDEX trusted_cas_by_environment ON trusted_cas (environment_id, created_at);
+)sql";
+
+constexpr std::array<sql::Migration, 10> kMigrations{{
     {1, kMigration1},
     {2, kMigration2},
     {3, kMigration3},
@@ -301,6 +321,7 @@ constexpr std::array<sql::Migration, 9> kMigrations{{
     {7, kMigration7},
     {8, kMigration8},
     {9, kMigration9},
+    {10, kMigration10},
 }};
 
 constexpr sql::Schema kSchema{
