@@ -81,9 +81,13 @@ Options (each also read from the environment variable in brackets; the option wi
   --trusted-proxies CIDRS  serve: comma-separated networks of reverse proxies (such as
                            10.0.0.0/8,fd00::/8) whose Forwarded / X-Forwarded-For headers name
                            the client for brute-force throttling (the rightmost hop that is not
-                           a trusted proxy), and whose Client-Cert / Client-Cert-Chain
-                           headers (RFC 9440) carry the client's TLS certificate; default
-                           none: the TCP peer is the client [TOLLGATE_TRUSTED_PROXIES]
+                           a trusted proxy); default none: the TCP peer is the client
+                           [TOLLGATE_TRUSTED_PROXIES]
+  --proxy-client-certs     serve: take the client's TLS certificate from the Client-Cert /
+                           Client-Cert-Chain headers (RFC 9440) of --trusted-proxies peers, and
+                           never from their own connections; only behind proxies that ask for
+                           client certificates and replace these headers (default off)
+                           [TOLLGATE_PROXY_CLIENT_CERTS=1]
   --master-key-file PATH   file holding the base64 master key that encrypts secrets at rest;
                            created by init with mode 0600 (default: <sqlite path>.key;
                            a PostgreSQL store needs this or TOLLGATE_MASTER_KEY)
@@ -101,6 +105,13 @@ struct OptionSpec {
   std::string_view flag;
   std::string_view env;
   std::string server::Options::*member;
+};
+
+// An option without a value, off by default; its variable takes 1, true, 0 or false.
+struct SwitchSpec {
+  std::string_view flag;
+  const char* env;
+  bool server::Options::*member;
 };
 
 // A whole number from `min` to `max`.
@@ -145,6 +156,11 @@ int Main(int argc, char** argv) {
       {"--trusted-proxies", "TOLLGATE_TRUSTED_PROXIES", &server::Options::trusted_proxies},
       {"--token-activities", "TOLLGATE_TOKEN_ACTIVITIES", &server::Options::token_activities},
   };
+  static const SwitchSpec kSwitches[] = {
+      {"--allow-private-fetch", "TOLLGATE_ALLOW_PRIVATE_FETCH",
+       &server::Options::allow_private_fetch},
+      {"--proxy-client-certs", "TOLLGATE_PROXY_CLIENT_CERTS", &server::Options::proxy_client_certs},
+  };
   static const NumberSpec kNumbers[] = {
       {"--threads", "TOLLGATE_THREADS", &server::Options::threads, 1, 256},
       {"--max-connections", "TOLLGATE_MAX_CONNECTIONS", &server::Options::max_connections, 1,
@@ -186,12 +202,14 @@ int Main(int argc, char** argv) {
     }
   }
   if (const char* v = std::getenv("TOLLGATE_MASTER_KEY"); v != nullptr) options.master_key = v;
-  if (const char* v = std::getenv("TOLLGATE_ALLOW_PRIVATE_FETCH"); v != nullptr && *v != '\0') {
+  for (const auto& spec : kSwitches) {
+    const char* v = std::getenv(spec.env);
+    if (v == nullptr || *v == '\0') continue;
     const std::string_view flag = v;
     if (flag == "1" || flag == "true") {
-      options.allow_private_fetch = true;
+      options.*spec.member = true;
     } else if (flag != "0" && flag != "false") {
-      return Usage("TOLLGATE_ALLOW_PRIVATE_FETCH must be 1, true, 0 or false");
+      return Usage(std::string(spec.env) + " must be 1, true, 0 or false");
     }
   }
 
@@ -222,9 +240,11 @@ int Main(int argc, char** argv) {
       options.*spec.member = value;
       matched = true;
     }
-    if (!matched && arg == "--allow-private-fetch") {
-      options.allow_private_fetch = true;
-      matched = true;
+    for (const auto& spec : kSwitches) {
+      if (!matched && arg == spec.flag) {
+        options.*spec.member = true;
+        matched = true;
+      }
     }
     for (const auto& spec : kNumbers) {
       if (flag != spec.flag) continue;

@@ -430,8 +430,15 @@ std::optional<TimePoint> ToTimePoint(const ASN1_TIME* time) {
                                          month{static_cast<unsigned>(tm.tm_mon + 1)},
                                          day{static_cast<unsigned>(tm.tm_mday)}};
   if (!date.ok()) return std::nullopt;
-  return TimePoint(std::chrono::sys_days(date)) + std::chrono::hours(tm.tm_hour) +
-         std::chrono::minutes(tm.tm_min) + std::chrono::seconds(tm.tm_sec);
+  // RFC 5280 §4.1.2.5: 99991231235959Z means no expiry, beyond what a TimePoint holds (2262):
+  // seconds are counted in 64 bits, then clamped.
+  const int64_t seconds = int64_t{std::chrono::sys_days(date).time_since_epoch().count()} * 86400 +
+                          int64_t{tm.tm_hour} * 3600 + int64_t{tm.tm_min} * 60 + tm.tm_sec;
+  constexpr auto kMax =
+      std::chrono::duration_cast<std::chrono::seconds>(TimePoint::max().time_since_epoch());
+  constexpr auto kMin =
+      std::chrono::duration_cast<std::chrono::seconds>(TimePoint::min().time_since_epoch());
+  return TimePoint(std::chrono::seconds(std::clamp<int64_t>(seconds, kMin.count(), kMax.count())));
 }
 
 std::optional<std::string> SerialHex(const X509* x509) {

@@ -42,6 +42,8 @@ class Certificate {
   std::string SubjectDn() const;
   std::string IssuerDn() const;
   std::string SerialNumberHex() const;  // lower-case hex, no leading zeros ("0" for zero)
+  // Validity, clamped to what a TimePoint holds (1677 to 2262): RFC 5280's 99991231235959Z (no
+  // expiry) reads as 2262.
   TimePoint NotBefore() const;
   TimePoint NotAfter() const;
   bool IsCa() const;  // basicConstraints with cA true

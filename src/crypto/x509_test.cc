@@ -852,6 +852,27 @@ TEST_F(X509CliTest, SubjectDnIsOpensslRfc2253) {
   EXPECT_EQ(X509(kLeafPem, "-noout -issuer -nameopt RFC2253"), "issuer=" + leaf->IssuerDn());
 }
 
+// RFC 5280 §4.1.2.5's "no expiry" lies past what a TimePoint holds (2262): clamped, no overflow.
+TEST_F(X509CliTest, ValidityPastTimePointsRangeIsClamped) {
+  const std::string cmd = "cd '" + dir_.string() +
+                          "' && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+                          "-nodes -keyout k.pem -out far.pem -subj /CN=far -days 2900000 "
+                          ">/dev/null 2>&1 </dev/null";
+  const int status = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  std::ifstream in(dir_ / "far.pem", std::ios::binary);
+  const std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CertificatePtr far = Load(pem);
+  ASSERT_NE(far, nullptr);
+  EXPECT_EQ(far->NotAfter(), TimePoint(std::chrono::duration_cast<std::chrono::seconds>(
+                                 TimePoint::max().time_since_epoch())));
+  EXPECT_LT(far->NotBefore(), far->NotAfter());
+  auto anchors = TrustAnchors::Create(std::vector<CertificatePtr>{far});
+  ASSERT_TRUE(anchors.ok());
+  // The chain check reads the certificate's own times.
+  EXPECT_TRUE((*anchors)->Verify(*far, {}, At("2200-01-01T00:00:00Z")).ok());
+}
+
 TEST_F(X509CliTest, FieldsMatchOpensslForEveryCertificate) {
   for (std::string_view pem :
        {kRootPem, kIntermediatePem, kLeafPem, kServerAuthPem, kOtherCaPem, kStrangerPem, kNotCaPem,

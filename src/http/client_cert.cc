@@ -14,10 +14,18 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-// RFC 8941 §3.3.5: a byte sequence, `:` base64 (RFC 4648 §4, padded) `:`.
+// RFC 8941 §3.3.5: a byte sequence, `:` base64 (RFC 4648 §4) `:`, whose padding a parser
+// should not insist on; parameters after it (`;name=value`, §3.1.2) are ignored.
 std::optional<std::string> ByteSequence(std::string_view item) {
-  if (item.size() < 3 || item.front() != ':' || item.back() != ':') return std::nullopt;
-  auto bytes = Base64Decode(item.substr(1, item.size() - 2));
+  if (item.size() < 3 || item.front() != ':') return std::nullopt;
+  const size_t close = item.find(':', 1);
+  if (close == std::string_view::npos || close == 1) return std::nullopt;
+  const std::string_view rest = item.substr(close + 1);
+  if (!rest.empty() && rest.front() != ';') return std::nullopt;
+  std::string base64(item.substr(1, close - 1));
+  if (base64.size() % 4 == 1) return std::nullopt;
+  while (base64.size() % 4 != 0) base64 += '=';
+  auto bytes = Base64Decode(base64);
   if (!bytes || bytes->empty()) return std::nullopt;
   return bytes;
 }

@@ -26,6 +26,14 @@ TEST(ClientCertificatesTest, AProxysByteSequencesReplaceTheConnectionsCertificat
   EXPECT_EQ(*ClientCertificates(request), Certs{"leaf"});
   request.proxy_client_cert_chain = ":aW50MQ==:, :aW50Mg==:";  // "int1", "int2"
   EXPECT_EQ(*ClientCertificates(request), (Certs{"leaf", "int1", "int2"}));
+  // RFC 8941 §3.3.5: padding is optional to a parser; parameters are ignored.
+  request.proxy_client_cert = ":bGVhZg:;by=proxy";
+  request.proxy_client_cert_chain = ":aW50MQ:;a=1, :aW50Mg==:";
+  EXPECT_EQ(*ClientCertificates(request), (Certs{"leaf", "int1", "int2"}));
+  // RFC 8941 §3.3.5: padding is optional to a parser; parameters are ignored.
+  request.proxy_client_cert = ":bGVhZg:;by=proxy";
+  request.proxy_client_cert_chain = ":aW50MQ:;a=1, :aW50Mg==:";
+  EXPECT_EQ(*ClientCertificates(request), (Certs{"leaf", "int1", "int2"}));
 }
 
 TEST(ClientCertificatesTest, NginxsEscapedPem) {
@@ -45,15 +53,15 @@ TEST(ClientCertificatesTest, NginxsEscapedPem) {
 
 TEST(ClientCertificatesTest, MalformedProxyHeadersAreRefused) {
   for (const char* bad :
-       {"", ":",
-        "::", ":bGVhZg==", "bGVhZg==", ":bGVhZg:", ":not base64!:", ":bGVhZg==:, :bGVhZg==:", "%2",
-        "%zz", "-----BEGIN%20CERTIFICATE-----%0A-----END%20CERTIFICATE-----",
+       {"", ":", "::", ":bGVhZg==", "bGVhZg==", ":bGVhZ:", ":bGVhZg==:x",
+        ":not base64!:", ":bGVhZg==:, :bGVhZg==:", "%2", "%zz",
+        "-----BEGIN%20CERTIFICATE-----%0A-----END%20CERTIFICATE-----",
         "-----BEGIN%20PRIVATE%20KEY-----%0AbGVhZg==%0A-----END%20PRIVATE%20KEY-----"}) {
     Request request;
     request.proxy_client_cert = bad;
     EXPECT_FALSE(ClientCertificates(request)) << bad;
   }
-  for (const char* bad : {"bGVhZg==", ":bGVhZg==:,", ":bGVhZg==:;x", ",:bGVhZg==:"}) {
+  for (const char* bad : {"bGVhZg==", ":bGVhZg==:,", ":bGVhZg==:x", ",:bGVhZg==:"}) {
     Request request;
     request.proxy_client_cert = ":bGVhZg==:";
     request.proxy_client_cert_chain = bad;

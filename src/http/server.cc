@@ -695,18 +695,19 @@ class HttpServer::Impl {
       request.host = Header(req, bhttp::field::host).value_or("");
       request.correlation_id = CorrelationId(req);
       request.remote_address = conn->remote_address;
-      request.tls_client_certificates = conn->client_certificates;
       std::string client_address;
       std::string client_cert, client_cert_chain;
-      if (!options_.trusted_proxies.empty() &&
-          options_.trusted_proxies.Contains(conn->remote_address)) {
-        // RFC 9440: the client's certificate as the TLS-terminating proxy saw it (docs/deploy.md).
+      if (options_.proxy_client_certs && options_.trusted_proxies.Contains(conn->remote_address)) {
+        // RFC 9440: the client's certificate as the TLS-terminating proxy saw it; the proxy's
+        // own certificate is not the client's (docs/deploy.md).
         if (!JoinedHeader(req, "Client-Cert", client_cert).empty()) {
           request.proxy_client_cert = client_cert;
         }
         if (!JoinedHeader(req, "Client-Cert-Chain", client_cert_chain).empty()) {
           request.proxy_client_cert_chain = client_cert_chain;
         }
+      } else {
+        request.tls_client_certificates = conn->client_certificates;
       }
       if (!options_.trusted_proxies.empty()) {
         // Behind trusted proxies the client is named by their headers (docs/deploy.md).

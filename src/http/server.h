@@ -32,6 +32,10 @@ struct ServerOptions {
   // Peers whose Forwarded / X-Forwarded-For headers name the client (Request::remote_address);
   // nobody by default.
   TrustedProxies trusted_proxies;
+  // A trusted proxy's Client-Cert / Client-Cert-Chain headers carry the client's certificate,
+  // and its own connection's certificate never counts (Request::proxy_client_cert). Off: the
+  // headers are ignored from everyone.
+  bool proxy_client_certs = false;
   // At most this many client connections are open at once. At the limit, the oldest idle
   // keep-alive connection is closed for each new one; with none idle, new connections wait in
   // the listen backlog until one ends. Each takes a file descriptor: the composition root

@@ -155,8 +155,14 @@ int SelectAlpn(SSL* /*ssl*/, const unsigned char** out, unsigned char* out_lengt
 
 // RFC 8705: the handshake asks for a client certificate and accepts whatever comes, or nothing.
 // Whether it proves anything is for client authentication to say, per environment (its trusted
-// CAs) or per client (its registered keys); the handshake already proved the key's possession.
-int AcceptAnyClientCertificate(int /*preverified*/, X509_STORE_CTX* /*ctx*/) { return 1; }
+// CAs) or per client (its registered keys); the handshake still proves the key's possession
+// (CertificateVerify). Replacing OpenSSL's chain verification, not only its verdict, means an
+// unauthenticated client's chain costs no signature check here.
+int AcceptAnyClientChain(X509_STORE_CTX* /*ctx*/, void* /*arg*/) { return 1; }
+
+// The most a client's Certificate message may take: a leaf and a few intermediates (a long, as
+// SSL_CTX_set_max_cert_list takes it).
+constexpr long kMaxClientCertificateList = 32L * 1024;
 
 // OpenSSL's reason for the last failure, for a one-line message.
 std::string OpenSslReason(const boost::system::error_code& ec) {
@@ -233,7 +239,9 @@ Result<std::shared_ptr<ssl::context>, std::string> Build(const TlsFiles& files,
                       static_cast<long>(std::chrono::seconds(kTicketKeyPeriod).count()));  // NOLINT
   SSL_CTX_set_alpn_select_cb(native, SelectAlpn, nullptr);
   // Requested, never required; once per connection (no renegotiation asks again).
-  SSL_CTX_set_verify(native, SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE, AcceptAnyClientCertificate);
+  SSL_CTX_set_verify(native, SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE, nullptr);
+  SSL_CTX_set_cert_verify_callback(native, AcceptAnyClientChain, nullptr);
+  SSL_CTX_set_max_cert_list(native, kMaxClientCertificateList);
   return std::shared_ptr<ssl::context>(holder, &holder->context);
 }
 

@@ -77,10 +77,16 @@ std::optional<std::string> NormalUri(std::string_view text) {
 // §4.3 items 8, 9 and 11.
 Result<void, Reason> CheckClaims(const DpopProof& proof, const DpopRules& rules) {
   if (proof.htm != rules.method) return Fail(Reason("claim htm is not the request's method"));
-  if (proof.htu != rules.uri) {  // the common case, equal as sent, needs no normalization
+  // The common case, equal as sent, needs no normalization.
+  if (proof.htu != rules.uri && (rules.alias.empty() || proof.htu != rules.alias)) {
     auto htu = NormalUri(proof.htu);
-    auto uri = NormalUri(rules.uri);
-    if (!htu || !uri || *htu != *uri) return Fail(Reason("claim htu is not the request's URI"));
+    auto same = [&htu](std::string_view uri) {
+      auto normal = NormalUri(uri);
+      return htu && normal && *htu == *normal;
+    };
+    if (!same(rules.uri) && (rules.alias.empty() || !same(rules.alias))) {
+      return Fail(Reason("claim htu is not the request's URI"));
+    }
   }
   const int64_t now = ToUnixSeconds(rules.now);
   if (proof.iat > now + rules.skew.count()) return Fail(Reason("claim iat is in the future"));

@@ -37,6 +37,8 @@ struct DpopProof {
 struct DpopRules {
   std::string_view method;  // the request's, for `htm` (case-sensitive, RFC 9110 §9.1)
   std::string_view uri;     // the URI the request was sent to, for `htu`
+  // Another URI of the same endpoint `htu` may name (RFC 8705 §5's mTLS alias); empty: none.
+  std::string_view alias = {};
   TimePoint now;
   std::chrono::seconds max_age{60};  // `iat` at most this far in the past
   std::chrono::seconds skew{60};     // `iat` at most this far in the future
@@ -55,7 +57,8 @@ struct DpopRules {
 //   kMaxDpopNonceSize bytes;
 // - `htm` is not `rules.method`; `htu`, without query and fragment, is not `rules.uri` after
 //   normalization (RFC 3986 §6.2.2 and §6.2.3: case of scheme and host, percent-encoding, dot
-//   segments, default port, empty path); `iat` is outside the window of `rules`;
+//   segments, default port, empty path), nor `rules.alias` when set; `iat` is outside the window
+//   of `rules`;
 // - the signature does not verify with `jwk` (checked last: a stale or misdirected proof costs no
 //   verification).
 // Parsed public keys are kept per thread by thumbprint (a client signs many proofs with one

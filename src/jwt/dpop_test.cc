@@ -219,6 +219,14 @@ TEST(DpopTest, ComparesUrisAfterNormalization) {
   EXPECT_EQ(Refusal(header, with_htu("http://127.0.0.1:8080/t"), Rules("http://127.0.0.1:8080/t")),
             "");
   EXPECT_EQ(Refusal(header, with_htu("https://as.example"), Rules("https://as.example/")), "");
+  // RFC 8705 §5: the endpoint's mTLS alias names it too, as sent or normalized.
+  DpopRules aliased = Rules("https://as.example/t");
+  aliased.alias = "https://mtls.as.example/t";
+  EXPECT_EQ(Refusal(header, with_htu("https://mtls.as.example/t"), aliased), "");
+  EXPECT_EQ(Refusal(header, with_htu("HTTPS://mtls.as.example:443/t"), aliased), "");
+  EXPECT_EQ(Refusal(header, with_htu("https://as.example/t"), aliased), "");
+  EXPECT_EQ(Refusal(header, with_htu("https://other.as.example/t"), aliased),
+            "claim htu is not the request's URI");
 }
 
 }  // namespace

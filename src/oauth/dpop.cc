@@ -61,7 +61,10 @@ Result<DpopProofs::Binding, OAuthError> DpopProofs::Check(const TokenRequest& re
   }
   // §4.3 item 1: one header, one proof.
   if (request.dpop.size() > 1) return Fail(InvalidProof("More than one DPoP header was sent"));
-  const jwt::DpopRules rules{.method = kMethod, .uri = env.token_endpoint, .now = clock_.Now()};
+  // RFC 8705 §5: a client of the mTLS alias names the alias.
+  const std::string alias = env.mtls_issuer.empty() ? std::string() : env.mtls_issuer + "/token";
+  const jwt::DpopRules rules{
+      .method = kMethod, .uri = env.token_endpoint, .alias = alias, .now = clock_.Now()};
   auto proof = jwt::VerifyDpopProof(request.dpop.front(), rules);
   if (!proof) return Fail(InvalidProof("The DPoP proof is invalid: " + proof.error()));
   // §8: the nonce after every other check, so that a client retries only for the nonce.

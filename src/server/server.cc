@@ -265,6 +265,10 @@ int Serve(const Options& options) {
     PrintError(proxies.error());
     return 2;
   }
+  if (options.proxy_client_certs && proxies->empty()) {
+    PrintError("--proxy-client-certs needs --trusted-proxies: the proxies whose headers count");
+    return 2;
+  }
   const auto token_activities = oauth::ParseAuthActivityLevel(options.token_activities);
   if (!token_activities) {
     PrintError("--token-activities must be all, failures or none, got '" +
@@ -307,6 +311,7 @@ int Serve(const Options& options) {
   http_options.threads = io_threads;
   http_options.max_connections = max_connections;
   http_options.trusted_proxies = std::move(*proxies);
+  http_options.proxy_client_certs = options.proxy_client_certs;
   if (tls) {
     http_options.tls = http::TlsListenerOptions{
         .host = tls_listen.host,

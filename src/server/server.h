@@ -38,6 +38,8 @@ struct Options {
   std::string trusted_proxies;  // CIDR,CIDR,...: peers whose Forwarded/X-Forwarded-For count
   // jwksUrl fetches may connect to loopback, private, link-local, ... addresses (decision 0005).
   bool allow_private_fetch = false;
+  // Client certificates come from the RFC 9440 headers of trusted proxies (docs/deploy.md).
+  bool proxy_client_certs = false;
 };
 
 // `tollgate init`: prints the init JSON on stdout. Returns the process exit code; errors are one

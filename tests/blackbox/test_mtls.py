@@ -7,10 +7,12 @@ present the certificates; PyJWT verifies every token against the environment's J
 expected x5t#S256 is computed here from the DER that `openssl x509 -outform DER` wrote. Every CA
 and certificate is made by the openssl command in a temporary folder (mtls_pki.py).
 
-Servers: each of `server` (SQLite, PostgreSQL) has the HTTPS listener, --trusted-proxies
-127.0.0.1/32 (so this test's requests may carry RFC 9440 Client-Cert headers) and --mtls-url;
-`plain_server` (SQLite) has the HTTPS listener only: Client-Cert headers are ignored there and
-discovery has no mtls_endpoint_aliases.
+Servers: each of `server` (SQLite, PostgreSQL) has the HTTPS listener and --mtls-url;
+`proxy_server` (SQLite, PostgreSQL) has the HTTPS listener, --trusted-proxies 127.0.0.1/32 and
+--proxy-client-certs, so this test is the proxy and its RFC 9440 Client-Cert headers are the
+only certificates that count; `plain_server` (SQLite) has the HTTPS listener and either trusted
+proxies without --proxy-client-certs, or --proxy-client-certs for other peers than this test:
+Client-Cert headers are ignored there, and discovery has no mtls_endpoint_aliases.
 
 The main environment (`world`) trusts the client root CA "CN=Test Root,O=Example"; others are
 made by the tests that need another trust list."""
@@ -19,6 +21,7 @@ import base64
 import datetime
 import hashlib
 import json
+import os
 import secrets
 import subprocess
 import urllib.parse
@@ -32,7 +35,7 @@ from cryptography.hazmat.primitives import serialization
 
 from admin_api import AdminApi
 from mtls_pki import Pki
-from tollgate_server import UUID_RE, serving
+from tollgate_server import UUID_RE, TollgateServer, serving
 
 ORDERS = "https://orders.mtls.example.test"
 MTLS_URL = "https://mtls.example.test"
@@ -56,13 +59,17 @@ def tls_args(pki):
 
 
 def full_args(pki):
-    return tls_args(pki) + ["--trusted-proxies", "127.0.0.1/32", "--mtls-url", MTLS_URL]
+    return tls_args(pki) + ["--mtls-url", MTLS_URL]
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def server(request, pki):
-    if request.param == "sqlite":
-        with serving(extra_args=full_args(pki)) as s:
+def proxy_args(pki):
+    return tls_args(pki) + ["--trusted-proxies", "127.0.0.1/32", "--proxy-client-certs"]
+
+
+def start(backend, args):
+    """A server on `backend` ("sqlite" or "postgres") with `args`, for a fixture to yield."""
+    if backend == "sqlite":
+        with serving(extra_args=args) as s:
             s.deployment = None
             yield s
         return
@@ -70,7 +77,7 @@ def server(request, pki):
     cluster, owned = shared_cluster()
     deployment = Deployment(cluster)
     try:
-        node = deployment.node(extra_args=full_args(pki))
+        node = deployment.node(extra_args=args)
         node.deployment = deployment  # for a second node of the same deployment
         yield node
     finally:
@@ -80,10 +87,24 @@ def server(request, pki):
     assert codes and all(c == 0 for c in codes), codes
 
 
-@pytest.fixture(scope="module", params=["sqlite"])
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def server(request, pki):
+    yield from start(request.param, full_args(pki))
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def proxy_server(request, pki):
+    yield from start(request.param, proxy_args(pki))
+
+
+@pytest.fixture(scope="module", params=["sqlite-proxies-without-switch",
+                                        "sqlite-switch-for-other-peers"])
 def plain_server(request, pki):
-    """HTTPS, but neither --trusted-proxies nor --mtls-url."""
-    with serving(extra_args=tls_args(pki)) as s:
+    """HTTPS without --mtls-url; Client-Cert headers from this test never count."""
+    extra = (["--trusted-proxies", "127.0.0.1/32"]
+             if request.param == "sqlite-proxies-without-switch"
+             else ["--trusted-proxies", "10.0.0.0/8", "--proxy-client-certs"])
+    with serving(extra_args=tls_args(pki) + extra) as s:
         yield s
 
 
@@ -189,6 +210,11 @@ class World:
 @pytest.fixture(scope="module")
 def world(server, pki):
     return World(server, pki, trust=[pki.root_ca])
+
+
+@pytest.fixture(scope="module")
+def proxy_world(proxy_server, pki):
+    return World(proxy_server, pki, trust=[pki.root_ca])
 
 
 @pytest.fixture(scope="module")
@@ -751,64 +777,70 @@ def test_an_mtls_client_introspects_and_revokes_with_its_certificate(world, pki)
 
 # --- Client-Cert headers from a trusted proxy (RFC 9440) -----------------------------------------
 
-def test_a_trusted_proxy_passes_the_certificate_in_client_cert(world, pki):
-    app = world.app("TLS_CLIENT_AUTH", bound=True, tlsClientAuthSanDns="proxy.example.test")
-    resp = world.token(app, plain=True,
+def test_a_trusted_proxy_passes_the_certificate_in_client_cert(proxy_world, pki):
+    app = proxy_world.app("TLS_CLIENT_AUTH", bound=True, tlsClientAuthSanDns="proxy.example.test")
+    resp = proxy_world.token(app, plain=True,
                        headers={"Client-Cert": client_cert_header(pki.proxy_client)})
-    claims = claims_of(world, resp, app)
+    claims = claims_of(proxy_world, resp, app)
     assert claims["cnf"] == {"x5t#S256": pki.proxy_client.x5t_s256}, claims
-    intro = world.introspect(resp.json()["access_token"])
+    intro = proxy_world.introspect(resp.json()["access_token"])
     assert intro["cnf"] == {"x5t#S256": pki.proxy_client.x5t_s256}, intro
     # A certificate the environment does not trust, passed the same way, is refused.
-    app2 = world.app("TLS_CLIENT_AUTH", tlsClientAuthSanDns="client.example.test")
-    resp = world.token(app2, plain=True,
+    app2 = proxy_world.app("TLS_CLIENT_AUTH", tlsClientAuthSanDns="client.example.test")
+    resp = proxy_world.token(app2, plain=True,
                        headers={"Client-Cert": client_cert_header(pki.untrusted)})
     assert_invalid_client(resp, pki.untrusted)
-    resp = world.token(app2, plain=True,
+    resp = proxy_world.token(app2, plain=True,
                        headers={"Client-Cert": client_cert_header(pki.dns_client)})
-    claims_of(world, resp, app2)
+    claims_of(proxy_world, resp, app2)
 
 
-def test_a_trusted_proxy_passes_the_intermediate_in_client_cert_chain(world, pki):
-    app = world.app("TLS_CLIENT_AUTH", bound=True, tlsClientAuthSanDns="chained.example.test")
+def test_a_trusted_proxy_passes_the_intermediate_in_client_cert_chain(proxy_world, pki):
+    app = proxy_world.app("TLS_CLIENT_AUTH", bound=True, tlsClientAuthSanDns="chained.example.test")
     headers = {"Client-Cert": client_cert_header(pki.chained),
                "Client-Cert-Chain": client_cert_header(pki.intermediate)}
-    claims = claims_of(world, world.token(app, plain=True, headers=headers), app)
+    claims = claims_of(proxy_world, proxy_world.token(app, plain=True, headers=headers), app)
     assert claims["cnf"] == {"x5t#S256": pki.chained.x5t_s256}, claims
     # The chain as a list of two, the root included (RFC 9440 §2.3 allows it).
     headers["Client-Cert-Chain"] = ", ".join(client_cert_header(c)
                                              for c in (pki.intermediate, pki.root_ca))
-    claims_of(world, world.token(app, plain=True, headers=headers), app)
+    claims_of(proxy_world, proxy_world.token(app, plain=True, headers=headers), app)
     # Without the chain the leaf does not reach the root.
-    resp = world.token(app, plain=True, headers={"Client-Cert": client_cert_header(pki.chained)})
+    resp = proxy_world.token(app, plain=True, headers={"Client-Cert": client_cert_header(pki.chained)})
     assert_invalid_client(resp, pki.chained)
 
 
-def test_nginx_passes_the_escaped_pem(world, pki):
+def test_nginx_passes_the_escaped_pem(proxy_world, pki):
     """nginx: proxy_set_header Client-Cert $ssl_client_escaped_cert (the PEM, URL-encoded)."""
-    app = world.app("TLS_CLIENT_AUTH", bound=True, tlsClientAuthSanDns="proxy.example.test")
+    app = proxy_world.app("TLS_CLIENT_AUTH", bound=True, tlsClientAuthSanDns="proxy.example.test")
     escaped = urllib.parse.quote(pki.proxy_client.pem, safe="")
     assert "%0A" in escaped and "-----BEGIN%20CERTIFICATE-----" in escaped
-    claims = claims_of(world, world.token(app, plain=True, headers={"Client-Cert": escaped}), app)
+    claims = claims_of(proxy_world, proxy_world.token(app, plain=True, headers={"Client-Cert": escaped}), app)
     assert claims["cnf"] == {"x5t#S256": pki.proxy_client.x5t_s256}, claims
 
 
-def test_client_cert_replaces_the_connections_certificate(world, pki):
-    """From a trusted proxy over HTTPS, the header wins over the handshake's certificate."""
-    app = world.app("TLS_CLIENT_AUTH", bound=True, tlsClientAuthSanDns="proxy.example.test")
-    resp = world.token(app, pki.untrusted,
+def test_client_cert_replaces_the_connections_certificate(proxy_world, pki):
+    """From a trusted proxy, only the header counts: the certificate of the proxy's own
+    connection is not its clients'."""
+    app = proxy_world.app("TLS_CLIENT_AUTH", bound=True, tlsClientAuthSanDns="proxy.example.test")
+    resp = proxy_world.token(app, pki.untrusted,
                        headers={"Client-Cert": client_cert_header(pki.proxy_client)})
-    claims = claims_of(world, resp, app)
+    claims = claims_of(proxy_world, resp, app)
     assert claims["cnf"] == {"x5t#S256": pki.proxy_client.x5t_s256}, claims
     # And the other way round: the handshake's certificate is right, the header's is not.
-    resp = world.token(app, pki.proxy_client,
+    resp = proxy_world.token(app, pki.proxy_client,
                        headers={"Client-Cert": client_cert_header(pki.untrusted)})
     assert_invalid_client(resp, pki.untrusted, pki.proxy_client)
+    # Without the header the handshake's certificate does not count either.
+    assert_invalid_client(proxy_world.token(app, pki.proxy_client), pki.proxy_client)
+    bound = proxy_world.app("CLIENT_SECRET_BASIC", bound=True)
+    assert_refused(proxy_world.token(bound, pki.self_ec), 400, "invalid_request", pki.self_ec,
+                   secret=bound.secret)
     # A secret client bound by the header's certificate over HTTPS.
-    secret = world.app("CLIENT_SECRET_BASIC", bound=True)
-    resp = world.token(secret, pki.self_ec,
+    secret = proxy_world.app("CLIENT_SECRET_BASIC", bound=True)
+    resp = proxy_world.token(secret, pki.self_ec,
                        headers={"Client-Cert": client_cert_header(pki.self_rsa)})
-    claims = claims_of(world, resp, secret)
+    claims = claims_of(proxy_world, resp, secret)
     assert claims["cnf"] == {"x5t#S256": pki.self_rsa.x5t_s256}, claims
 
 
@@ -819,27 +851,30 @@ def test_client_cert_replaces_the_connections_certificate(world, pki):
     urllib.parse.quote("-----BEGIN CERTIFICATE-----\nnot*base64\n-----END CERTIFICATE-----",
                        safe=""),
 ], ids=["bad-base64", "neither-form", "bad-pem"])
-def test_a_malformed_client_cert_is_invalid_request(world, pki, value):
-    app = world.app("TLS_CLIENT_AUTH", tlsClientAuthSanDns="proxy.example.test")
-    resp = world.token(app, plain=True, headers={"Client-Cert": value})
+def test_a_malformed_client_cert_is_invalid_request(proxy_world, pki, value):
+    app = proxy_world.app("TLS_CLIENT_AUTH", tlsClientAuthSanDns="proxy.example.test")
+    resp = proxy_world.token(app, plain=True, headers={"Client-Cert": value})
     assert_refused(resp, 400, "invalid_request")
     # Also beside a good certificate in the handshake, and for a secret client that wants
     # certificate-bound tokens.
-    resp = world.token(app, pki.proxy_client, headers={"Client-Cert": value})
+    resp = proxy_world.token(app, pki.proxy_client, headers={"Client-Cert": value})
     assert_refused(resp, 400, "invalid_request", pki.proxy_client)
-    bound = world.app("CLIENT_SECRET_BASIC", bound=True)
-    resp = world.token(bound, pki.self_ec, headers={"Client-Cert": value})
+    # RFC 8941 §3.3.5: missing padding and parameters are fine.
+    good = client_cert_header(pki.proxy_client).rstrip(":").rstrip("=") + ":;by=proxy"
+    issued(proxy_world.token(app, plain=True, headers={"Client-Cert": good}), app)
+    bound = proxy_world.app("CLIENT_SECRET_BASIC", bound=True)
+    resp = proxy_world.token(bound, pki.self_ec, headers={"Client-Cert": value})
     assert_refused(resp, 400, "invalid_request", pki.self_ec, secret=bound.secret)
 
 
-def test_a_client_cert_that_is_no_certificate(world, pki):
+def test_a_client_cert_that_is_no_certificate(proxy_world, pki):
     """Well-formed header, bytes that are not X.509: the header is read, the certificate then
     authenticates nobody (401) and binds nothing (400)."""
     value = ":" + base64.b64encode(b"not a certificate").decode() + ":"
-    app = world.app("TLS_CLIENT_AUTH", tlsClientAuthSanDns="proxy.example.test")
-    assert_invalid_client(world.token(app, plain=True, headers={"Client-Cert": value}))
-    bound = world.app("CLIENT_SECRET_BASIC", bound=True)
-    resp = world.token(bound, pki.self_ec, headers={"Client-Cert": value})
+    app = proxy_world.app("TLS_CLIENT_AUTH", tlsClientAuthSanDns="proxy.example.test")
+    assert_invalid_client(proxy_world.token(app, plain=True, headers={"Client-Cert": value}))
+    bound = proxy_world.app("CLIENT_SECRET_BASIC", bound=True)
+    resp = proxy_world.token(bound, pki.self_ec, headers={"Client-Cert": value})
     assert_refused(resp, 400, "invalid_request", pki.self_ec, secret=bound.secret)
 
 
@@ -868,6 +903,21 @@ def test_client_cert_is_ignored_from_an_untrusted_peer(plain_world, pki):
     chained = w.app("TLS_CLIENT_AUTH", tlsClientAuthSanDns="chained.example.test")
     assert_invalid_client(w.token(chained, plain=True, headers=chain), pki.chained)
     claims_of(w, w.token(chained, pki.chained), chained)  # the handshake itself works
+
+
+def test_proxy_client_certs_needs_trusted_proxies(pki):
+    """The switch alone would trust nobody's headers: the start is refused with one line."""
+    server = TollgateServer()
+    try:
+        out = subprocess.run(
+            [os.environ.get("TOLLGATE_BIN", "build/tollgate"), "serve", "--store", server.store,
+             "--listen", "127.0.0.1:0", "--proxy-client-certs"],
+            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    finally:
+        server.tmp.cleanup()
+    assert out.returncode == 2, out
+    assert "--proxy-client-certs needs --trusted-proxies" in out.stderr, out.stderr
+    assert "\n" not in out.stderr.strip(), out.stderr  # one line
 
 
 # --- PostgreSQL: another node ------------------------------------------------------------------
